@@ -1,0 +1,251 @@
+package apizee
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/apizee-go/apizee/internal/redact"
+)
+
+// TokenSource supplies access tokens, for callers that manage tokens
+// themselves (a vault, another service). The client caches what it returns
+// until shortly before ExpiresAt, and asks again after a 401.
+type TokenSource interface {
+	Token(ctx context.Context) (*Token, error)
+}
+
+// Token is a bearer token. It prints redacted with %v, %+v, %#v and slog.
+type Token struct {
+	AccessToken string
+	ExpiresAt   time.Time // zero: unknown, the token is used until a 401
+}
+
+// String describes the token without revealing it.
+func (t Token) String() string {
+	return fmt.Sprintf("apizee.Token{AccessToken:%s, ExpiresAt:%s}", redact.Token(t.AccessToken), t.ExpiresAt.Format(time.RFC3339))
+}
+
+// GoString is String: %#v must not reveal the token either.
+func (t Token) GoString() string { return t.String() }
+
+// LogValue logs the token's expiry, not the token.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("access_token", redact.Token(t.AccessToken)), slog.Time("expires_at", t.ExpiresAt))
+}
+
+// Grant types of /token.
+const (
+	grantPassword = "password"
+	grantJWT      = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+)
+
+// maxRefreshMargin caps how long before expiry a token is renewed.
+const maxRefreshMargin = 5 * time.Minute
+
+// tokenCache holds the client's one token. Concurrent callers on a cold or
+// expiring cache share one fetch (single flight); each waits with its own
+// context.
+type tokenCache struct {
+	client *Client
+	// fixed is the WithToken token: never renewed.
+	fixed *Token
+	// fetch gets a new token: from /token, or from the TokenSource.
+	fetch func(ctx context.Context) (*Token, error)
+	// ownsTokens is set when fetch calls /token, so Close revokes them.
+	ownsTokens bool
+	now        func() time.Time
+
+	mu       sync.Mutex
+	current  *Token
+	obtained time.Time
+	flight   *tokenFlight
+}
+
+// tokenFlight is one fetch in progress; done closes when tok or err is set.
+type tokenFlight struct {
+	done chan struct{}
+	tok  *Token
+	err  error
+}
+
+func newTokenCache(c *Client) *tokenCache {
+	tc := &tokenCache{client: c, now: time.Now}
+	switch {
+	case c.cfg.token != "":
+		tc.fixed = &Token{AccessToken: c.cfg.token}
+	case c.cfg.tokenSource != nil:
+		tc.fetch = c.cfg.tokenSource.Token
+	default:
+		tc.fetch = c.fetchToken
+		tc.ownsTokens = true
+	}
+	return tc
+}
+
+// renewable reports whether a rejected token can be replaced.
+func (tc *tokenCache) renewable() bool { return tc.fixed == nil }
+
+// token returns a token valid for a while yet, fetching one if needed.
+func (tc *tokenCache) token(ctx context.Context) (*Token, error) {
+	if tc.fixed != nil {
+		return tc.fixed, nil
+	}
+	for {
+		tc.mu.Lock()
+		if tc.current != nil && !tc.dueForRefresh() {
+			tok := tc.current
+			tc.mu.Unlock()
+			return tok, nil
+		}
+		if tc.flight == nil {
+			f := &tokenFlight{done: make(chan struct{})}
+			tc.flight = f
+			tc.mu.Unlock()
+			tc.fly(ctx, f)
+			return f.tok, f.err
+		}
+		f := tc.flight
+		tc.mu.Unlock()
+		select {
+		case <-f.done:
+			// The caller that led the fetch gave up (its context ended):
+			// that says nothing about this caller, who leads the next one.
+			if f.err != nil && isContextError(f.err) && ctx.Err() == nil {
+				continue
+			}
+			return f.tok, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// fly runs the fetch of f and publishes its result.
+func (tc *tokenCache) fly(ctx context.Context, f *tokenFlight) {
+	tok, err := tc.fetch(ctx)
+	if err == nil && (tok == nil || tok.AccessToken == "") {
+		err = errors.New("apizee: the token source returned no token")
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.flight = nil
+	f.tok, f.err = tok, err
+	if err == nil {
+		tc.current, tc.obtained = tok, tc.now()
+	}
+	close(f.done)
+}
+
+// dueForRefresh reports whether less than min(5 minutes, 10% of its
+// lifetime) of the current token remains. Call with mu held.
+func (tc *tokenCache) dueForRefresh() bool {
+	exp := tc.current.ExpiresAt
+	if exp.IsZero() {
+		return false
+	}
+	margin := min(maxRefreshMargin, exp.Sub(tc.obtained)/10)
+	return !tc.now().Before(exp.Add(-margin))
+}
+
+// invalidate drops the current token if it is still rejected, the one a
+// call was made with (another caller may have renewed it meanwhile).
+func (tc *tokenCache) invalidate(accessToken string) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.current != nil && tc.current.AccessToken == accessToken {
+		tc.current = nil
+	}
+}
+
+// revoke revokes the token the client fetched itself, if any.
+func (tc *tokenCache) revoke(ctx context.Context) error {
+	if !tc.ownsTokens {
+		return nil
+	}
+	tc.mu.Lock()
+	tok := tc.current
+	tc.current = nil
+	tc.mu.Unlock()
+	if tok == nil {
+		return nil
+	}
+	c := tc.client
+	// The token is named here rather than taken from the cache: it has just
+	// left the cache so that no new call uses it.
+	resp, err := c.send(ctx, request{method: http.MethodPost, url: c.endpoint("/token/revoke", nil), bearer: tok})
+	if err != nil {
+		return fmt.Errorf("apizee: revoking the access token: %w", err)
+	}
+	drain(resp)
+	return nil
+}
+
+// tokenResponse is the answer of POST /token.
+type tokenResponse struct {
+	AccessToken string    `json:"access_token"`
+	ExpiresIn   flexInt64 `json:"expires_in"`
+}
+
+// fetchToken calls POST /token with the configured grant, in a form body:
+// a query string would put the password in every proxy's access log.
+func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
+	form := url.Values{}
+	if c.cfg.assertion != "" {
+		form.Set("grant_type", grantJWT)
+		form.Set("assertion", c.cfg.assertion)
+	} else {
+		form.Set("grant_type", grantPassword)
+		form.Set("username", c.cfg.username)
+		form.Set("password", c.cfg.password)
+	}
+	r := request{method: http.MethodPost, url: c.endpoint("/token", nil), form: form, noAuth: true}
+	start := time.Now()
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return nil, &tokenError{err: err}
+	}
+	var tr tokenResponse
+	if err := decodeJSON(resp, r.method, redact.Path(r.url), &tr); err != nil {
+		return nil, &tokenError{err: err}
+	}
+	if tr.AccessToken == "" {
+		return nil, &tokenError{err: errors.New("the answer has no access_token")}
+	}
+	tok := &Token{AccessToken: tr.AccessToken}
+	if tr.ExpiresIn > 0 {
+		// Our own clock from when we asked, not the server's created_at:
+		// clocks differ, and a late token is worse than an early refresh.
+		tok.ExpiresAt = start.Add(time.Duration(tr.ExpiresIn) * time.Second)
+	}
+	return tok, nil
+}
+
+// tokenError is a failed token fetch. When /token answered 4xx it matches
+// ErrUnauthorized: the credentials were refused.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string {
+	if e.refused() {
+		return "apizee: the token endpoint refused the credentials: " + e.err.Error()
+	}
+	return "apizee: fetching an access token: " + e.err.Error()
+}
+
+func (e *tokenError) Unwrap() error { return e.err }
+
+func (e *tokenError) Is(target error) bool { return target == ErrUnauthorized && e.refused() }
+
+func (e *tokenError) refused() bool {
+	var apiErr *APIError
+	return errors.As(e.err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

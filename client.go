@@ -1,0 +1,640 @@
+// Package apizee is a typed client for the Apizee video-engagement REST API:
+// Video Assistance tickets (1-1 sessions between a support agent and a
+// customer), Video Meeting conferences, their recorded media, and usage
+// statistics.
+//
+// A Client fetches and caches its bearer token, retries what is safe to
+// retry, never sends a create call twice when it may have reached the
+// server, and keeps secrets out of logs and errors. The apizeetest package
+// serves the whole API from memory for tests.
+package apizee
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/apizee-go/apizee/internal/redact"
+	"github.com/apizee-go/apizee/internal/retry"
+)
+
+// DefaultBaseURL is the production API.
+const DefaultBaseURL = "https://cloud.apizee.com/api"
+
+// Version is the SDK's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// userAgentBase is the SDK's own User-Agent product.
+const userAgentBase = "apizee-go/" + Version
+
+// maxRedirects bounds the redirects a call follows.
+const maxRedirects = 10
+
+// Client talks to the Apizee API. It is safe for concurrent use; create one
+// per account and reuse it: it caches the token and the connection pool.
+type Client struct {
+	Tickets     *TicketsService
+	Conferences *ConferencesService
+	Media       *MediaService
+	Stats       *StatsService
+	Sessions    *SessionsService
+
+	cfg        config
+	httpClient *http.Client
+	tokens     *tokenCache
+
+	enterpriseMu sync.Mutex
+	enterpriseID int64 // resolved from /users/me when not configured
+}
+
+// service is what every XxxService is: a handle on the client.
+type service struct{ client *Client }
+
+// config is what the options set. It prints redacted.
+type config struct {
+	baseURL      *url.URL
+	username     string
+	password     string
+	assertion    string
+	token        string
+	tokenSource  TokenSource
+	enterpriseID int64
+	httpClient   *http.Client
+	retry        RetryPolicy
+	limiter      RateLimiter
+	logger       *slog.Logger
+	userAgent    string
+}
+
+// String describes the configuration without its secrets.
+func (c config) String() string {
+	return fmt.Sprintf("apizee.config{BaseURL:%q, Auth:%s, EnterpriseID:%d, Retry:%+v, RateLimiter:%t, Logger:%t, UserAgent:%q}",
+		c.baseURLString(), c.authKind(), c.enterpriseID, c.retry, c.limiter != nil, c.logger != nil, c.userAgent)
+}
+
+// GoString is String: %#v must not print the password either.
+func (c config) GoString() string { return c.String() }
+
+// LogValue logs the configuration without its secrets.
+func (c config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("base_url", c.baseURLString()), slog.String("auth", c.authKind()),
+		slog.Int64("enterprise_id", c.enterpriseID))
+}
+
+func (c config) baseURLString() string {
+	if c.baseURL == nil {
+		return ""
+	}
+	return c.baseURL.String()
+}
+
+// authKind names how the client authenticates; for humans, never a secret.
+func (c config) authKind() string {
+	switch {
+	case c.tokenSource != nil:
+		return "token source"
+	case c.token != "":
+		return "fixed token " + redact.Mask
+	case c.assertion != "":
+		return "jwt assertion " + redact.Mask
+	case c.username != "":
+		return fmt.Sprintf("password for %q %s", c.username, redact.Mask)
+	}
+	return "none"
+}
+
+// Option configures a Client. Options are checked when applied: NewClient
+// returns the first error.
+type Option func(*config) error
+
+// WithBaseURL sets the API base URL, e.g. a staging host or a versioned
+// prefix such as https://cloud.apizee.com/api/v3. It must be absolute and
+// use https, except plain http to a loopback host (for tests).
+func WithBaseURL(rawURL string) Option {
+	return func(c *config) error {
+		u, err := parseBaseURL(rawURL)
+		if err != nil {
+			return err
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithCredentials authenticates with a username and password: the client
+// fetches a token from /token (password grant) on first use and refreshes it.
+// It replaces any other way of authenticating set before it.
+func WithCredentials(username, password string) Option {
+	return func(c *config) error {
+		switch {
+		case strings.TrimSpace(username) == "":
+			return invalid("Username", "is empty")
+		case password == "":
+			return invalid("Password", "is empty")
+		}
+		c.clearAuth()
+		c.username, c.password = username, password
+		return nil
+	}
+}
+
+// WithJWTAssertion authenticates with a signed JWT: the client exchanges it
+// at /token (urn:ietf:params:oauth:grant-type:jwt-bearer grant). It replaces
+// any other way of authenticating set before it.
+func WithJWTAssertion(assertion string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(assertion) == "" {
+			return invalid("Assertion", "is empty")
+		}
+		c.clearAuth()
+		c.assertion = assertion
+		return nil
+	}
+}
+
+// WithToken uses a fixed access token: no /token call is made, and a 401 is
+// returned to the caller since the client cannot get another. It replaces
+// any other way of authenticating set before it.
+func WithToken(accessToken string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(accessToken) == "" {
+			return invalid("Token", "is empty")
+		}
+		c.clearAuth()
+		c.token = accessToken
+		return nil
+	}
+}
+
+// WithTokenSource gets tokens from ts. The client caches each token until
+// shortly before its ExpiresAt and asks ts again after a 401. It replaces
+// any other way of authenticating set before it.
+func WithTokenSource(ts TokenSource) Option {
+	return func(c *config) error {
+		if ts == nil {
+			return invalid("TokenSource", "is nil")
+		}
+		c.clearAuth()
+		c.tokenSource = ts
+		return nil
+	}
+}
+
+func (c *config) clearAuth() {
+	c.username, c.password, c.assertion, c.token, c.tokenSource = "", "", "", "", nil
+}
+
+// WithEnterpriseID sets the enterprise id that media and statistics paths
+// need. Without it the client reads it once from GET /users/me.
+func WithEnterpriseID(id int64) Option {
+	return func(c *config) error {
+		if id <= 0 {
+			return invalid("EnterpriseID", "must be positive, got %d", id)
+		}
+		c.enterpriseID = id
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client whose Transport carries every attempt:
+// the SDK's retry, rate limiting and auth run above it, so a wrapping
+// transport sees each attempt. Its Timeout (per attempt), Jar and
+// CheckRedirect are kept; the client itself is not modified.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return invalid("HTTPClient", "is nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces DefaultRetryPolicy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithRateLimiter makes every HTTP attempt (retries, pages and /token
+// included) wait on l first. Apizee counts every endpoint against one
+// per-user budget (10 requests a minute); rate.NewLimiter(rate.Every(6*time.Second), 1)
+// from golang.org/x/time/rate fits.
+func WithRateLimiter(l RateLimiter) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalid("RateLimiter", "is nil")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithLogger logs requests at debug level and retries at info level to l.
+// Logs carry methods, paths, statuses and timings, never query strings,
+// bodies, tokens or passwords. Without it, or with nil, the client is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// WithUserAgent prepends product (e.g. "crm-connector/2.1") to the SDK's own
+// User-Agent.
+func WithUserAgent(product string) Option {
+	return func(c *config) error {
+		product = strings.TrimSpace(product)
+		if strings.ContainsAny(product, "\r\n") {
+			return invalid("UserAgent", "contains a line break")
+		}
+		c.userAgent = product
+		return nil
+	}
+}
+
+// RetryPolicy bounds retries. GET is retried on connection errors, 429 and
+// 5xx (not 501); POST only when the request provably never reached the
+// server (DNS, dial or TLS handshake failure) or was answered 429.
+type RetryPolicy struct {
+	MaxRetries    int           // taken as given: 0 disables retries (the default policy has 3)
+	MinBackoff    time.Duration // zero: 500ms
+	MaxBackoff    time.Duration // zero: 30s
+	MaxRetryAfter time.Duration // longest server-requested wait honoured; zero: 60s
+}
+
+// DefaultRetryPolicy is what a client without WithRetryPolicy uses: 3
+// retries, backoff from 500ms to 30s, server waits honoured up to 60s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxRetryAfter: 60 * time.Second}
+}
+
+func (p RetryPolicy) validate() error {
+	switch {
+	case p.MaxRetries < 0:
+		return invalid("RetryPolicy.MaxRetries", "must not be negative, got %d", p.MaxRetries)
+	case p.MinBackoff < 0:
+		return invalid("RetryPolicy.MinBackoff", "must not be negative, got %s", p.MinBackoff)
+	case p.MaxBackoff < 0:
+		return invalid("RetryPolicy.MaxBackoff", "must not be negative, got %s", p.MaxBackoff)
+	case p.MaxRetryAfter < 0:
+		return invalid("RetryPolicy.MaxRetryAfter", "must not be negative, got %s", p.MaxRetryAfter)
+	case p.MaxBackoff > 0 && p.MinBackoff > p.MaxBackoff:
+		return invalid("RetryPolicy.MinBackoff", "%s is above MaxBackoff %s", p.MinBackoff, p.MaxBackoff)
+	}
+	return nil
+}
+
+// withDefaults fills the zero durations.
+func (p RetryPolicy) withDefaults() retry.Policy {
+	d := DefaultRetryPolicy()
+	out := retry.Policy{MaxRetries: p.MaxRetries, MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff, MaxRetryAfter: p.MaxRetryAfter}
+	if out.MinBackoff == 0 {
+		out.MinBackoff = min(d.MinBackoff, max(out.MaxBackoff, 1))
+	}
+	if out.MaxBackoff == 0 {
+		out.MaxBackoff = max(d.MaxBackoff, out.MinBackoff)
+	}
+	if out.MaxRetryAfter == 0 {
+		out.MaxRetryAfter = d.MaxRetryAfter
+	}
+	return out
+}
+
+// RateLimiter paces requests; *rate.Limiter from golang.org/x/time/rate
+// implements it.
+type RateLimiter interface {
+	Wait(ctx context.Context) error
+}
+
+// NewClient returns a client configured by opts. It needs a way to
+// authenticate (WithCredentials, WithJWTAssertion, WithToken or
+// WithTokenSource) and makes no request until the first call.
+func NewClient(opts ...Option) (*Client, error) {
+	base, _ := url.Parse(DefaultBaseURL)
+	cfg := config{baseURL: base, retry: DefaultRetryPolicy()}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.authKind() == "none" {
+		return nil, invalid("Credentials", "no way to authenticate: use WithCredentials, WithJWTAssertion, WithToken or WithTokenSource")
+	}
+	c := &Client{cfg: cfg}
+	c.httpClient = c.newHTTPClient()
+	c.tokens = newTokenCache(c)
+	s := &service{client: c}
+	c.Tickets = (*TicketsService)(s)
+	c.Conferences = (*ConferencesService)(s)
+	c.Media = (*MediaService)(s)
+	c.Stats = (*StatsService)(s)
+	c.Sessions = (*SessionsService)(s)
+	return c, nil
+}
+
+// Environment variables read by NewClientFromEnv.
+const (
+	EnvBaseURL      = "APIZEE_BASE_URL"
+	EnvUsername     = "APIZEE_USERNAME"
+	EnvPassword     = "APIZEE_PASSWORD"
+	EnvToken        = "APIZEE_TOKEN"
+	EnvEnterpriseID = "APIZEE_ENTERPRISE_ID"
+)
+
+// NewClientFromEnv is NewClient configured from APIZEE_BASE_URL,
+// APIZEE_USERNAME, APIZEE_PASSWORD, APIZEE_TOKEN and APIZEE_ENTERPRISE_ID
+// (when set), then by opts, which win over the environment. APIZEE_TOKEN
+// wins over APIZEE_USERNAME/APIZEE_PASSWORD.
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	var env []Option
+	if v := os.Getenv(EnvBaseURL); v != "" {
+		env = append(env, WithBaseURL(v))
+	}
+	if user, pass := os.Getenv(EnvUsername), os.Getenv(EnvPassword); user != "" || pass != "" {
+		env = append(env, WithCredentials(user, pass))
+	}
+	if v := os.Getenv(EnvToken); v != "" {
+		env = append(env, WithToken(v))
+	}
+	if v := os.Getenv(EnvEnterpriseID); v != "" {
+		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return nil, invalid("EnterpriseID", "%s is not an integer", EnvEnterpriseID)
+		}
+		env = append(env, WithEnterpriseID(id))
+	}
+	return NewClient(append(env, opts...)...)
+}
+
+// String describes the client without its secrets.
+func (c *Client) String() string { return "apizee.Client{" + c.cfg.String() + "}" }
+
+// GoString is String: %#v must not print the password either.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue logs the client without its secrets.
+func (c *Client) LogValue() slog.Value { return c.cfg.LogValue() }
+
+// Close revokes the token this client fetched itself with its credentials
+// or assertion, if any (never one given by WithToken or WithTokenSource).
+// The client can still be used afterwards: it fetches a new token.
+func (c *Client) Close(ctx context.Context) error {
+	return c.tokens.revoke(ctx)
+}
+
+// parseBaseURL checks that raw is an absolute https URL, or http to a
+// loopback host, with no user info, query or fragment.
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case err != nil:
+		return nil, invalid("BaseURL", "does not parse: %s", redact.String(err.Error()))
+	case !u.IsAbs() || u.Host == "":
+		return nil, invalid("BaseURL", "%q is not an absolute URL", redact.URL(raw))
+	case u.User != nil:
+		return nil, invalid("BaseURL", "must not carry user info")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, invalid("BaseURL", "must not have a query or fragment")
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return nil, invalid("BaseURL", "plain http is allowed only to a loopback host, got %q", u.Host)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, invalid("BaseURL", "scheme %q is not https", u.Scheme)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// newHTTPClient builds the http.Client under the retry layer: the user's
+// transport (or a private clone of the default one) wrapped by the rate
+// limiter and the attempt logger, and a redirect policy that keeps the token
+// on the API host.
+func (c *Client) newHTTPClient() *http.Client {
+	var base http.RoundTripper
+	var userClient http.Client
+	if c.cfg.httpClient != nil {
+		userClient = *c.cfg.httpClient
+		base = userClient.Transport
+	}
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Bound the wait for headers (a hung server), not the body (a large
+		// media download may take minutes): callers bound the whole call with ctx.
+		t.ResponseHeaderTimeout = 60 * time.Second
+		base = t
+	}
+	userRedirect := userClient.CheckRedirect
+	return &http.Client{
+		Transport: &attemptTransport{base: base, limiter: c.cfg.limiter, logger: c.cfg.logger},
+		Jar:       userClient.Jar,
+		Timeout:   userClient.Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return &retry.PermanentError{Err: fmt.Errorf("stopped after %d redirects", maxRedirects)}
+			}
+			if !c.onAPIHost(req.URL) {
+				req.Header.Del("Authorization")
+			}
+			if userRedirect != nil {
+				return userRedirect(req, via)
+			}
+			return nil
+		},
+	}
+}
+
+// attemptTransport runs under the retry layer, so it sees every attempt:
+// it waits on the rate limiter and logs the attempt.
+type attemptTransport struct {
+	base    http.RoundTripper
+	limiter RateLimiter
+	logger  *slog.Logger
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.limiter != nil {
+		if err := t.limiter.Wait(req.Context()); err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, fmt.Errorf("rate limiter: %w", err)
+		}
+	}
+	if t.logger == nil {
+		return t.base.RoundTrip(req)
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	attrs := []slog.Attr{slog.String("method", req.Method), slog.String("host", req.URL.Host),
+		slog.String("path", redact.Path(req.URL)), slog.Duration("elapsed", time.Since(start))}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", retry.Describe(err)))
+	} else {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	t.logger.LogAttrs(req.Context(), slog.LevelDebug, "apizee: http attempt", attrs...)
+	return resp, err
+}
+
+// onAPIHost reports whether u is on the base URL's host, the only host that
+// may receive the bearer token.
+func (c *Client) onAPIHost(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, c.cfg.baseURL.Scheme) && strings.EqualFold(u.Host, c.cfg.baseURL.Host)
+}
+
+// endpoint returns the absolute URL of path (relative to the base URL, with
+// every dynamic segment already escaped) with query.
+func (c *Client) endpoint(path string, query url.Values) *url.URL {
+	u := *c.cfg.baseURL
+	u.Path = c.cfg.baseURL.Path + path
+	u.RawQuery = query.Encode()
+	return &u
+}
+
+// request is one API call for send.
+type request struct {
+	method string
+	url    *url.URL
+	form   url.Values // an application/x-www-form-urlencoded body (only /token has one)
+	// noAuth sends the call without a bearer token (the /token call itself).
+	noAuth bool
+	// bearer is sent instead of the cached token, and never renewed (the
+	// revoke call, whose token has already left the cache).
+	bearer *Token
+}
+
+// call is the pipeline every service method uses: it sends method path?query
+// and decodes the JSON answer into out.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any) error {
+	r := request{method: method, url: c.endpoint(path, query)}
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(resp, method, redact.Path(r.url), out)
+}
+
+// send makes one API call through the retry layer and returns a 2xx
+// response with its body open for the caller to read and close. Any other
+// outcome is an *APIError or *RequestError. The bearer token goes only to
+// the API host; a 401 with a token the client can renew drops it and
+// replays the call once with a new one.
+func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
+	path := redact.Path(r.url)
+	call := &retry.Call{Policy: c.cfg.retry.withDefaults(), Method: r.method, Path: path, Logger: c.cfg.logger}
+	withToken := !r.noAuth && c.onAPIHost(r.url)
+	var body []byte
+	if r.form != nil {
+		body = []byte(r.form.Encode())
+	}
+	for replayed := false; ; replayed = true {
+		req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+		if err != nil {
+			return nil, &RequestError{Method: r.method, Path: path, Err: err}
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", c.userAgent())
+		if r.form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		tok := r.bearer
+		if withToken && tok == nil {
+			if tok, err = c.tokens.token(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if withToken {
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		}
+		resp, err := call.Client(c.httpClient).Do(req)
+		if err != nil {
+			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: err}
+		}
+		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() {
+			drain(resp)
+			c.tokens.invalidate(tok.AccessToken)
+			continue
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return nil, newAPIError(resp, r.method, path, call)
+		}
+		return resp, nil
+	}
+}
+
+func (c *Client) userAgent() string {
+	if c.cfg.userAgent == "" {
+		return userAgentBase
+	}
+	return c.cfg.userAgent + " " + userAgentBase
+}
+
+// drain reads a little of a body we will not use, so the connection can be
+// reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+}
+
+// enterprise returns the enterprise id: the configured one, or the one read
+// once from GET /users/me. A failed read is not cached.
+func (c *Client) enterprise(ctx context.Context) (int64, error) {
+	if c.cfg.enterpriseID > 0 {
+		return c.cfg.enterpriseID, nil
+	}
+	c.enterpriseMu.Lock()
+	defer c.enterpriseMu.Unlock()
+	if c.enterpriseID > 0 {
+		return c.enterpriseID, nil
+	}
+	var me struct {
+		Enterprise *struct {
+			ID flexInt64 `json:"id"`
+		} `json:"enterprise"`
+		EnterpriseID      flexInt64 `json:"enterprise_id"`
+		EnterpriseIDCamel flexInt64 `json:"enterpriseId"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/users/me", nil, &me); err != nil {
+		return 0, fmt.Errorf("apizee: reading the enterprise id from /users/me (or set WithEnterpriseID): %w", err)
+	}
+	id := int64(me.EnterpriseID)
+	if me.Enterprise != nil && me.Enterprise.ID > 0 {
+		id = int64(me.Enterprise.ID)
+	}
+	if id <= 0 {
+		id = int64(me.EnterpriseIDCamel)
+	}
+	if id <= 0 {
+		return 0, fmt.Errorf("apizee: GET /users/me did not name an enterprise id: set WithEnterpriseID")
+	}
+	c.enterpriseID = id
+	return id, nil
+}

@@ -1,0 +1,260 @@
+package apizee
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/apizee-go/apizee/internal/redact"
+	"github.com/apizee-go/apizee/internal/retry"
+)
+
+// Sentinel errors matched by errors.Is against an *APIError (by its status)
+// and against the error of a refused token fetch.
+var (
+	ErrNotFound     = errors.New("apizee: not found")    // 404
+	ErrUnauthorized = errors.New("apizee: unauthorized") // 401, or credentials refused by /token
+	ErrForbidden    = errors.New("apizee: forbidden")    // 403
+	ErrRateLimited  = errors.New("apizee: rate limited") // 429, or a server-requested wait too long to honour
+	ErrServer       = errors.New("apizee: server error") // 5xx
+)
+
+// maxErrorBody is how much of an error response is read and kept.
+const maxErrorBody = 64 << 10
+
+// maxJSONBody is the largest JSON document the SDK decodes; a larger answer
+// is refused without being read whole.
+const maxJSONBody = 32 << 20
+
+// excerptLen is how much of a body an error message quotes.
+const excerptLen = 200
+
+// APIError is a call that got an HTTP answer other than 2xx. It keeps what a
+// caller needs to act on it or report it: the status, Apizee's own code and
+// message, the method and path (never the query), the wait the server asked
+// for, how many attempts were made, and the start of the body.
+type APIError struct {
+	StatusCode int
+	Code       int    // Apizee's own code when the body has one (10: a parameter failed validation)
+	Message    string // Apizee's message, or the status text
+	Details    string // Apizee's details, e.g. "Parameter room_name"
+	Method     string
+	Path       string // no query string, no secrets
+	RetryAfter time.Duration
+	Attempts   int
+	RequestID  string // X-Request-Id, when the server sends one
+	Body       []byte // at most 64 KiB of the raw body
+
+	// hint is an SDK-side explanation added for answers that are known to
+	// confuse (an account without the conference feature).
+	hint string
+}
+
+// Error returns a one-line description free of secrets.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apizee: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != 0 {
+		fmt.Fprintf(&b, " (code %d)", e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Details != "" {
+		b.WriteString(" [" + e.Details + "]")
+	}
+	if e.hint != "" {
+		b.WriteString(": " + e.hint)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (server asked to wait %s)", e.RetryAfter)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	return redact.String(b.String())
+}
+
+// GoString prints the error for %#v without its raw body, which may quote
+// secrets.
+func (e *APIError) GoString() string {
+	return fmt.Sprintf("&apizee.APIError{StatusCode:%d, Code:%d, Message:%q, Details:%q, Method:%q, Path:%q, RetryAfter:%s, Attempts:%d, RequestID:%q, Body:<%d bytes>}",
+		e.StatusCode, e.Code, redact.String(e.Message), redact.String(e.Details), e.Method, e.Path, e.RetryAfter, e.Attempts, e.RequestID, len(e.Body))
+}
+
+// Is maps the error to the sentinels by status: errors.Is(err, ErrNotFound).
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrServer:
+		return e.StatusCode >= 500
+	}
+	return false
+}
+
+// errorBody is the union of the error shapes Apizee answers with:
+// {"code":10,"message":"...","details":"..."}, {"message":"..."} and {"error":"..."}.
+type errorBody struct {
+	Code    flexInt64 `json:"code"`
+	Message string    `json:"message"`
+	Details string    `json:"details"`
+	Error   string    `json:"error"`
+}
+
+// newAPIError builds the error for a non-2xx response, reading at most
+// maxErrorBody of its body. It closes the body.
+func newAPIError(resp *http.Response, method, path string, call *retry.Call) *APIError {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		Method:     method,
+		Path:       path,
+		Attempts:   call.Attempts,
+		RequestID:  resp.Header.Get("X-Request-Id"),
+		Body:       body,
+	}
+	if wait, ok := retry.ServerWait(resp.Header, time.Now()); ok {
+		e.RetryAfter = wait
+	}
+	e.Code, e.Message, e.Details = parseErrorBody(body)
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}
+
+// parseErrorBody reads Apizee's code, message and details from any of its
+// error shapes, or a readable message from an HTML or text error page.
+func parseErrorBody(body []byte) (code int, message, details string) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return 0, "", ""
+	}
+	var eb errorBody
+	if trimmed[0] == '{' && json.Unmarshal(trimmed, &eb) == nil {
+		message = eb.Message
+		if message == "" {
+			message = eb.Error
+		}
+		return int(eb.Code), oneLine(message), oneLine(eb.Details)
+	}
+	if m := htmlTitle.FindSubmatch(trimmed); m != nil {
+		return 0, oneLine(html.UnescapeString(string(m[1]))), ""
+	}
+	return 0, oneLine(string(trimmed)), ""
+}
+
+var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+// oneLine collapses white space and bounds the length of text quoted from a
+// response, so that an error message stays one readable line.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > excerptLen {
+		s = strings.ToValidUTF8(s[:excerptLen], "") + "…"
+	}
+	return s
+}
+
+// ValidationError is bad input refused before any request is sent. Field is
+// the Go name of the offending parameter field or option.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+// Error returns "apizee: invalid <Field>: <Reason>".
+func (e *ValidationError) Error() string {
+	return "apizee: invalid " + e.Field + ": " + e.Reason
+}
+
+// invalid returns a *ValidationError; the reason is formatted like fmt.Sprintf.
+func invalid(field, reason string, args ...any) error {
+	if len(args) > 0 {
+		reason = fmt.Sprintf(reason, args...)
+	}
+	return &ValidationError{Field: field, Reason: reason}
+}
+
+// RequestError is a call that got no usable HTTP answer: the connection
+// failed, the context ended, a redirect was refused, or the answer could not
+// be read. Err is the cause with the request URL removed; errors.Is(err,
+// context.DeadlineExceeded) and the like work through Unwrap.
+type RequestError struct {
+	Method   string
+	Path     string
+	Attempts int
+	Err      error
+}
+
+// Error returns a one-line description free of secrets.
+func (e *RequestError) Error() string {
+	s := fmt.Sprintf("apizee: %s %s: %s", e.Method, e.Path, retry.Describe(e.Err))
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" after %d attempts", e.Attempts)
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// DecodeError is a 2xx answer whose body is not the JSON the call expects.
+// It says what was wrong and quotes the start of the body.
+type DecodeError struct {
+	Method     string
+	Path       string
+	StatusCode int
+	Err        error
+	Excerpt    string // the start of the body, secrets masked
+}
+
+// Error returns a one-line description free of secrets.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("apizee: %s %s: %d response is not the expected JSON: %s; body starts: %q",
+		e.Method, e.Path, e.StatusCode, redact.String(e.Err.Error()), e.Excerpt)
+}
+
+// Unwrap returns the cause.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// decodeJSON decodes a 2xx JSON body into out. It refuses, with a
+// *DecodeError, a body over maxJSONBody (without reading it whole), an empty
+// or null body, and anything that does not decode into out.
+func decodeJSON(resp *http.Response, method, path string, out any) error {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody+1))
+	fail := func(err error) error {
+		return &DecodeError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: err, Excerpt: redact.String(oneLine(string(body)))}
+	}
+	switch trimmed := bytes.TrimSpace(body); {
+	case err != nil:
+		return &RequestError{Method: method, Path: path, Err: fmt.Errorf("reading the response: %w", err)}
+	case len(body) > maxJSONBody:
+		body = body[:excerptLen]
+		return fail(fmt.Errorf("body exceeds the %d MiB limit", maxJSONBody>>20))
+	case len(trimmed) == 0:
+		return fail(errors.New("empty body"))
+	case bytes.Equal(trimmed, []byte("null")):
+		return fail(errors.New("null body"))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fail(err)
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+package apizee
+
+// SessionsService is placeholder: its methods come with the service's issue.
+type SessionsService service
