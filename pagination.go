@@ -3,6 +3,11 @@ package apizee
 import (
 	"context"
 	"iter"
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
 )
 
 // Page is one page of a list: its items, the total the server reports for
@@ -69,4 +74,124 @@ func paginate[T any](ctx context.Context, offset int, fetch pageFetcher[T]) iter
 			offset = next
 		}
 	}
+}
+
+// listEnvelope is the {"total": N, "data": [...]} answer of the ticket,
+// conference, conference media and session lists.
+type listEnvelope[T any] struct {
+	Total      flexInt64 `json:"total"`
+	Data       []T       `json:"data"`
+	NextOffset flexInt64 `json:"next_offset"`
+}
+
+// listPage fetches one page of a {"total","data"} list at path. The query
+// must already hold the filters; listPage adds limit and offset.
+func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, offset, limit int) (*Page[T], error) {
+	setPaging(q, offset, limit)
+	var env listEnvelope[T]
+	if err := c.call(ctx, http.MethodGet, path, q, &env); err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		env.Data = []T{}
+	}
+	return &Page[T]{Items: env.Data, Total: int(env.Total), Offset: offset, Limit: limit, NextOffset: int(env.NextOffset)}, nil
+}
+
+// checkPaging refuses negative limits and offsets and unknown sort orders.
+func checkPaging(limit, offset int, order Order) error {
+	switch {
+	case limit < 0:
+		return invalid("Limit", "must not be negative, got %d", limit)
+	case offset < 0:
+		return invalid("Offset", "must not be negative, got %d", offset)
+	case order != "" && order != OrderAsc && order != OrderDesc:
+		return invalid("Order", "must be OrderAsc or OrderDesc, got %q", string(order))
+	}
+	return nil
+}
+
+// setPaging sets limit and offset; zero means "not sent".
+func setPaging(q url.Values, offset, limit int) {
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+}
+
+// setOrder sets orderby and order when given.
+func setOrder(q url.Values, orderBy string, order Order) {
+	if orderBy != "" {
+		q.Set("orderby", orderBy)
+	}
+	if order != "" {
+		q.Set("order", string(order))
+	}
+}
+
+// setTimeRange checks and sets since and until as RFC 3339 in UTC; zero
+// times are not sent.
+func setTimeRange(q url.Values, since, until time.Time) error {
+	if err := checkTimeRange(since, until); err != nil {
+		return err
+	}
+	if !since.IsZero() {
+		q.Set("since", since.UTC().Format(time.RFC3339))
+	}
+	if !until.IsZero() {
+		q.Set("until", until.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// checkTimeRange refuses Since after Until and years the API cannot mean.
+func checkTimeRange(since, until time.Time) error {
+	for _, t := range []struct {
+		field string
+		at    time.Time
+	}{{"Since", since}, {"Until", until}} {
+		if !t.at.IsZero() && (t.at.Year() < 1970 || t.at.Year() > 9999) {
+			return invalid(t.field, "year %d is out of range", t.at.Year())
+		}
+	}
+	if !since.IsZero() && !until.IsZero() && since.After(until) {
+		return invalid("Since", "%s is after Until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// allLimit is the page size of an All walk: the caller's, or defaultPageSize.
+func allLimit(limit int) int {
+	if limit > 0 {
+		return limit
+	}
+	return defaultPageSize
+}
+
+// failed is the iterator of an All call refused before any request: it
+// yields the error once.
+func failed[T any](err error) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) { yield(nil, err) }
+}
+
+// orZero lets every params argument be nil.
+func orZero[P any](p *P) *P {
+	if p == nil {
+		return new(P)
+	}
+	return p
+}
+
+// cloneQuery copies the filters of an All walk so that each page gets its own.
+// listPage only ever Sets keys, so a shallow copy is enough.
+func cloneQuery(q url.Values) url.Values { return maps.Clone(q) }
+
+// checkID refuses ids the API cannot have.
+func checkID(field string, id int64) error {
+	if id <= 0 {
+		return invalid(field, "must be positive, got %d", id)
+	}
+	return nil
 }
