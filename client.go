@@ -10,6 +10,7 @@
 package apizee
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -529,6 +530,8 @@ type request struct {
 	// bearer is sent instead of the cached token, and never renewed (the
 	// revoke call, whose token has already left the cache).
 	bearer *Token
+	// accept overrides the Accept header (media files are not JSON).
+	accept string
 }
 
 // call is the pipeline every service method uses: it sends method path?query
@@ -560,7 +563,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		if err != nil {
 			return nil, &RequestError{Method: r.method, Path: path, Err: err}
 		}
-		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
 		req.Header.Set("User-Agent", c.userAgent())
 		if r.form != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
