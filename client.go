@@ -306,12 +306,13 @@ func (p RetryPolicy) validate() error {
 func (p RetryPolicy) withDefaults() retry.Policy {
 	d := DefaultRetryPolicy()
 	out := retry.Policy{MaxRetries: p.MaxRetries, MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff, MaxRetryAfter: p.MaxRetryAfter}
-	if out.MinBackoff == 0 {
-		out.MinBackoff = min(d.MinBackoff, max(out.MaxBackoff, 1))
-	}
 	if out.MaxBackoff == 0 {
-		out.MaxBackoff = max(d.MaxBackoff, out.MinBackoff)
+		out.MaxBackoff = d.MaxBackoff
 	}
+	if out.MinBackoff == 0 {
+		out.MinBackoff = min(d.MinBackoff, out.MaxBackoff)
+	}
+	out.MaxBackoff = max(out.MaxBackoff, out.MinBackoff)
 	if out.MaxRetryAfter == 0 {
 		out.MaxRetryAfter = d.MaxRetryAfter
 	}
@@ -554,7 +555,9 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	path := redact.Path(r.url)
 	call := &retry.Call{Policy: c.cfg.retry.withDefaults(), Method: r.method, Path: path, Logger: c.cfg.logger}
 	withToken := !r.noAuth && c.onAPIHost(r.url)
-	var body []byte
+	// A nil interface, not a nil []byte: go-retryablehttp would give a
+	// bodiless GET an empty body reader, which net/http then has to probe.
+	var body any
 	if r.form != nil {
 		body = []byte(r.form.Encode())
 	}
