@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,9 @@ type tokenFlight struct {
 	done chan struct{}
 	tok  *Token
 	err  error
+	// abandoned is set when the fetch failed because the context of the
+	// caller that led it ended.
+	abandoned bool
 }
 
 func newTokenCache(c *Client) *tokenCache {
@@ -116,7 +120,9 @@ func (tc *tokenCache) token(ctx context.Context) (*Token, error) {
 		case <-f.done:
 			// The caller that led the fetch gave up (its context ended):
 			// that says nothing about this caller, who leads the next one.
-			if f.err != nil && isContextError(f.err) && ctx.Err() == nil {
+			// A fetch that failed on its own (a timeout of the HTTP client)
+			// fails every waiter: each retrying in turn would multiply it.
+			if f.abandoned && ctx.Err() == nil {
 				continue
 			}
 			return f.tok, f.err
@@ -136,6 +142,7 @@ func (tc *tokenCache) fly(ctx context.Context, f *tokenFlight) {
 	defer tc.mu.Unlock()
 	tc.flight = nil
 	f.tok, f.err = tok, err
+	f.abandoned = err != nil && ctx.Err() != nil
 	if err == nil {
 		tc.current, tc.obtained = tok, tc.now()
 	}
@@ -205,14 +212,15 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 		form.Set("password", c.cfg.password)
 	}
 	r := request{method: http.MethodPost, url: c.endpoint("/token", nil), form: form, noAuth: true}
-	start := time.Now()
+	// The cache's clock, which decides when to refresh, dates the expiry.
+	start := c.tokens.now()
 	resp, err := c.send(ctx, r)
 	if err != nil {
-		return nil, &tokenError{err: err}
+		return nil, c.tokenFailure(err)
 	}
 	var tr tokenResponse
 	if err := decodeJSON(resp, r.method, redact.Path(r.url), &tr); err != nil {
-		return nil, &tokenError{err: err}
+		return nil, c.tokenFailure(err)
 	}
 	if tr.AccessToken == "" {
 		return nil, &tokenError{err: errors.New("the answer has no access_token")}
@@ -224,6 +232,30 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 		tok.ExpiresAt = start.Add(time.Duration(tr.ExpiresIn) * time.Second)
 	}
 	return tok, nil
+}
+
+// tokenFailure wraps the error of a token fetch, with the password and the
+// assertion masked wherever the answer quotes them: some servers echo what
+// they were sent in their error message.
+func (c *Client) tokenFailure(err error) error {
+	mask := func(s string) string {
+		for _, secret := range []string{c.cfg.password, c.cfg.assertion} {
+			if secret != "" {
+				s = strings.ReplaceAll(s, secret, redact.Mask)
+			}
+		}
+		return s
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		apiErr.Message, apiErr.Details = mask(apiErr.Message), mask(apiErr.Details)
+		apiErr.Body = []byte(mask(string(apiErr.Body)))
+	}
+	var decodeErr *DecodeError
+	if errors.As(err, &decodeErr) {
+		decodeErr.Excerpt = mask(decodeErr.Excerpt)
+	}
+	return &tokenError{err: err}
 }
 
 // tokenError is a failed token fetch. When /token answered 4xx it matches
@@ -244,8 +276,4 @@ func (e *tokenError) Is(target error) bool { return target == ErrUnauthorized &&
 func (e *tokenError) refused() bool {
 	var apiErr *APIError
 	return errors.As(e.err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests
-}
-
-func isContextError(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -487,7 +487,8 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			if req.Body != nil {
 				req.Body.Close()
 			}
-			return nil, fmt.Errorf("rate limiter: %w", err)
+			// Not a network failure: retrying would only ask the limiter again.
+			return nil, &retry.PermanentError{Err: fmt.Errorf("rate limiter: %w", err)}
 		}
 	}
 	if t.logger == nil {
@@ -582,7 +583,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		}
 		resp, err := call.Client(c.httpClient).Do(req)
 		if err != nil {
-			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: err}
+			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
 		}
 		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() {
 			drain(resp)

@@ -8,6 +8,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -55,6 +56,10 @@ type APIError struct {
 	// hint is an SDK-side explanation added for answers that are known to
 	// confuse (an account without the conference feature).
 	hint string
+	// waitRefused is set when the server asked for a wait longer than the
+	// retry policy honours (or past the deadline): the call was rate limited
+	// whatever its status.
+	waitRefused bool
 }
 
 // Error returns a one-line description free of secrets.
@@ -99,7 +104,7 @@ func (e *APIError) Is(target error) bool {
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden
 	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
+		return e.StatusCode == http.StatusTooManyRequests || e.waitRefused
 	case ErrServer:
 		return e.StatusCode >= 500
 	}
@@ -127,6 +132,8 @@ func newAPIError(resp *http.Response, method, path string, call *retry.Call) *AP
 		Attempts:   call.Attempts,
 		RequestID:  resp.Header.Get("X-Request-Id"),
 		Body:       body,
+
+		waitRefused: call.GaveUpWaiting,
 	}
 	if wait, ok := retry.ServerWait(resp.Header, time.Now()); ok {
 		e.RetryAfter = wait
@@ -213,6 +220,17 @@ func (e *RequestError) Error() string {
 
 // Unwrap returns the cause.
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// maskURLError masks the secrets of the URL that net/http wraps around a
+// transport error (an access_token or pwd in the query): the cause of a
+// RequestError is handed to callers, who may print it.
+func maskURLError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		urlErr.URL = redact.URL(urlErr.URL)
+	}
+	return err
+}
 
 // DecodeError is a 2xx answer whose body is not the JSON the call expects.
 // It says what was wrong and quotes the start of the body.

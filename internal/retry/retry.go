@@ -160,11 +160,13 @@ func (c *Call) reason(resp *http.Response, err error) string {
 }
 
 // backoff is exponential with full jitter: a random wait between MinBackoff
-// and min(MaxBackoff, MinBackoff * 2^retry).
+// and min(MaxBackoff, MinBackoff * 2^retry), retry counting from 1 (so that
+// the first retry is jittered too: clients that failed together must not
+// all come back together).
 func (c *Call) backoff() time.Duration {
 	lo, hi := c.Policy.MinBackoff, c.Policy.MinBackoff
-	for i := 1; i < c.Attempts && hi < c.Policy.MaxBackoff; i++ {
-		hi *= 2
+	for i := 0; i < c.Attempts && hi < c.Policy.MaxBackoff; i++ {
+		hi = min(hi, c.Policy.MaxBackoff/2) * 2 // no overflow
 	}
 	hi = min(hi, c.Policy.MaxBackoff)
 	if hi <= lo {

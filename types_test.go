@@ -1,0 +1,287 @@
+package apizee
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// decodeCase is one JSON value and what it must decode to; a nil want means
+// the value must be refused.
+type decodeCase[T any] struct {
+	in   string
+	want *T
+}
+
+func ok[T any](v T) *T { return &v }
+
+// runDecodeCases decodes each case alone, inside an object and inside a list
+// (the decoder must behave the same wherever the value sits).
+func runDecodeCases[T any](t *testing.T, cases []decodeCase[T]) {
+	t.Helper()
+	runDecodeCasesFunc(t, cases, func(v T) any { return v })
+}
+
+// runDecodeCasesFunc is runDecodeCases comparing key(got) with key(want).
+func runDecodeCasesFunc[T any](t *testing.T, cases []decodeCase[T], key func(T) any) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			var got T
+			err := json.Unmarshal([]byte(tc.in), &got)
+			var inObject struct {
+				V T `json:"v"`
+			}
+			objErr := json.Unmarshal([]byte(`{"v":`+tc.in+`}`), &inObject)
+			var inList []T
+			listErr := json.Unmarshal([]byte(`[`+tc.in+`]`), &inList)
+			if tc.want == nil {
+				assert.Error(t, err, "decoded to %v", got)
+				assert.Error(t, objErr)
+				assert.Error(t, listErr)
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, objErr)
+			require.NoError(t, listErr)
+			want := key(*tc.want)
+			assert.Equal(t, want, key(got))
+			assert.Equal(t, want, key(inObject.V))
+			require.Len(t, inList, 1)
+			assert.Equal(t, want, key(inList[0]))
+		})
+	}
+}
+
+func TestFlexInt64(t *testing.T) {
+	runDecodeCases(t, []decodeCase[flexInt64]{
+		{`82070`, ok[flexInt64](82070)},
+		{`"82070"`, ok[flexInt64](82070)},
+		{`" 42 "`, ok[flexInt64](42)},
+		{`-7`, ok[flexInt64](-7)},
+		{`3.0`, ok[flexInt64](3)},
+		{`"3.0"`, ok[flexInt64](3)},
+		{`1e3`, ok[flexInt64](1000)},
+		{`9223372036854775807`, ok[flexInt64](9223372036854775807)},
+		{`null`, ok[flexInt64](0)},
+		{`""`, ok[flexInt64](0)},
+		{`3.5`, nil},
+		{`"abc"`, nil},
+		{`"12abc"`, nil},
+		{`true`, nil},
+		{`[]`, nil},
+		{`{}`, nil},
+		{`9223372036854775808`, nil},
+		{`1e30`, nil},
+	})
+}
+
+func TestFlexString(t *testing.T) {
+	runDecodeCases(t, []decodeCase[flexString]{
+		{`"REF-1"`, ok[flexString]("REF-1")},
+		{`""`, ok[flexString]("")},
+		{`"é\n"`, ok[flexString]("é\n")},
+		{`12345`, ok[flexString]("12345")},
+		{`-1.50`, ok[flexString]("-1.50")},
+		{`true`, ok[flexString]("true")},
+		{`false`, ok[flexString]("false")},
+		{`null`, ok[flexString]("")},
+		{`{}`, nil},
+		{`["a"]`, nil},
+	})
+}
+
+func TestFlexList(t *testing.T) {
+	runDecodeCases(t, []decodeCase[flexList]{
+		{`"+33612345678"`, ok(flexList{"+33612345678"})},
+		{`"+33612345678, +33698765432,,"`, ok(flexList{"+33612345678", "+33698765432"})},
+		{`["a@example.com", " b@example.com "]`, ok(flexList{"a@example.com", "b@example.com"})},
+		{`[33612345678, "x", null, ""]`, ok(flexList{"33612345678", "x"})},
+		{`[]`, ok(flexList{})},
+		{`""`, ok(flexList(nil))},
+		{`null`, ok(flexList(nil))},
+		{`33612345678`, ok(flexList{"33612345678"})},
+		{`{}`, nil},
+		{`[{}]`, nil},
+		{`[["a"]]`, nil},
+	})
+}
+
+func TestFlexBool(t *testing.T) {
+	runDecodeCases(t, []decodeCase[flexBool]{
+		{`true`, ok[flexBool](true)},
+		{`false`, ok[flexBool](false)},
+		{`1`, ok[flexBool](true)},
+		{`0`, ok[flexBool](false)},
+		{`"1"`, ok[flexBool](true)},
+		{`"0"`, ok[flexBool](false)},
+		{`"true"`, ok[flexBool](true)},
+		{`"FALSE"`, ok[flexBool](false)},
+		{`"oui"`, ok[flexBool](true)},
+		{`"Non"`, ok[flexBool](false)},
+		{`"yes"`, ok[flexBool](true)},
+		{`"no"`, ok[flexBool](false)},
+		{`""`, ok[flexBool](false)},
+		{`null`, ok[flexBool](false)},
+		{`2`, nil},
+		{`"maybe"`, nil},
+		{`[]`, nil},
+		{`{}`, nil},
+	})
+}
+
+func TestFlexTime(t *testing.T) {
+	paris := time.FixedZone("", 2*3600)
+	// The instant and the offset must match; the zone's name does not matter.
+	instant := func(v flexTime) any { return time.Time(v).Format(time.RFC3339Nano) }
+	runDecodeCasesFunc(t, []decodeCase[flexTime]{
+		{`"2023-07-12T15:48:11+00:00"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 0, time.FixedZone("", 0))))},
+		{`"2023-07-12T15:48:11Z"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 0, time.UTC)))},
+		{`"2023-07-12T17:48:11+02:00"`, ok(flexTime(time.Date(2023, 7, 12, 17, 48, 11, 0, paris)))},
+		{`"2023-07-12T15:48:11.250Z"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 250e6, time.UTC)))},
+		{`"2023-07-13 18:03:13"`, ok(flexTime(time.Date(2023, 7, 13, 18, 3, 13, 0, time.UTC)))},
+		{`"2023-07-13T18:03:13"`, ok(flexTime(time.Date(2023, 7, 13, 18, 3, 13, 0, time.UTC)))},
+		{`"2023-07-12T17:48:11+0200"`, ok(flexTime(time.Date(2023, 7, 12, 17, 48, 11, 0, paris)))},
+		{`"2023-07-13"`, ok(flexTime(time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC)))},
+		{`" 2023-07-13 "`, ok(flexTime(time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC)))},
+		{`""`, ok(flexTime{})},
+		{`null`, ok(flexTime{})},
+		{`"yesterday"`, nil},
+		{`"2023-13-45 99:00:00"`, nil},
+		{`1689266593`, nil},
+		{`{}`, nil},
+		{`[]`, nil},
+	}, instant)
+}
+
+func TestFlexTimeInstant(t *testing.T) {
+	// The zones differ but the instants must agree.
+	var a, b flexTime
+	require.NoError(t, json.Unmarshal([]byte(`"2023-07-12T17:48:11+02:00"`), &a))
+	require.NoError(t, json.Unmarshal([]byte(`"2023-07-12 15:48:11"`), &b))
+	assert.True(t, time.Time(a).Equal(time.Time(b)))
+}
+
+func TestFlexFloat(t *testing.T) {
+	runDecodeCases(t, []decodeCase[flexFloat]{
+		{`48.8566`, ok[flexFloat](48.8566)},
+		{`"48.8566"`, ok[flexFloat](48.8566)},
+		{`-2`, ok[flexFloat](-2)},
+		{`" 2.35 "`, ok[flexFloat](2.35)},
+		{`""`, ok[flexFloat](0)},
+		{`null`, ok[flexFloat](0)},
+		{`"north"`, nil},
+		{`true`, nil},
+		{`{}`, nil},
+		{`[]`, nil},
+	})
+}
+
+func TestGeoPoint(t *testing.T) {
+	runDecodeCases(t, []decodeCase[GeoPoint]{
+		{`{"lat":48.8566,"lng":2.3522}`, ok(GeoPoint{48.8566, 2.3522})},
+		{`{"lat":48.8566,"lon":2.3522}`, ok(GeoPoint{48.8566, 2.3522})},
+		{`{"lat":"48.8566","lng":"2.3522"}`, ok(GeoPoint{48.8566, 2.3522})},
+		{`{"lat":"48.8566","lon":"2.3522","accuracy":12}`, ok(GeoPoint{48.8566, 2.3522})},
+		{`{"lat":1,"lng":2,"lon":3}`, ok(GeoPoint{1, 2})},
+		{`{"lat":1,"lng":null,"lon":3}`, ok(GeoPoint{1, 3})},
+		{`{"lat":null,"lng":null}`, ok(GeoPoint{})},
+		{`{}`, ok(GeoPoint{})},
+		{`null`, ok(GeoPoint{})},
+		{`{"lat":"here","lng":2}`, nil},
+		{`{"lat":1,"lon":"there"}`, nil},
+		{`[48.8566,2.3522]`, nil},
+		{`"48.8566,2.3522"`, nil},
+	})
+}
+
+func TestGeoPointPointer(t *testing.T) {
+	var v struct {
+		Geoloc *GeoPoint `json:"geoloc"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(`{"geoloc":null}`), &v))
+	assert.Nil(t, v.Geoloc)
+	require.NoError(t, json.Unmarshal([]byte(`{"geoloc":{"lat":1.5,"lon":-2.5}}`), &v))
+	assert.Equal(t, &GeoPoint{1.5, -2.5}, v.Geoloc)
+}
+
+func TestGeoPointMarshal(t *testing.T) {
+	b, err := json.Marshal(GeoPoint{Lat: 1.5, Lng: -2.5})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"lat":1.5,"lng":-2.5}`, string(b))
+	var back GeoPoint
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, GeoPoint{1.5, -2.5}, back)
+}
+
+func TestParty(t *testing.T) {
+	runDecodeCases(t, []decodeCase[Party]{
+		{`{"id":1234,"name":"Jean Dupont"}`, ok(Party{1234, "Jean Dupont"})},
+		{`{"id":"1234","name":"Jean Dupont","email":"j@example.com"}`, ok(Party{1234, "Jean Dupont"})},
+		{`{"id":null,"name":null}`, ok(Party{})},
+		{`{"name":42}`, ok(Party{Name: "42"})},
+		{`{}`, ok(Party{})},
+		{`null`, ok(Party{})},
+		{`{"id":"abc"}`, nil},
+		{`{"id":1,"name":{}}`, nil},
+		{`"Jean"`, nil},
+		{`[]`, nil},
+	})
+}
+
+func TestPartyReplacesPreviousValue(t *testing.T) {
+	p := Party{ID: 9, Name: "old"}
+	require.NoError(t, json.Unmarshal([]byte(`{"name":"new"}`), &p))
+	assert.Equal(t, Party{Name: "new"}, p)
+}
+
+func TestSplitList(t *testing.T) {
+	assert.Nil(t, splitList(""))
+	assert.Nil(t, splitList(" , ,"))
+	assert.Equal(t, []string{"a", "b c", "d"}, splitList("a, b c ,,d "))
+}
+
+func TestDecodeErrorQuotesBoundedValue(t *testing.T) {
+	var n flexInt64
+	err := json.Unmarshal([]byte(`"`+strings.Repeat("x", 500)+`"`), &n)
+	require.Error(t, err)
+	assert.Less(t, len(err.Error()), 120, "a decoding error quotes a bounded excerpt")
+}
+
+// The fuzz targets check that every lenient decoder refuses or accepts any
+// input without panicking, and that what it accepts is stable.
+
+var fuzzSeeds = []string{
+	`82070`, `"82070"`, `null`, `""`, `"a, b"`, `[1,"2",null]`, `true`, `"oui"`, `3.0`, `1e400`,
+	`"2023-07-12T15:48:11+00:00"`, `"2023-07-13 18:03:13"`, `{"lat":"1","lon":2}`, `{"id":"7","name":8}`,
+	`{`, `"`, `[`, `-`, `"\ud800"`,
+}
+
+func fuzzDecode[T any](f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v T
+		if json.Unmarshal(b, &v) != nil {
+			return
+		}
+		// A value that decodes decodes the same inside an object.
+		var wrapped struct{ V T }
+		require.NoError(t, json.Unmarshal(append(append([]byte(`{"V":`), b...), '}'), &wrapped))
+		assert.Equal(t, v, wrapped.V)
+	})
+}
+
+func FuzzFlexInt64(f *testing.F)  { fuzzDecode[flexInt64](f) }
+func FuzzFlexString(f *testing.F) { fuzzDecode[flexString](f) }
+func FuzzFlexList(f *testing.F)   { fuzzDecode[flexList](f) }
+func FuzzFlexBool(f *testing.F)   { fuzzDecode[flexBool](f) }
+func FuzzFlexTime(f *testing.F)   { fuzzDecode[flexTime](f) }
+func FuzzFlexFloat(f *testing.F)  { fuzzDecode[flexFloat](f) }
+func FuzzGeoPoint(f *testing.F)   { fuzzDecode[GeoPoint](f) }
+func FuzzParty(f *testing.F)      { fuzzDecode[Party](f) }
