@@ -66,6 +66,10 @@ type tokenCache struct {
 	current  *Token
 	obtained time.Time
 	flight   *tokenFlight
+
+	// testHookJoinedFlight, when set by a test, runs each time a caller
+	// starts waiting on a fetch another caller leads.
+	testHookJoinedFlight func()
 }
 
 // tokenFlight is one fetch in progress; done closes when tok or err is set.
@@ -116,6 +120,9 @@ func (tc *tokenCache) token(ctx context.Context) (*Token, error) {
 		}
 		f := tc.flight
 		tc.mu.Unlock()
+		if tc.testHookJoinedFlight != nil {
+			tc.testHookJoinedFlight()
+		}
 		select {
 		case <-f.done:
 			// The caller that led the fetch gave up (its context ended):

@@ -570,16 +570,22 @@ func TestRefusedCredentialsFailEveryWaiter(t *testing.T) {
 	f.tokenBody = `{"error":"invalid_grant","message":"wrong password ` + fakePassword + ` for ` + fakeUser + `"}`
 	c := f.client(t)
 
-	var started atomic.Int32
+	// The server answers once every caller but the leader waits on its
+	// fetch: a caller arriving after the failure would rightly fetch again.
+	var joined atomic.Int32
+	c.tokens.testHookJoinedFlight = func() {
+		if joined.Add(1) == callers-1 {
+			close(f.tokenGate)
+		}
+	}
+	// Without a shared fetch nobody joins, the gate stays shut, and the
+	// deadline turns the hang into a failure.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, callers)
 	for range callers {
-		wg.Go(func() {
-			if started.Add(1) == callers {
-				close(f.tokenGate)
-			}
-			errs <- ping(t.Context(), c)
-		})
+		wg.Go(func() { errs <- ping(ctx, c) })
 	}
 	wg.Wait()
 	close(errs)
