@@ -343,8 +343,14 @@ func TestMeetingValidationSendsNothing(t *testing.T) {
 			}
 			return nil
 		}},
-		{"FindByName empty", "Name", func(ctx context.Context, c *apizee.Client) error { _, err := c.Conferences.FindByName(ctx, ""); return err }},
-		{"FindByName blank", "Name", func(ctx context.Context, c *apizee.Client) error { _, err := c.Conferences.FindByName(ctx, "  "); return err }},
+		{"FindByName empty", "Name", func(ctx context.Context, c *apizee.Client) error {
+			_, err := c.Conferences.FindByName(ctx, "")
+			return err
+		}},
+		{"FindByName blank", "Name", func(ctx context.Context, c *apizee.Client) error {
+			_, err := c.Conferences.FindByName(ctx, "  ")
+			return err
+		}},
 		{"conference media id 0", "ConferenceID", func(ctx context.Context, c *apizee.Client) error {
 			_, err := c.Media.ListForConference(ctx, 0, nil)
 			return err
