@@ -17,26 +17,26 @@ const statDateLayout = "2006-01-02 15:04:05"
 // statRow is one ticket's row of GET /enterprises/{eid}/tickets-stats. It is
 // written with the API's French keys, in the API's order.
 type statRow struct {
-	ID                     int64
-	Ref                    string
-	Description            string
-	Priority               string
-	Requester              string
-	Contact                string
-	State                  string
-	AssignedTo             string
-	Group                  string
-	Start, End             time.Time
-	Answered               bool
-	Invitations            int
-	EmailInvitations       int
-	SMSInvitations         int
-	Calls                  int
-	CallSeconds            int
-	Photos, Videos         int
-	Login, Service         string
-	Scans                  int
-	Device, OS, Browser    string
+	ID                  int64
+	Ref                 string
+	Description         string
+	Priority            string
+	Requester           string
+	Contact             string
+	State               string
+	AssignedTo          string
+	Group               string
+	Start, End          time.Time
+	Answered            bool
+	Invitations         int
+	EmailInvitations    int
+	SMSInvitations      int
+	Calls               int
+	CallSeconds         int
+	Photos, Videos      int
+	Login, Service      string
+	Scans               int
+	Device, OS, Browser string
 }
 
 // MarshalJSON writes the row with its French keys. A reference of digits
