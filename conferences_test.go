@@ -139,7 +139,7 @@ var guideConference = apizee.Conference{
 	ServiceKey:     "f7a0300abf044e86bfcc7d9ae906381e",
 }
 
-// assertSameTimes compares times by instant: a decoded +00:00 offset is not
+// assertSameConference compares the times by instant: a decoded +00:00 offset is not
 // the UTC location.
 func assertSameConference(t *testing.T, want, got apizee.Conference) {
 	t.Helper()
