@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apizee-go/apizee"
+	"github.com/apizee-go/apizee/apizeetest"
 )
 
 // meetingBaseURL is the base URL of the httpmock tests of the meeting
@@ -767,4 +768,117 @@ func TestConferenceParamsPrintWithoutThePassword(t *testing.T) {
 	}
 	empty := apizee.CreateConferenceParams{Name: "Open"}
 	assert.NotContains(t, empty.String(), "REDACTED", "no password, nothing to mask")
+}
+
+// newMeetingServer starts a fake Apizee mounted under a path prefix (so that
+// an absolute path in the SDK shows) and a client of it with credentials.
+func newMeetingServer(t *testing.T, opts ...apizeetest.Option) (*apizeetest.Server, *apizee.Client) {
+	t.Helper()
+	srv := apizeetest.NewServer(append([]apizeetest.Option{apizeetest.WithPrefix("/apizee/v3")}, opts...)...)
+	t.Cleanup(srv.Close)
+	c, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
+	require.NoError(t, err)
+	return srv, c
+}
+
+func TestConferencesEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	ctx := t.Context()
+	before := srv.ConferenceCount()
+	start := time.Date(2030, 3, 14, 9, 30, 0, 0, time.UTC)
+	yes := true
+
+	created, err := c.Conferences.Create(ctx, &apizee.CreateConferenceParams{
+		Participants: []string{"guest@example.com", "+33612345678"}, Name: "E2E weekly", Moderation: true,
+		Invite: &yes, Password: "12#", StartTime: start, Duration: 45 * time.Minute, Reminder: 10 * time.Minute,
+		Message: "Hello", Language: "fr", Open: true,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, before+1, srv.ConferenceCount())
+	assert.Positive(t, created.ID)
+	assert.Equal(t, "E2E weekly", created.Name)
+	assert.Equal(t, "scheduled", created.Status)
+	assert.True(t, start.Equal(created.StartTime), created.StartTime)
+	assert.True(t, start.Add(45*time.Minute).Equal(created.EndTime), created.EndTime)
+	assert.True(t, strings.HasPrefix(created.URL, "https://"), created.URL)
+	assert.NotEmpty(t, created.SIPPhoneNumber)
+	assert.NotEmpty(t, created.SIPDTMFCode)
+	assert.NotEmpty(t, created.ServiceKey)
+	require.NotNil(t, created.Organizer)
+
+	var posts []apizeetest.Request
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPost && r.Path == "/conferences" {
+			posts = append(posts, r)
+		}
+	}
+	require.Len(t, posts, 1)
+	assert.Equal(t, "guest@example.com,+33612345678", posts[0].Query.Get("participants"))
+	assert.Equal(t, "2030-03-14T09:30:00Z", posts[0].Query.Get("startTime"))
+	assert.Equal(t, "45", posts[0].Query.Get("duration"))
+	assert.Empty(t, posts[0].Form, "the parameters travel in the query string")
+	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/token"))
+
+	got, err := c.Conferences.Get(ctx, created.ID)
+	require.NoError(t, err)
+	assert.Equal(t, created, got)
+
+	found, err := c.Conferences.FindByName(ctx, "E2E weekly")
+	require.NoError(t, err)
+	assert.Equal(t, created.ID, found.ID)
+
+	page, err := c.Conferences.List(ctx, &apizee.ListConferencesParams{Search: "e2e", Since: start.AddDate(-20, 0, 0)})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, "the server's search ignores the case")
+	assert.Equal(t, created.ID, page.Items[0].ID)
+}
+
+func TestConferenceFindByNameEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	ctx := t.Context()
+
+	// The search for "TEST" also returns the newer "TEST XX".
+	conf, err := c.Conferences.FindByName(ctx, "TEST")
+	require.NoError(t, err)
+	assert.Equal(t, int64(842199), conf.ID)
+
+	again, err := c.Conferences.Create(ctx, &apizee.CreateConferenceParams{Participants: []string{"guest@example.com"}, Name: "TEST"})
+	require.NoError(t, err)
+	conf, err = c.Conferences.FindByName(ctx, "TEST")
+	require.NoError(t, err)
+	assert.Equal(t, again.ID, conf.ID, "the newest of the rooms with that name")
+
+	_, err = c.Conferences.FindByName(ctx, "test")
+	assert.ErrorIs(t, err, apizee.ErrNotFound, "the server finds TEST and TEST XX, neither is named test")
+	assert.Positive(t, srv.RequestCount(http.MethodGet, "/conferences"))
+}
+
+func TestConferenceCreateWithoutTheServiceEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t, apizeetest.WithConferencesDisabled())
+	before := srv.ConferenceCount()
+	_, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"guest@example.com"}})
+	assert.ErrorIs(t, err, apizee.ErrForbidden)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Video Meeting (conference) service enabled")
+	assert.Equal(t, before, srv.ConferenceCount())
+}
+
+func TestConferenceValidationEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	_, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"0612345678"}})
+	var ve *apizee.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "Participants", ve.Field)
+	assert.Empty(t, srv.Requests(), "nothing reached the server, not even /token")
+}
+
+func TestConferenceCreateLostAnswerEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	before := srv.ConferenceCount()
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", DropAfterProcessing: true})
+
+	_, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"guest@example.com"}, Name: "Lost"})
+	require.Error(t, err)
+	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/conferences"), "a room may exist: no blind retry")
+	assert.Equal(t, before+1, srv.ConferenceCount())
 }

@@ -128,3 +128,35 @@ func TestSessionsAllYieldsTheErrorOnce(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], apizee.ErrNotFound)
 }
+
+func TestSessionsEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	ctx := t.Context()
+	conf, err := c.Conferences.Get(ctx, 842341)
+	require.NoError(t, err)
+
+	page, err := c.Sessions.List(ctx, &apizee.ListSessionsParams{ServiceKey: conf.ServiceKey,
+		Since: utc("2023-07-13T00:00:00Z"), Until: utc("2023-07-13T23:59:59Z")})
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Total)
+	require.Len(t, page.Items, 1)
+	s := page.Items[0]
+	assert.Equal(t, "1057a6af-eb9e-4730-b570-b0df1cfb", s.ID)
+	assert.Equal(t, 5, s.BillingDuration)
+	assert.Equal(t, 2, s.TotalParticipantCount)
+	assert.Equal(t, &apizee.Service{ID: 5633, Key: conf.ServiceKey, Name: "Conference"}, s.Service)
+	assert.Equal(t, "Dr Doe", s.Organizer.Name)
+	assert.Equal(t, "conference", s.Type)
+
+	var all []string
+	for s, err := range c.Sessions.All(ctx, &apizee.ListSessionsParams{ServiceKey: conf.ServiceKey, Limit: 1}) {
+		require.NoError(t, err)
+		all = append(all, s.ID)
+	}
+	assert.Len(t, all, 3, "every seeded session, one page at a time")
+	assert.Equal(t, 4, srv.RequestCount(http.MethodGet, "/session"))
+
+	none, err := c.Sessions.List(ctx, &apizee.ListSessionsParams{ServiceKey: "another-service"})
+	require.NoError(t, err)
+	assert.Empty(t, none.Items)
+}
