@@ -119,8 +119,8 @@ type conferenceWire struct {
 	ServiceKey     flexString `json:"service_key"`
 }
 
-// UnmarshalJSON decodes a conference leniently, but refuses an object
-// without an id: a 200 carrying an error message, or anything else that is
+// UnmarshalJSON decodes a conference leniently (times in UTC), but refuses
+// an object without an id: a 200 carrying an error message, or anything else that is
 // not a room, must not become a zero Conference.
 func (c *Conference) UnmarshalJSON(b []byte) error {
 	var w conferenceWire
@@ -132,8 +132,8 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 	}
 	*c = Conference{
 		ID: int64(w.ID), Name: string(w.Name),
-		Created: time.Time(w.Created), Modified: time.Time(w.Modified),
-		StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
+		Created: time.Time(w.Created).UTC(), Modified: time.Time(w.Modified).UTC(),
+		StartTime: time.Time(w.StartTime).UTC(), EndTime: time.Time(w.EndTime).UTC(),
 		Status: string(w.Status), RoomName: string(w.RoomName), URL: string(w.URL), ShortURL: string(w.ShortURL),
 		SIPPhoneNumber: string(w.SIPPhoneNumber), SIPDTMFCode: string(w.SIPDTMFCode),
 		Organizer: w.Organizer, CreatedBy: w.CreatedBy, Moderator: w.Moderator, ServiceKey: string(w.ServiceKey),
@@ -266,7 +266,7 @@ func checkParticipants(list []string) ([]string, error) {
 			return nil, invalid("Participants", "item %d is empty", i)
 		case internationalPhone.MatchString(v):
 		case nationalPhone.MatchString(v):
-			return nil, invalid("Participants", "item %d %q is a national phone number: use the international form, e.g. +33%s", i, v, v[1:])
+			return nil, invalid("Participants", "item %d %q is a national phone number: write it in international form, with its country code (the French 0612345678 is +33612345678)", i, v)
 		case strings.HasPrefix(v, "+"):
 			return nil, invalid("Participants", "item %d %q is not a phone number in international form (+ and 8 to 15 digits, no spaces)", i, v)
 		default:

@@ -110,7 +110,7 @@ func ExampleSessionsService_All() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(s.ID, s.StartTime.UTC().Format(time.Kitchen), s.EndTime.Sub(s.StartTime), s.Organizer.Name,
+		fmt.Println(s.ID, s.StartTime.Format(time.Kitchen), s.EndTime.Sub(s.StartTime), s.Organizer.Name,
 			s.TotalParticipantCount, "participants, billed", s.BillingDuration)
 	}
 	// Output:
