@@ -2,6 +2,7 @@ package apizee_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -401,11 +402,44 @@ func TestConferenceNationalPhoneErrorShowsTheInternationalForm(t *testing.T) {
 	assert.Contains(t, err.Error(), "international form")
 }
 
-func TestConferencePasswordNeverInErrors(t *testing.T) {
-	m := newMeetingMock(t)
-	_, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Password: "hunter2"})
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "hunter2")
+func TestConferencePasswordNeverInErrorsOrLogs(t *testing.T) {
+	const password = "4821#*"
+	tests := []struct {
+		name    string
+		respond httpmock.Responder
+	}{
+		{"a server that quotes the request", func(r *http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(http.StatusBadRequest,
+				fmt.Sprintf(`{"code":10,"message":"bad request %s","details":"password=%s"}`, r.URL, r.URL.Query().Get("password"))), nil
+		}},
+		{"a connection failure", httpmock.NewErrorResponder(errors.New("connection reset by peer"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			m := newMeetingMock(t, apizee.WithLogger(logger))
+			m.RegisterResponder(http.MethodPost, meetingBaseURL+"/conferences", tt.respond)
+
+			_, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Password: password})
+			require.Error(t, err)
+			require.Equal(t, 1, m.GetTotalCallCount(), "the password reached the server")
+			text := fmt.Sprintf("%v|%+v|%#v|%s", err, err, err, err)
+			if cause := errors.Unwrap(err); cause != nil {
+				text += cause.Error()
+			}
+			for _, secret := range []string{password, url.QueryEscape(password)} {
+				assert.NotContains(t, text, secret)
+				assert.NotContains(t, logs.String(), secret)
+			}
+		})
+	}
+	t.Run("a refused password is not quoted", func(t *testing.T) {
+		m := newMeetingMock(t)
+		_, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Password: "hunter2"})
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "hunter2")
+	})
 }
 
 func TestConferenceCreateWithoutTheServiceExplainsIt(t *testing.T) {
