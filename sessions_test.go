@@ -45,7 +45,7 @@ func TestSessionsListQuery(t *testing.T) {
 func TestSessionsListDecodesTheGuideResponse(t *testing.T) {
 	m := newMeetingMock(t)
 	m.answer(http.MethodGet, "/session", http.StatusOK, meetingFixture(t, "sessions.json"))
-	page, err := m.client.Sessions.List(t.Context(), &apizee.ListSessionsParams{ServiceKey: "f7a0300abf044e86bfcc7d9ae9063xxx"})
+	page, err := m.client.Sessions.List(t.Context(), &apizee.ListSessionsParams{ServiceKey: "f7a0300abf044e86bfcc7d9ae906381e"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, page.Total)
 	require.Len(t, page.Items, 1)
@@ -57,7 +57,7 @@ func TestSessionsListDecodesTheGuideResponse(t *testing.T) {
 		TotalParticipantCount: 2,
 		Organizer:             &apizee.Party{ID: 2899, Name: "Dr Doe"},
 		Enterprise:            &apizee.Party{ID: 1, Name: "Apizee"},
-		Service:               &apizee.Service{ID: 5633, Key: "f7a0300abf044e86bfcc7d9ae9063xxx", Name: "Conference"},
+		Service:               &apizee.Service{ID: 5633, Key: "f7a0300abf044e86bfcc7d9ae906381e", Name: "Conference"},
 		Type:                  "conference",
 	}, page.Items[0])
 }
