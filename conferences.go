@@ -9,10 +9,12 @@ import (
 	"html"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -219,9 +221,7 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	}
 	setIf("name", p.Name, p.Name != "")
 	setIf("moderation", "true", p.Moderation)
-	if p.Invite != nil {
-		q.Set("invite", strconv.FormatBool(*p.Invite))
-	}
+	setIf("invite", strconv.FormatBool(p.Invite != nil && *p.Invite), p.Invite != nil)
 	setIf("moderator", p.Moderator, p.Moderator != "")
 	setIf("message", p.Message, p.Message != "")
 	setIf("password", p.Password, p.Password != "")
@@ -231,7 +231,8 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	setIf("open", "true", p.Open)
 	setIf("language", p.Language, p.Language != "")
 	setIf("templateId", strconv.FormatInt(p.TemplateID, 10), p.TemplateID != 0)
-	for key, values := range p.Extra {
+	for _, key := range slices.Sorted(maps.Keys(p.Extra)) {
+		values := p.Extra[key]
 		if q.Has(key) {
 			return nil, invalid("Extra", "%q is already sent by a field of CreateConferenceParams: set that field instead", key)
 		}
