@@ -56,11 +56,17 @@ type CreateConferenceParams struct {
 
 // String describes the params with the password masked.
 func (p CreateConferenceParams) String() string {
+	password, invite := "", "default"
 	if p.Password != "" {
-		p.Password = redact.Mask
+		password = redact.Mask
 	}
-	type plain CreateConferenceParams // without the methods: no recursion
-	return fmt.Sprintf("apizee.CreateConferenceParams%+v", plain(p))
+	if p.Invite != nil {
+		invite = strconv.FormatBool(*p.Invite)
+	}
+	return fmt.Sprintf("apizee.CreateConferenceParams{Participants:%q Name:%q Moderation:%t Invite:%s Moderator:%q Message:%q "+
+		"Password:%q StartTime:%s Duration:%s Reminder:%s Open:%t Language:%q TemplateID:%d Extra:%v}",
+		p.Participants, p.Name, p.Moderation, invite, p.Moderator, p.Message, password,
+		p.StartTime.Format(time.RFC3339), p.Duration, p.Reminder, p.Open, p.Language, p.TemplateID, map[string][]string(p.Extra))
 }
 
 // GoString is String: %#v must not print the password either.

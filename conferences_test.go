@@ -782,7 +782,8 @@ func TestConferenceIframeHTML(t *testing.T) {
 }
 
 func TestConferenceParamsPrintWithoutThePassword(t *testing.T) {
-	p := apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Name: "Board", Password: "4242#"}
+	no := false
+	p := apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Name: "Board", Password: "4242#", Invite: &no}
 	var logs strings.Builder
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("create", "params", p, "ptr", &p)
 	for _, text := range []string{fmt.Sprintf("%v|%+v|%#v|%s", p, p, p, p), fmt.Sprintf("%v|%+v|%#v", &p, &p, &p),
@@ -790,6 +791,7 @@ func TestConferenceParamsPrintWithoutThePassword(t *testing.T) {
 		assert.NotContains(t, text, "4242#")
 		assert.Contains(t, text, "Board", "the rest is printed")
 		assert.Contains(t, text, "REDACTED")
+		assert.Contains(t, text, "Invite:false", "the invite choice, not a pointer")
 	}
 	empty := apizee.CreateConferenceParams{Name: "Open"}
 	assert.NotContains(t, empty.String(), "REDACTED", "no password, nothing to mask")
