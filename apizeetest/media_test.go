@@ -221,4 +221,3 @@ func toObjects(items []any) []map[string]any {
 	}
 	return out
 }
-
