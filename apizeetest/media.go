@@ -162,7 +162,7 @@ func (s *Server) pathEnterprise(w http.ResponseWriter, r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	if eid != s.EnterpriseID {
+	if eid != s.cfg.enterpriseID {
 		writeJSON(w, http.StatusForbidden, errorAnswer{Code: codeForbidden,
 			Message: fmt.Sprintf("You are not allowed to access enterprise %d", eid)})
 		return false
@@ -212,8 +212,8 @@ func (s *Server) addFile(hash string, size int64, contentType string) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[hash] = &mediaFile{enterpriseID: s.EnterpriseID, size: size, contentType: contentType}
-	return s.root + mediaPathPrefix + strconv.FormatInt(s.EnterpriseID, 10) + "/hash/" + hash
+	s.files[hash] = &mediaFile{enterpriseID: s.cfg.enterpriseID, size: size, contentType: contentType}
+	return s.root + mediaPathPrefix + strconv.FormatInt(s.cfg.enterpriseID, 10) + "/hash/" + hash
 }
 
 // MediaContent returns the exact bytes the server serves at mediaURL, as a
