@@ -69,7 +69,8 @@ func (r *Requestor) UnmarshalJSON(b []byte) error {
 // Ticket is a Video Assistance ticket. RequestorURL (it carries the
 // conversation password) and SSOURL (it carries an access token) are
 // secrets: a Ticket prints and logs with both masked, but the fields hold
-// the real values for the caller to hand on.
+// the real values for the caller to hand on. Times are in UTC; a time the
+// API did not send is zero.
 type Ticket struct {
 	ID                 int64
 	State              TicketState
@@ -132,8 +133,7 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 	}
 	*t = Ticket{
 		ID: int64(w.ID), State: TicketState(w.State), Reference: string(w.Reference),
-		Created: time.Time(w.Created), Modified: time.Time(w.Modified),
-		StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
+		Created: utc(w.Created), Modified: utc(w.Modified), StartTime: utc(w.StartTime), EndTime: utc(w.EndTime),
 		Subject: string(w.Subject), Type: string(w.Type), Description: string(w.Description),
 		Agent: string(w.Agent), Status: string(w.Status), Name: string(w.Name),
 		RequestorURL: string(w.RequestorURL), InformationPageURL: string(w.InformationPageURL),
@@ -145,6 +145,11 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// utc returns t in UTC, whatever offset it was sent with: the same answer
+// then decodes to the same value whatever the machine's time zone (Go's
+// parser would otherwise pick time.Local for an offset that matches it).
+func utc(t flexTime) time.Time { return time.Time(t).UTC() }
 
 // AgentTicketURL is the agent's deep link to this ticket:
 // AgentURL + "/entrypoint/" + ButtonID + "/tickets/" + ID, e.g.
