@@ -540,8 +540,10 @@ func TestTicketsAllFetchesPagesLazily(t *testing.T) {
 			answer: func(_, _ int, items []string) string { return `{"data":[` + strings.Join(items, ",") + `]}` },
 			want:   20, offsets: []int{0, 10, 20}},
 		{name: "stops at a short page whatever the total", n: 15, params: &apizee.ListTicketsParams{Limit: 10},
-			answer: func(_, _ int, items []string) string { return `{"total":1000,"data":[` + strings.Join(items, ",") + `]}` },
-			want:   15, offsets: []int{0, 10}},
+			answer: func(_, _ int, items []string) string {
+				return `{"total":1000,"data":[` + strings.Join(items, ",") + `]}`
+			},
+			want: 15, offsets: []int{0, 10}},
 		{name: "stops when next_offset does not advance", n: 100, params: &apizee.ListTicketsParams{Limit: 10},
 			answer: func(offset, _ int, items []string) string {
 				return fmt.Sprintf(`{"total":100,"next_offset":%d,"data":[%s]}`, offset, strings.Join(items, ","))
