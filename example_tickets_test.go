@@ -11,9 +11,9 @@ import (
 	"github.com/apizee-go/apizee/apizeetest"
 )
 
-// exampleClient returns a client of an in-memory Apizee server seeded with
+// ticketsExampleClient returns a client of an in-memory Apizee server seeded with
 // the guide's data; a real program would use apizee.NewClientFromEnv.
-func exampleClient() (*apizee.Client, *apizeetest.Server) {
+func ticketsExampleClient() (*apizee.Client, *apizeetest.Server) {
 	srv := apizeetest.NewServer()
 	client, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
 	if err != nil {
@@ -23,7 +23,7 @@ func exampleClient() (*apizee.Client, *apizeetest.Server) {
 }
 
 func ExampleTicketsService_Create() {
-	client, srv := exampleClient()
+	client, srv := ticketsExampleClient()
 	defer srv.Close()
 
 	ticket, err := client.Tickets.Create(context.Background(), &apizee.CreateTicketParams{
@@ -48,7 +48,7 @@ func ExampleTicketsService_Create() {
 }
 
 func ExampleTicketsService_CreateOnce() {
-	client, srv := exampleClient()
+	client, srv := ticketsExampleClient()
 	defer srv.Close()
 	// The server creates the ticket, then the connection drops before the
 	// answer: a plain Create would fail, and creating again would invite the
@@ -72,7 +72,7 @@ func ExampleTicketsService_CreateOnce() {
 }
 
 func ExampleTicketsService_FindByReference() {
-	client, srv := exampleClient()
+	client, srv := ticketsExampleClient()
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -99,7 +99,7 @@ func ExampleTicketsService_FindByReference() {
 }
 
 func ExampleStatsService_Tickets() {
-	client, srv := exampleClient()
+	client, srv := ticketsExampleClient()
 	defer srv.Close()
 
 	stats, err := client.Stats.Tickets(context.Background(), &apizee.TicketStatsParams{
