@@ -3,6 +3,7 @@ package apizee_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -822,6 +823,7 @@ func TestCreateOnceStopsWhenTheCallersContextEnds(t *testing.T) {
 	})
 	_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
 	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotContains(t, err.Error(), "listing", "returned as is, without a second look")
 	_, lists, _ := srv.count()
 	assert.Equal(t, 1, posts)
 	assert.Equal(t, 1, lists, "no second look once the caller gave up")
@@ -837,4 +839,36 @@ func TestCreateDoesNotRetryAnAmbiguousFailure(t *testing.T) {
 	assert.Equal(t, 1, posts)
 	assert.Zero(t, lists)
 	assert.Equal(t, 1, tickets)
+}
+
+// refusingLimiter lets the first n waits through and refuses the others.
+type refusingLimiter struct {
+	mu    sync.Mutex
+	n     int
+	waits int
+}
+
+func (l *refusingLimiter) Wait(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waits++
+	if l.waits > l.n {
+		return errors.New("would exceed the budget")
+	}
+	return nil
+}
+
+func TestCreateOnceReturnsAPOSTTheLimiterStoppedAtOnce(t *testing.T) {
+	limiter := &refusingLimiter{n: 1} // the first listing passes, the POST does not
+	c, mock := ticketsMockClient(t, apizee.WithRateLimiter(limiter))
+	srv := &onceServer{}
+	srv.register(mock)
+	_, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rate limiter")
+	assert.NotContains(t, err.Error(), "listing", "the POST never left: nothing to look for")
+	posts, lists, _ := srv.count()
+	assert.Zero(t, posts)
+	assert.Equal(t, 1, lists)
+	assert.Equal(t, 2, limiter.waits)
 }
