@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -286,10 +287,12 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	set("subject", p.Subject)
 	set("type", p.Type)
 	set("language", p.Language)
-	for key, values := range p.Extra {
+	for _, key := range slices.Sorted(maps.Keys(p.Extra)) {
 		if name, ok := modelledParam(q, key); ok {
 			return nil, invalid("Extra", "%q is already set by the field that models %q: set one or the other", key, name)
 		}
+	}
+	for key, values := range p.Extra {
 		for _, v := range values {
 			q.Add(key, v)
 		}

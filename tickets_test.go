@@ -145,11 +145,13 @@ func TestTicketsCreateExtraMayNameAModelledParamOnlyWhenItsFieldIsZero(t *testin
 	mock.RegisterResponder(http.MethodPost, mockBase+"/tickets", seen.responder(http.StatusOK, testdata(t, "ticket_create.json")))
 
 	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33662682193"},
-		Extra: url.Values{"invite": {"0"}, "scope": {"other"}}})
+		Extra: url.Values{"invite": {"0"}, "scope": {"other"}, "tag": {"a"}, "TAG": {"b"}}})
 	require.NoError(t, err)
 	q := seen.only(t).URL.Query()
 	assert.Equal(t, "0", q.Get("invite"))
 	assert.Equal(t, "other", q.Get("scope"))
+	assert.Equal(t, []string{"a"}, q["tag"], "Extra keys differing only in case do not clash with each other")
+	assert.Equal(t, []string{"b"}, q["TAG"])
 }
 
 func TestTicketsCreateDecodesTheGuideAnswer(t *testing.T) {
