@@ -38,7 +38,9 @@ type Fault struct {
 	Delay time.Duration
 
 	// DropBeforeProcessing closes the connection without processing the
-	// request or answering it.
+	// request or answering it. Note that net/http's Transport silently
+	// replays a GET (any idempotent request) dropped on a reused connection:
+	// the replay is a new request, which takes the next matching fault.
 	DropBeforeProcessing bool
 	// DropAfterProcessing processes the request fully (a POST creates its
 	// ticket or conference), then closes the connection without writing a

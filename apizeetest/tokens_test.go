@@ -220,4 +220,7 @@ func TestUsersMe(t *testing.T) {
 	assert.Equal(t, map[string]any{"id": float64(42), "name": "Apizee"}, me["enterprise"])
 	assert.Equal(t, http.StatusOK, send(t, http.MethodPost, srv.URL+"/token", "", passwordForm(srv)).Status,
 		"the configured credentials are accepted")
+	defaults := url.Values{"grant_type": {"password"}, "username": {apizeetest.DefaultUsername}, "password": {apizeetest.DefaultPassword}}
+	assert.Equal(t, http.StatusUnauthorized, send(t, http.MethodPost, srv.URL+"/token", "", defaults).Status,
+		"the default credentials are not")
 }
