@@ -340,7 +340,7 @@ func benchWalkers(b *testing.B, s *benchServer) map[string]func(ctx context.Cont
 	hc := &http.Client{Transport: benchTransport()}
 	b.Cleanup(hc.CloseIdleConnections)
 	return map[string]func(context.Context, func(int64)) (int, error){
-		"sdk":     func(ctx context.Context, visit func(int64)) (int, error) { return walkSDK(ctx, c, visit) },
+		"sdk": func(ctx context.Context, visit func(int64)) (int, error) { return walkSDK(ctx, c, visit) },
 		"std": func(ctx context.Context, visit func(int64)) (int, error) { return walkHand(ctx, hc, s.URL, visit) },
 	}
 }
