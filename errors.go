@@ -256,7 +256,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // or null body, and anything that does not decode into out.
 func decodeJSON(resp *http.Response, method, path string, out any) error {
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody+1))
+	body, err := readBody(resp, maxJSONBody+1)
 	fail := func(err error) error {
 		return &DecodeError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: err, Excerpt: redact.String(oneLine(string(body)))}
 	}
@@ -274,5 +274,31 @@ func decodeJSON(resp *http.Response, method, path string, out any) error {
 	if err := json.Unmarshal(body, out); err != nil {
 		return fail(err)
 	}
+	if c, ok := out.(checker); ok {
+		if err := c.check(); err != nil {
+			return fail(err)
+		}
+	}
 	return nil
+}
+
+// checker is a decoded wire document that can tell it is not what the call
+// expects although it decoded (a ticket without an id). decodeJSON runs the
+// check and reports its failure like a decoding error, with an excerpt.
+type checker interface{ check() error }
+
+// maxBodyPresize bounds the buffer readBody allocates on the word of a
+// Content-Length header, which the server may not keep.
+const maxBodyPresize = 1 << 20
+
+// readBody reads at most limit bytes of a body. It sizes its buffer from the
+// Content-Length, so that a page of a list (tens of KiB) is read into one
+// allocation instead of the dozen that io.ReadAll's growth makes.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(int(min(n, limit, maxBodyPresize)) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
+	return buf.Bytes(), err
 }

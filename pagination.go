@@ -89,6 +89,21 @@ type listEnvelope[T any] struct {
 	NextOffset flexInt64 `json:"next_offset"`
 }
 
+// check runs the check of each item whose type has one: a list decoded
+// into wire items (see TicketsService.page) checks them as their public
+// type's UnmarshalJSON would.
+func (e *listEnvelope[T]) check() error {
+	if _, ok := any((*T)(nil)).(checker); !ok {
+		return nil
+	}
+	for i := range e.Data {
+		if err := any(&e.Data[i]).(checker).check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // listPage fetches one page of a {"total","data"} list at path. The query
 // must already hold the filters; listPage adds limit and offset.
 func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, offset, limit int) (*Page[T], error) {

@@ -56,15 +56,19 @@ type Requestor struct {
 
 // UnmarshalJSON accepts "phone" and "email" as strings, lists or null.
 func (r *Requestor) UnmarshalJSON(b []byte) error {
-	var wire struct {
-		Phone flexList `json:"phone"`
-		Email flexList `json:"email"`
-	}
+	var wire requestorWire
 	if err := json.Unmarshal(b, &wire); err != nil {
 		return err
 	}
 	*r = Requestor{Phones: wire.Phone, Emails: wire.Email}
 	return nil
+}
+
+// requestorWire is a Requestor as the API sends it; ticketWire holds it
+// rather than a *Requestor to spare a nested decoder per ticket.
+type requestorWire struct {
+	Phone flexList `json:"phone"`
+	Email flexList `json:"email"`
 }
 
 // Ticket is a Video Assistance ticket. RequestorURL (it carries the
@@ -100,27 +104,27 @@ type Ticket struct {
 
 // ticketWire is Ticket as the API sends it.
 type ticketWire struct {
-	ID                 flexInt64  `json:"id"`
-	State              flexString `json:"state"`
-	Reference          flexString `json:"reference"`
-	Created            flexTime   `json:"created"`
-	Modified           flexTime   `json:"modified"`
-	StartTime          flexTime   `json:"start_time"`
-	EndTime            flexTime   `json:"end_time"`
-	Subject            flexString `json:"subject"`
-	Type               flexString `json:"type"`
-	Description        flexString `json:"description"`
-	Agent              flexString `json:"agent"`
-	Status             flexString `json:"status"`
-	Name               flexString `json:"name"`
-	RequestorURL       flexString `json:"requestor_url"`
-	Requestor          *Requestor `json:"requestor"`
-	InformationPageURL flexString `json:"information_page_url"`
-	ServiceKey         flexString `json:"service_key"`
-	AgentURL           flexString `json:"agent_url"`
-	SSOURL             flexString `json:"sso_url"`
-	ButtonID           flexInt64  `json:"button_id"`
-	Geoloc             *GeoPoint  `json:"geoloc"`
+	ID                 flexInt64      `json:"id"`
+	State              flexString     `json:"state"`
+	Reference          flexString     `json:"reference"`
+	Created            flexTime       `json:"created"`
+	Modified           flexTime       `json:"modified"`
+	StartTime          flexTime       `json:"start_time"`
+	EndTime            flexTime       `json:"end_time"`
+	Subject            flexString     `json:"subject"`
+	Type               flexString     `json:"type"`
+	Description        flexString     `json:"description"`
+	Agent              flexString     `json:"agent"`
+	Status             flexString     `json:"status"`
+	Name               flexString     `json:"name"`
+	RequestorURL       flexString     `json:"requestor_url"`
+	Requestor          *requestorWire `json:"requestor"`
+	InformationPageURL flexString     `json:"information_page_url"`
+	ServiceKey         flexString     `json:"service_key"`
+	AgentURL           flexString     `json:"agent_url"`
+	SSOURL             flexString     `json:"sso_url"`
+	ButtonID           flexInt64      `json:"button_id"`
+	Geoloc             *geoWire       `json:"geoloc"`
 }
 
 // UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
@@ -131,22 +135,43 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	if err := w.check(); err != nil {
+		return err
+	}
+	*t = w.ticket()
+	return nil
+}
+
+// check refuses an object without an id: that is not a ticket.
+func (w *ticketWire) check() error {
 	if w.ID <= 0 {
 		return errors.New("apizee: the ticket has no id")
 	}
-	*t = Ticket{
+	return nil
+}
+
+// ticket converts the wire form. The pipeline decodes ticketWire and calls
+// this rather than decoding into a Ticket: Ticket.UnmarshalJSON would start
+// a nested decoder for every ticket, which makes walking a long list
+// markedly slower than plain encoding/json.
+func (w *ticketWire) ticket() Ticket {
+	t := Ticket{
 		ID: int64(w.ID), State: TicketState(w.State), Reference: string(w.Reference),
 		Created: utc(w.Created), Modified: utc(w.Modified), StartTime: utc(w.StartTime), EndTime: utc(w.EndTime),
 		Subject: string(w.Subject), Type: string(w.Type), Description: string(w.Description),
 		Agent: string(w.Agent), Status: string(w.Status), Name: string(w.Name),
 		RequestorURL: string(w.RequestorURL), InformationPageURL: string(w.InformationPageURL),
 		ServiceKey: string(w.ServiceKey), AgentURL: string(w.AgentURL), SSOURL: string(w.SSOURL),
-		ButtonID: int64(w.ButtonID), Geoloc: w.Geoloc,
+		ButtonID: int64(w.ButtonID),
 	}
 	if w.Requestor != nil {
-		t.Requestor = *w.Requestor
+		t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
 	}
-	return nil
+	if w.Geoloc != nil {
+		p := w.Geoloc.point()
+		t.Geoloc = &p
+	}
+	return t
 }
 
 // utc returns t in UTC, whatever offset it was sent with: the same answer
@@ -351,11 +376,12 @@ func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ti
 }
 
 func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, error) {
-	t := new(Ticket)
-	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, t); err != nil {
+	var w ticketWire
+	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &w); err != nil {
 		return nil, err
 	}
-	return t, nil
+	t := w.ticket()
+	return &t, nil
 }
 
 // CreateOnce creates a ticket like Create (POST /tickets), and makes sure
@@ -475,11 +501,12 @@ func (s *TicketsService) Get(ctx context.Context, id int64) (*Ticket, error) {
 	if err := checkID("ID", id); err != nil {
 		return nil, err
 	}
-	t := new(Ticket)
-	if err := s.client.call(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(id, 10), nil, t); err != nil {
+	var w ticketWire
+	if err := s.client.call(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(id, 10), nil, &w); err != nil {
 		return nil, err
 	}
-	return t, nil
+	t := w.ticket()
+	return &t, nil
 }
 
 // ListTicketsParams filters and pages a ticket list. Zero values are not sent.
@@ -517,7 +544,7 @@ func (s *TicketsService) List(ctx context.Context, p *ListTicketsParams) (*Page[
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Ticket](ctx, s.client, "/tickets", q, p.Offset, p.Limit)
+	return s.page(ctx, q, p.Offset, p.Limit)
 }
 
 // All iterates over every ticket that matches p, from p.Offset on, fetching
@@ -532,8 +559,22 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Ticket], error) {
-		return listPage[Ticket](ctx, s.client, "/tickets", cloneQuery(q), offset, limit)
+		return s.page(ctx, cloneQuery(q), offset, limit)
 	})
+}
+
+// page fetches one page of GET /tickets, decoded as wire tickets and then
+// converted (see ticketWire.ticket).
+func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit int) (*Page[Ticket], error) {
+	wire, err := listPage[ticketWire](ctx, s.client, "/tickets", q, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	tickets := make([]Ticket, len(wire.Items))
+	for i := range wire.Items {
+		tickets[i] = wire.Items[i].ticket()
+	}
+	return &Page[Ticket]{Items: tickets, Total: wire.Total, Offset: wire.Offset, Limit: wire.Limit, NextOffset: wire.NextOffset}, nil
 }
 
 // FindByReference returns the newest ticket (by creation time, then id)

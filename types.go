@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // The lenient JSON types below decode what the Apizee API actually sends:
@@ -26,8 +29,8 @@ func (n *flexInt64) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := jsonString(b)
+		if err != nil {
 			return err
 		}
 		s = strings.TrimSpace(s)
@@ -59,11 +62,14 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	case bytes.Equal(b, jsonNull):
 		*s = ""
 	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := jsonString(b)
+		if err != nil {
 			return err
 		}
 		*s = flexString(v)
+	case isJSONNumber(b):
+		// Kept as written, which is what json.Number holds.
+		*s = flexString(b)
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
 		var num json.Number
 		if err := json.Unmarshal(b, &num); err != nil {
@@ -108,6 +114,13 @@ func (l *flexList) UnmarshalJSON(b []byte) error {
 
 // splitList splits a comma-separated wire list, dropping empty items.
 func splitList(s string) []string {
+	if !strings.Contains(s, ",") {
+		// One contact, the usual case: no slice of parts to build.
+		if s = strings.TrimSpace(s); s == "" {
+			return nil
+		}
+		return []string{s}
+	}
 	var out []string
 	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part != "" {
@@ -172,19 +185,29 @@ type GeoPoint struct {
 
 // UnmarshalJSON accepts lng or lon for the longitude.
 func (p *GeoPoint) UnmarshalJSON(b []byte) error {
-	var wire struct {
-		Lat flexFloat  `json:"lat"`
-		Lng *flexFloat `json:"lng"`
-		Lon flexFloat  `json:"lon"`
-	}
+	var wire geoWire
 	if err := json.Unmarshal(b, &wire); err != nil {
 		return err
 	}
-	p.Lat, p.Lng = float64(wire.Lat), float64(wire.Lon)
-	if wire.Lng != nil {
-		p.Lng = float64(*wire.Lng)
-	}
+	*p = wire.point()
 	return nil
+}
+
+// geoWire is a GeoPoint as the API sends it. Wire structs that hold a
+// position embed it rather than a *GeoPoint, so that decoding them does not
+// start a nested decoder for each position.
+type geoWire struct {
+	Lat flexFloat  `json:"lat"`
+	Lng *flexFloat `json:"lng"`
+	Lon flexFloat  `json:"lon"`
+}
+
+func (w *geoWire) point() GeoPoint {
+	p := GeoPoint{Lat: float64(w.Lat), Lng: float64(w.Lon)}
+	if w.Lng != nil {
+		p.Lng = float64(*w.Lng)
+	}
+	return p
 }
 
 // MarshalJSON writes {"lat":..,"lng":..}.
@@ -243,6 +266,173 @@ const (
 	OrderAsc  Order = "asc"
 	OrderDesc Order = "desc"
 )
+
+// The lenient types above decode each field's bytes themselves, and most of
+// those are plain strings and numbers. jsonString and isJSONNumber read them
+// without running the whole JSON decoder again on a value the outer decoder
+// has already checked, which would otherwise double the cost of decoding a
+// list. Anything they do not recognise goes to json.Unmarshal, which also
+// reports malformed input.
+
+// jsonString decodes the JSON string b, quotes included.
+func jsonString(b []byte) (string, error) {
+	if s, ok := unquote(b); ok {
+		return s, nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// unquote decodes a well-formed JSON string exactly as encoding/json does:
+// escapes (PHP's json_encode escapes every "/"), invalid UTF-8 and unpaired
+// surrogates replaced by U+FFFD. ok is false for anything else.
+func unquote(b []byte) (s string, ok bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	i := 0
+	for i < len(in) && in[i] >= ' ' && in[i] < utf8.RuneSelf && in[i] != '\\' && in[i] != '"' {
+		i++
+	}
+	if i == len(in) || plainUTF8(in[i:]) {
+		return string(in), true
+	}
+	out := make([]byte, i, len(in)+utf8.UTFMax)
+	copy(out, in[:i])
+	for i < len(in) {
+		switch c := in[i]; {
+		case c == '\\':
+			if i+1 == len(in) {
+				return "", false
+			}
+			switch e := in[i+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := hex4(in[i+2:])
+				if !ok {
+					return "", false
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if r2, ok := hex4u(in[i:]); ok {
+						if pair := utf16.DecodeRune(r, r2); pair != unicode.ReplacementChar {
+							out = utf8.AppendRune(out, pair)
+							i += 6
+							continue
+						}
+					}
+					r = unicode.ReplacementChar
+				}
+				out = utf8.AppendRune(out, r)
+				continue
+			default:
+				return "", false
+			}
+			i += 2
+		case c == '"' || c < ' ':
+			return "", false
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(in[i:])
+			if r == utf8.RuneError && size == 1 {
+				out = utf8.AppendRune(out, unicode.ReplacementChar)
+			} else {
+				out = append(out, in[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return string(out), true
+}
+
+// plainUTF8 reports whether b is valid UTF-8 without escapes or control
+// characters: French text, which needs no unquoting.
+func plainUTF8(b []byte) bool {
+	return utf8.Valid(b) && !bytes.ContainsFunc(b, func(r rune) bool { return r < ' ' || r == '\\' || r == '"' })
+}
+
+// hex4 reads the 4 hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r*16 + rune(c)
+	}
+	return r, true
+}
+
+// hex4u reads a whole \uXXXX escape.
+func hex4u(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	return hex4(b[2:])
+}
+
+// isJSONNumber reports whether b is a JSON number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(b []byte) bool {
+	digits := func() int {
+		n := 0
+		for n < len(b) && '0' <= b[n] && b[n] <= '9' {
+			n++
+		}
+		b = b[n:]
+		return n
+	}
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	switch {
+	case len(b) > 0 && b[0] == '0':
+		b = b[1:]
+	case digits() == 0:
+		return false
+	}
+	if len(b) > 0 && b[0] == '.' {
+		b = b[1:]
+		if digits() == 0 {
+			return false
+		}
+	}
+	if len(b) > 0 && (b[0] == 'e' || b[0] == 'E') {
+		b = b[1:]
+		if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+			b = b[1:]
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return len(b) == 0
+}
 
 // truncate bounds raw JSON quoted in a decoding error.
 func truncate(b []byte) string {

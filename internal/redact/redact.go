@@ -34,13 +34,34 @@ var (
 
 // String returns s with every secret it recognises replaced by Mask.
 func String(s string) string {
-	if s == "" {
+	if !mayHoldSecret(s) {
 		return s
 	}
 	s = secretParamPattern.ReplaceAllString(s, "${1}"+Mask)
 	s = secretJSONPattern.ReplaceAllString(s, "${1}"+Mask)
 	s = bearerPattern.ReplaceAllString(s, "${1}"+Mask)
 	return jwtPattern.ReplaceAllString(s, Mask)
+}
+
+// mayHoldSecret reports whether one of the patterns above can match s: each
+// needs an "=", a '"', "eyJ" or "bearer". It spares the regular expressions
+// the common case, an API path or a message without any of them, which
+// every call formats at least once.
+func mayHoldSecret(s string) bool {
+	return strings.ContainsAny(s, `="`) || strings.Contains(s, "eyJ") || containsBearer(s)
+}
+
+// containsBearer reports whether s contains "bearer" in any case. Simple
+// ASCII folding is exact here: no letter of "bearer" has a non-ASCII case
+// equivalent in the regular expressions' (?i) folding (unlike k and s).
+func containsBearer(s string) bool {
+	const word = "bearer"
+	for i := 0; i+len(word) <= len(s); i++ {
+		if s[i]|0x20 == 'b' && strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
 
 // Path returns the path of u without its query, fragment or user info: the

@@ -2,7 +2,11 @@ package redact
 
 import (
 	"net/url"
+	"regexp"
+	"slices"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +30,8 @@ func TestString(t *testing.T) {
 		{"JSON member", `{"access_token": "abc123", "expires_in": 3600}`, `{"access_token": "REDACTED", "expires_in": 3600}`},
 		{"JSON password", `{"username":"bob","password":"hunter2"}`, `{"username":"bob","password":"REDACTED"}`},
 		{"bearer header", "Authorization: Bearer abc.def-123", "Authorization: Bearer REDACTED"},
+		{"bearer in capitals", "AUTHORIZATION: BEARER abc", "AUTHORIZATION: BEARER REDACTED"},
+		{"bearer in mixed case", "auth bEaReR abc", "auth bEaReR REDACTED"},
 		{"bare JWT", "token was " + jwt + " ok", "token was REDACTED ok"},
 		{"quoted URL in JSON", `{"sso_url":"https://h/sso?access_token=abc"}`, `{"sso_url":"https://h/sso?access_token=REDACTED"}`},
 		{"a word ending in token is not a parameter", "mytoken=abc", "mytoken=abc"},
@@ -85,5 +91,45 @@ func FuzzString(f *testing.F) {
 		out := String(s)
 		// Masking is stable: a second pass finds nothing more to mask.
 		assert.Equal(t, out, String(out))
+	})
+}
+
+// patterns are every regular expression String applies.
+var patterns = []*regexp.Regexp{secretParamPattern, secretJSONPattern, bearerPattern, jwtPattern}
+
+// mayHoldSecret must say yes whenever a pattern matches: otherwise String
+// would return a secret unmasked.
+func TestMayHoldSecretWheneverAPatternMatches(t *testing.T) {
+	for _, s := range []string{"token=x", `"password": "x"`, "Bearer x", "BEARER x", "beaRER x", jwt, "x eyJabcd.efgh.ij"} {
+		require.True(t, slices.ContainsFunc(patterns, func(p *regexp.Regexp) bool { return p.MatchString(s) }), "test input %q", s)
+		assert.True(t, mayHoldSecret(s), "%q", s)
+	}
+	for _, s := range []string{"", "/tickets/82070", "GET /tickets: 404 Not Found", "/enterprises/7/tickets-stats", "bear", "beare"} {
+		assert.False(t, mayHoldSecret(s), "%q", s)
+	}
+}
+
+// containsBearer folds ASCII only, which is exact as long as no letter of
+// "bearer" has a case equivalent outside ASCII (the regular expressions'
+// (?i) folds k to the Kelvin sign and s to the long s).
+func TestBearerHasOnlyASCIICaseEquivalents(t *testing.T) {
+	for _, r := range "bearer" {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			assert.Less(t, f, rune(utf8.RuneSelf), "%q folds to %q", r, f)
+		}
+	}
+}
+
+func FuzzMayHoldSecret(f *testing.F) {
+	for _, s := range []string{"", "/tickets/1", "Bearer x", "BEARER x", "a=b", `"x"`, jwt, "eyJ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if mayHoldSecret(s) {
+			return
+		}
+		for _, p := range patterns {
+			assert.False(t, p.MatchString(s), "%s matches %q, which mayHoldSecret let through", p, s)
+		}
 	})
 }

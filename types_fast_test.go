@@ -1,0 +1,126 @@
+package apizee
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The fast paths of the lenient decoders (jsonString, unquote,
+// isJSONNumber) must agree with encoding/json on every input: they replace
+// it for speed only.
+
+var unquoteCases = []string{
+	`""`, `"plain"`, `"Immédiat"`, `"Fermé, Vidéos"`,
+	`"https:\/\/diag.apizee.com?convId=1\u0026pwd=2"`, `"a\"b\\c\/d\be\ff\ng\rh\ti"`,
+	`"\u00e9\u00C9"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`,
+	"\"\xff\"", "\"a\xe9b\"", "\"\xed\xa0\x80\"", "\"\uFFFD\"",
+	`"\x"`, `"\u12"`, `"\u12g4"`, `"a`, `a"`, `"`, `"a"b"`, "\"\n\"", `"\"`,
+}
+
+func TestUnquoteAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range unquoteCases {
+		checkUnquote(t, []byte(in))
+	}
+}
+
+func checkUnquote(t *testing.T, b []byte) {
+	t.Helper()
+	var want string
+	wantErr := json.Unmarshal(b, &want)
+	got, ok := unquote(b)
+	if ok {
+		require.NoError(t, wantErr, "unquote accepted %q, which encoding/json refuses", b)
+		assert.Equal(t, want, got, "unquote(%q)", b)
+	}
+	got, err := jsonString(b)
+	if wantErr != nil {
+		assert.Error(t, err, "jsonString(%q)", b)
+		return
+	}
+	require.NoError(t, err, "jsonString(%q)", b)
+	assert.Equal(t, want, got, "jsonString(%q)", b)
+}
+
+func TestUnquoteHandlesEscapesWithoutTheDecoder(t *testing.T) {
+	for _, in := range []string{`"https:\/\/h\/x?a=1\u0026pwd=2"`, `"\ud83d\ude00 Immédiat"`, `"Fermé"`} {
+		_, ok := unquote([]byte(in))
+		assert.True(t, ok, "%s takes the fast path", in)
+	}
+}
+
+func FuzzUnquote(f *testing.F) {
+	for _, in := range unquoteCases {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(checkUnquote)
+}
+
+var numberCases = []string{
+	"0", "-0", "1", "-12", "3.0", "48.7", "-3.5", "1e5", "1E+5", "2.5e-3",
+	"", "-", "01", "1.", ".5", "1e", "1e+", "+1", "0x1", "1.2.3", "1 ", "--1", "NaN",
+}
+
+func TestIsJSONNumberAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range numberCases {
+		checkNumber(t, []byte(in))
+	}
+}
+
+func checkNumber(t *testing.T, b []byte) {
+	t.Helper()
+	var n json.Number
+	valid := json.Valid(b) && json.Unmarshal(b, &n) == nil && bytes.Equal(bytes.TrimSpace(b), b)
+	if isJSONNumber(b) {
+		require.True(t, valid, "isJSONNumber accepted %q", b)
+		assert.Equal(t, string(b), n.String(), "a number is kept as written")
+		return
+	}
+	if len(b) > 0 && b[0] != '"' && b[0] != '[' && b[0] != '{' && b[0] != 'n' && b[0] != 't' && b[0] != 'f' {
+		assert.False(t, valid, "isJSONNumber refused the number %q", b)
+	}
+}
+
+func FuzzIsJSONNumber(f *testing.F) {
+	for _, in := range numberCases {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(checkNumber)
+}
+
+func TestSplitListOfOneContact(t *testing.T) {
+	assert.Equal(t, []string{"+33612345678"}, splitList(" +33612345678 "))
+	assert.Nil(t, splitList("  "))
+	assert.Equal(t, []string{"a", "b"}, splitList("a, ,b"))
+}
+
+// readBody sizes its buffer from Content-Length but never trusts it beyond
+// maxBodyPresize, nor beyond the body actually sent.
+func TestReadBody(t *testing.T) {
+	body := strings.Repeat("x", 3000)
+	for _, tt := range []struct {
+		name          string
+		contentLength int64
+		limit         int64
+		want          int
+	}{
+		{"exact length", 3000, maxJSONBody + 1, 3000},
+		{"unknown length", -1, maxJSONBody + 1, 3000},
+		{"a header announcing more than is sent", 1 << 30, maxJSONBody + 1, 3000},
+		{"the limit wins", 3000, 100, 100},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: tt.contentLength}
+			got, err := readBody(resp, tt.limit)
+			require.NoError(t, err)
+			assert.Len(t, got, tt.want)
+			assert.Less(t, cap(got), 2*maxBodyPresize, "the buffer does not follow a lying header")
+		})
+	}
+}
