@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,34 +271,50 @@ func checkConnsReused(b *testing.B, s *benchServer, before int64) {
 	}
 }
 
-func BenchmarkTicketsGet(b *testing.B) {
+// sides are the two implementations of one operation, keyed "sdk" and
+// "std"; each fails b on a wrong answer.
+type sides map[string]func(b *testing.B)
+
+// runSides runs each side as its own sub-benchmark, impl=sdk then impl=std.
+func runSides(b *testing.B, sd sides, bytes int64) {
+	for _, impl := range []string{"sdk", "std"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			op := sd[impl]
+			b.SetBytes(bytes)
+			b.ReportAllocs()
+			for b.Loop() {
+				op(b)
+			}
+		})
+	}
+}
+
+func getSides(b *testing.B, s *benchServer) sides {
 	ctx := context.Background()
-	s := newBenchServer(b, 0, 0)
-	b.Run("impl=sdk", func(b *testing.B) {
-		c, _ := newBenchClient(b, s, apizee.WithToken(benchToken))
-		b.ReportAllocs()
-		before := s.newConns.Load()
-		for b.Loop() {
+	c, _ := newBenchClient(b, s, apizee.WithToken(benchToken))
+	hc := &http.Client{Transport: benchTransport()}
+	b.Cleanup(hc.CloseIdleConnections)
+	return sides{
+		"sdk": func(b *testing.B) {
 			t, err := c.Tickets.Get(ctx, benchTicketID)
 			if err != nil || t.ID != benchTicketID {
 				b.Fatalf("Get: %v, %v", t, err)
 			}
-		}
-		checkConnsReused(b, s, before)
-	})
-	b.Run("impl=std", func(b *testing.B) {
-		hc := &http.Client{Transport: benchTransport()}
-		defer hc.CloseIdleConnections()
-		b.ReportAllocs()
-		before := s.newConns.Load()
-		for b.Loop() {
+		},
+		"std": func(b *testing.B) {
 			var t plainTicket
 			if err := handGet(ctx, hc, s.URL+"/tickets/"+strconv.Itoa(benchTicketID), &t); err != nil || t.ID != benchTicketID {
 				b.Fatalf("GET: %v, %v", t.ID, err)
 			}
-		}
-		checkConnsReused(b, s, before)
-	})
+		},
+	}
+}
+
+func BenchmarkTicketsGet(b *testing.B) {
+	s := newBenchServer(b, 0, 0)
+	before := s.newConns.Load()
+	runSides(b, getSides(b, s), 0)
+	checkConnsReused(b, s, before)
 }
 
 // walkSDK walks every ticket with Tickets.All, visiting each.
@@ -347,24 +364,25 @@ func benchWalkers(b *testing.B, s *benchServer) map[string]func(ctx context.Cont
 	}
 }
 
-func BenchmarkTicketsAll(b *testing.B) {
-	const tickets = 10000
+const benchAllTickets = 10000
+
+func allSides(b *testing.B, s *benchServer) sides {
 	ctx := context.Background()
-	s := newBenchServer(b, tickets, 0)
-	walkers := benchWalkers(b, s)
-	for _, impl := range []string{"sdk", "std"} {
-		b.Run("impl="+impl, func(b *testing.B) {
-			walk := walkers[impl]
+	sd := sides{}
+	for impl, walk := range benchWalkers(b, s) {
+		sd[impl] = func(b *testing.B) {
 			var sum int64
-			b.ReportAllocs()
-			for b.Loop() {
-				n, err := walk(ctx, func(id int64) { sum += id })
-				if err != nil || n != tickets {
-					b.Fatalf("walked %d of %d tickets: %v", n, tickets, err)
-				}
+			n, err := walk(ctx, func(id int64) { sum += id })
+			if err != nil || n != benchAllTickets {
+				b.Fatalf("walked %d of %d tickets: %v", n, benchAllTickets, err)
 			}
-		})
+		}
 	}
+	return sd
+}
+
+func BenchmarkTicketsAll(b *testing.B) {
+	runSides(b, allSides(b, newBenchServer(b, benchAllTickets, 0)), 0)
 }
 
 // BenchmarkTicketsAllHeap measures the memory a walk holds, for two list
@@ -413,34 +431,74 @@ func BenchmarkTicketsAllHeap(b *testing.B) {
 	}
 }
 
-func BenchmarkMediaDownload(b *testing.B) {
+func downloadSides(b *testing.B, s *benchServer) sides {
 	ctx := context.Background()
-	size := benchDownloadBytes(b)
-	s := newBenchServer(b, 0, size)
-	b.Run("impl=sdk", func(b *testing.B) {
-		c, _ := newBenchClient(b, s, apizee.WithToken(benchToken))
-		media := &apizee.Media{ID: 1, URL: s.URL + "/media/1"}
-		b.SetBytes(size)
-		b.ReportAllocs()
-		for b.Loop() {
+	c, _ := newBenchClient(b, s, apizee.WithToken(benchToken))
+	media := &apizee.Media{ID: 1, URL: s.URL + "/media/1"}
+	hc := &http.Client{Transport: benchTransport()}
+	b.Cleanup(hc.CloseIdleConnections)
+	check := func(b *testing.B, n int64, err error) {
+		if err != nil || n != s.mediaSize {
+			b.Fatalf("downloaded %d of %d bytes: %v", n, s.mediaSize, err)
+		}
+	}
+	return sides{
+		"sdk": func(b *testing.B) {
 			n, err := c.Media.Download(ctx, media, io.Discard)
-			if err != nil || n != size {
-				b.Fatalf("downloaded %d of %d bytes: %v", n, size, err)
-			}
-		}
-	})
-	b.Run("impl=std", func(b *testing.B) {
-		hc := &http.Client{Transport: benchTransport()}
-		defer hc.CloseIdleConnections()
-		b.SetBytes(size)
-		b.ReportAllocs()
-		for b.Loop() {
+			check(b, n, err)
+		},
+		"std": func(b *testing.B) {
 			n, err := handDownload(ctx, hc, s.URL+"/media/1", io.Discard)
-			if err != nil || n != size {
-				b.Fatalf("downloaded %d of %d bytes: %v", n, size, err)
-			}
-		}
+			check(b, n, err)
+		},
+	}
+}
+
+func BenchmarkMediaDownload(b *testing.B) {
+	size := benchDownloadBytes(b)
+	runSides(b, downloadSides(b, newBenchServer(b, 0, size)), size)
+}
+
+// BenchmarkInterleaved runs the sdk and std sides of each goal in turn,
+// alternating which goes first, and reports the median of their per-pair
+// time ratio (sdk/std: above 1, the SDK is slower) and each side's mean
+// time. Both sides of a pair share the same moment of the machine's load,
+// so the ratio holds on a busy machine where the separate sub-benchmarks'
+// times swing from run to run.
+func BenchmarkInterleaved(b *testing.B) {
+	b.Run("op=TicketsGet", func(b *testing.B) {
+		interleave(b, getSides(b, newBenchServer(b, 0, 0)))
 	})
+	b.Run("op=TicketsAll", func(b *testing.B) {
+		interleave(b, allSides(b, newBenchServer(b, benchAllTickets, 0)))
+	})
+	b.Run("op=MediaDownload", func(b *testing.B) {
+		interleave(b, downloadSides(b, newBenchServer(b, 0, benchDownloadBytes(b))))
+	})
+}
+
+func interleave(b *testing.B, sd sides) {
+	timed := func(op func(*testing.B)) time.Duration {
+		start := time.Now()
+		op(b)
+		return time.Since(start)
+	}
+	var sdk, std time.Duration
+	var ratios []float64
+	for b.Loop() {
+		var s, t time.Duration
+		if len(ratios)%2 == 0 {
+			s, t = timed(sd["sdk"]), timed(sd["std"])
+		} else {
+			t, s = timed(sd["std"]), timed(sd["sdk"])
+		}
+		sdk, std = sdk+s, std+t
+		ratios = append(ratios, float64(s)/float64(t))
+	}
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "sdk/std")
+	b.ReportMetric(float64(sdk.Nanoseconds())/float64(len(ratios)), "sdk-ns/op")
+	b.ReportMetric(float64(std.Nanoseconds())/float64(len(ratios)), "std-ns/op")
 }
 
 func handDownload(ctx context.Context, hc *http.Client, rawURL string, w io.Writer) (int64, error) {
