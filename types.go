@@ -158,6 +158,14 @@ type flexTime time.Time
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05-0700", "2006-01-02"}
 
 func (t *flexTime) UnmarshalJSON(b []byte) error {
+	// RFC 3339, the usual form, read by the time package straight from the
+	// bytes, with no string to allocate. What it accepts, the first layout
+	// below accepts too, with the same result.
+	var rfc3339 time.Time
+	if len(b) > 0 && b[0] == '"' && rfc3339.UnmarshalJSON(b) == nil {
+		*t = flexTime(rfc3339)
+		return nil
+	}
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
@@ -222,6 +230,12 @@ func (p GeoPoint) MarshalJSON() ([]byte, error) {
 type flexFloat float64
 
 func (f *flexFloat) UnmarshalJSON(b []byte) error {
+	if isJSONNumber(b) {
+		if v, err := strconv.ParseFloat(string(b), 64); err == nil {
+			*f = flexFloat(v)
+			return nil
+		}
+	}
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err

@@ -3,10 +3,13 @@ package apizee
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,5 +125,78 @@ func TestReadBody(t *testing.T) {
 			assert.Len(t, got, tt.want)
 			assert.Less(t, cap(got), 2*maxBodyPresize, "the buffer does not follow a lying header")
 		})
+	}
+}
+
+// referenceFlexTime is flexTime's decoding without its RFC 3339 fast path.
+func referenceFlexTime(b []byte) (time.Time, error) {
+	var s flexString
+	if err := s.UnmarshalJSON(b); err != nil {
+		return time.Time{}, err
+	}
+	v := strings.TrimSpace(string(s))
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range timeLayouts {
+		if parsed, err := time.Parse(layout, v); err == nil {
+			return parsed, nil
+		}
+	}
+	return time.Time{}, errors.New("not a timestamp")
+}
+
+var timeCases = []string{
+	`"2023-07-12T15:48:11+00:00"`, `"2023-07-12T15:48:11Z"`, `"2023-07-12T15:48:11.123456789+02:00"`,
+	`"2023-07-12T15:48:11,5Z"`, `"2023-07-12t15:48:11z"`, `"2023-07-13 18:03:13"`, `"2023-07-13"`,
+	`" 2023-07-12T15:48:11Z "`, `"2023-07-12T24:00:00Z"`, `"2023-02-30T00:00:00Z"`, `"0000-01-01T00:00:00Z"`,
+	`"2023-07-12T15:48:11+24:00"`, `"2023-07-12T15:48:11-0700"`, `""`, `null`, `12`,
+}
+
+func TestFlexTimeFastPathAgrees(t *testing.T) {
+	for _, in := range timeCases {
+		checkFlexTime(t, []byte(in))
+	}
+}
+
+func checkFlexTime(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantErr := referenceFlexTime(b)
+	var got flexTime
+	err := got.UnmarshalJSON(b)
+	if wantErr != nil {
+		assert.Error(t, err, "%s", b)
+		return
+	}
+	require.NoError(t, err, "%s", b)
+	assert.True(t, want.Equal(time.Time(got)), "%s: %s, want %s", b, time.Time(got), want)
+	_, gotOffset := time.Time(got).Zone()
+	_, wantOffset := want.Zone()
+	assert.Equal(t, wantOffset, gotOffset, "%s keeps its offset", b)
+}
+
+func FuzzFlexTimeFastPath(f *testing.F) {
+	for _, in := range timeCases {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(checkFlexTime)
+}
+
+func TestFlexFloatFastPathAgrees(t *testing.T) {
+	for _, in := range []string{"48.7", "-3.5", "0", "1e400", "-1e400", "1e-400", `"2.5"`, `""`, "null"} {
+		var got flexFloat
+		err := got.UnmarshalJSON([]byte(in))
+		var s flexString
+		require.NoError(t, s.UnmarshalJSON([]byte(in)))
+		want, wantErr := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
+		if s == "" {
+			want, wantErr = 0, nil
+		}
+		if wantErr != nil {
+			assert.Error(t, err, in)
+			continue
+		}
+		require.NoError(t, err, in)
+		assert.Equal(t, want, float64(got), in)
 	}
 }
