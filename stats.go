@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // StatsService reads usage statistics.
@@ -55,7 +57,7 @@ type TicketStat struct {
 	Extra map[string]json.RawMessage
 }
 
-// statColumns maps each known column label, normalised by statKey, to the
+// statColumns maps each known column label, normalised by appendStatKey, to the
 // field it decodes into.
 var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 	"id":                       func(s *TicketStat, b json.RawMessage) error { return decodeInt64(b, &s.ID) },
@@ -73,7 +75,7 @@ var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 	"date de fin":              func(s *TicketStat, b json.RawMessage) error { return decodeTime(b, &s.SessionEnd) },
 	"répondues": func(s *TicketStat, b json.RawMessage) error {
 		var v flexBool
-		err := json.Unmarshal(b, &v)
+		err := v.UnmarshalJSON(b)
 		s.Answered = bool(v)
 		return err
 	},
@@ -83,7 +85,7 @@ var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 	"nombre appels":              func(s *TicketStat, b json.RawMessage) error { return decodeInt(b, &s.Calls) },
 	"durée totale des appels (secondes)": func(s *TicketStat, b json.RawMessage) error {
 		var secs flexFloat
-		if err := json.Unmarshal(b, &secs); err != nil {
+		if err := secs.UnmarshalJSON(b); err != nil {
 			return err
 		}
 		if secs < 0 || float64(secs) > math.MaxInt64/float64(time.Second) {
@@ -102,10 +104,19 @@ var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 	"navigateur":             func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Browser) },
 }
 
-// statKey normalises a column label: the API's labels are French prose, so
-// case, surrounding space and typographic apostrophes are not relied on.
-func statKey(label string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(label), "’", "'"))
+// appendStatKey appends the normalised column label to dst: the API's labels
+// are French prose, so case, surrounding space and typographic apostrophes
+// are not relied on. It appends to a buffer, not a new string, because it
+// runs for every column of every row: the map lookup of string(key) does not
+// allocate.
+func appendStatKey(dst []byte, label string) []byte {
+	for _, r := range strings.TrimSpace(label) {
+		if r == '’' {
+			r = '\''
+		}
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+	}
+	return dst
 }
 
 // UnmarshalJSON maps the French column labels to the fields and keeps the
@@ -117,8 +128,9 @@ func (s *TicketStat) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = TicketStat{}
+	var key [64]byte
 	for label, value := range columns {
-		decode, known := statColumns[statKey(label)]
+		decode, known := statColumns[string(appendStatKey(key[:0], label))]
 		if !known {
 			if s.Extra == nil {
 				s.Extra = map[string]json.RawMessage{}
@@ -133,30 +145,34 @@ func (s *TicketStat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// The decode helpers call the lenient types' UnmarshalJSON directly: b is a
+// value of a document encoding/json has already checked, and going through
+// json.Unmarshal again for each of a row's 26 columns would check it again.
+
 func decodeString(b json.RawMessage, out *string) error {
 	var v flexString
-	err := json.Unmarshal(b, &v)
+	err := v.UnmarshalJSON(b)
 	*out = string(v)
 	return err
 }
 
 func decodeInt64(b json.RawMessage, out *int64) error {
 	var v flexInt64
-	err := json.Unmarshal(b, &v)
+	err := v.UnmarshalJSON(b)
 	*out = int64(v)
 	return err
 }
 
 func decodeInt(b json.RawMessage, out *int) error {
 	var v flexInt64
-	err := json.Unmarshal(b, &v)
+	err := v.UnmarshalJSON(b)
 	*out = int(v)
 	return err
 }
 
 func decodeTime(b json.RawMessage, out *time.Time) error {
 	var v flexTime
-	err := json.Unmarshal(b, &v)
+	err := v.UnmarshalJSON(b)
 	*out = time.Time(v)
 	return err
 }

@@ -200,3 +200,10 @@ func TestFlexFloatFastPathAgrees(t *testing.T) {
 		assert.Equal(t, want, float64(got), in)
 	}
 }
+
+func TestAppendStatKeyNormalisesLikeStringsFunctions(t *testing.T) {
+	for _, label := range []string{"Priorité", " Nombre d’invitations SMS ", "ÉTAT", "Assigné à", "Système d'exploitation", "\xffx", ""} {
+		want := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(label), "’", "'"))
+		assert.Equal(t, want, string(appendStatKey(nil, label)), "%q", label)
+	}
+}
