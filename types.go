@@ -155,14 +155,17 @@ func (v *flexBool) UnmarshalJSON(b []byte) error {
 type flexTime time.Time
 
 // timeLayouts are tried in order.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05-0700", "2006-01-02"}
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", apizeeTimeLayout, "2006-01-02T15:04:05-0700", "2006-01-02"}
+
+// apizeeTimeLayout is the form of the statistics' timestamps.
+const apizeeTimeLayout = "2006-01-02 15:04:05"
 
 func (t *flexTime) UnmarshalJSON(b []byte) error {
 	// RFC 3339, the usual form, read by the time package straight from the
 	// bytes, with no string to allocate. What it accepts, the first layout
 	// below accepts too, with the same result.
 	var rfc3339 time.Time
-	if len(b) > 0 && b[0] == '"' && rfc3339.UnmarshalJSON(b) == nil {
+	if len(b) > 11 && b[0] == '"' && b[11] == 'T' && rfc3339.UnmarshalJSON(b) == nil {
 		*t = flexTime(rfc3339)
 		return nil
 	}
@@ -175,7 +178,14 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 		*t = flexTime{}
 		return nil
 	}
-	for _, layout := range timeLayouts {
+	layouts := timeLayouts
+	if len(v) > 10 && v[10] == ' ' {
+		// Apizee's own form (every statistics row has two): the layouts
+		// before it need a 'T' there, and those after it cannot take a
+		// space, so trying them would only build errors.
+		layouts = []string{apizeeTimeLayout}
+	}
+	for _, layout := range layouts {
 		if parsed, err := time.Parse(layout, v); err == nil {
 			*t = flexTime(parsed)
 			return nil
