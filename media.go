@@ -1,6 +1,7 @@
 package apizee
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -94,8 +95,8 @@ func (m *Media) UnmarshalJSON(b []byte) error {
 
 // ticketMediaEnvelope is the answer of the ticket media list:
 // {"limit":10,"offset":0,"count":2,"medias":[...]}. The guide does not say
-// whether count is the page's size or the total; it is taken as the total,
-// and the pager's short-page rule ends the walk either way.
+// whether count is the page's size or the total; Page.Total reports it, and
+// AllForTicket does not stop on it alone (see there).
 type ticketMediaEnvelope struct {
 	Limit  flexInt64 `json:"limit"`
 	Offset flexInt64 `json:"offset"`
@@ -125,7 +126,14 @@ func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *List
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
-		return s.ticketMediaPage(ctx, ticketID, offset, limit)
+		page, err := s.ticketMediaPage(ctx, ticketID, offset, limit)
+		if err == nil && page.Total <= page.Offset+len(page.Items) {
+			// A count that does not go past what has been seen may be this
+			// page's size rather than the total: stopping on it could drop
+			// the next pages, so the short or empty page ends the walk.
+			page.Total = 0
+		}
+		return page, err
 	})
 }
 
@@ -151,7 +159,9 @@ func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offs
 	if env.Medias == nil {
 		env.Medias = []Media{}
 	}
-	return &Page[Media]{Items: env.Medias, Total: int(env.Count), Offset: offset, Limit: limit}, nil
+	// The server's own limit, when it echoes one, is what makes a page short:
+	// it may cap the one asked for.
+	return &Page[Media]{Items: env.Medias, Total: int(env.Count), Offset: offset, Limit: cmp.Or(int(env.Limit), limit)}, nil
 }
 
 // ListForConference returns one page of a conference's recorded or shared

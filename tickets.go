@@ -1,4 +1,569 @@
 package apizee
 
-// TicketsService is placeholder: its methods come with the service's issue.
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/apizee-go/apizee/internal/redact"
+	"github.com/apizee-go/apizee/internal/retry"
+)
+
+// TicketsService creates and finds Video Assistance tickets: 1-1 rooms
+// between a support agent and a customer, who is invited by SMS or email.
 type TicketsService service
+
+// TicketState is the state of a ticket. The API's set of states is open:
+// a value without a constant below decodes as is.
+type TicketState string
+
+// Ticket states seen in the API's answers.
+const (
+	TicketNew        TicketState = "new"
+	TicketOpen       TicketState = "open"
+	TicketOpened     TicketState = "opened"
+	TicketInvited    TicketState = "invited"
+	TicketInProgress TicketState = "inprogress"
+	TicketUpdated    TicketState = "updated"
+	TicketDone       TicketState = "done"
+	TicketClosed     TicketState = "closed"
+	TicketRejected   TicketState = "rejected"
+	TicketDeclined   TicketState = "declined"
+	TicketExpired    TicketState = "expired"
+	TicketCancelled  TicketState = "cancelled"
+)
+
+// Requestor is the customer a ticket invites. The API sends each contact as
+// a string or a list; both decode into a list.
+type Requestor struct {
+	Phones []string
+	Emails []string
+}
+
+// UnmarshalJSON accepts "phone" and "email" as strings, lists or null.
+func (r *Requestor) UnmarshalJSON(b []byte) error {
+	var wire struct {
+		Phone flexList `json:"phone"`
+		Email flexList `json:"email"`
+	}
+	if err := json.Unmarshal(b, &wire); err != nil {
+		return err
+	}
+	*r = Requestor{Phones: wire.Phone, Emails: wire.Email}
+	return nil
+}
+
+// Ticket is a Video Assistance ticket. RequestorURL (it carries the
+// conversation password) and SSOURL (it carries an access token) are
+// secrets: a Ticket prints and logs with both masked, but the fields hold
+// the real values for the caller to hand on. Times are in UTC; a time the
+// API did not send is zero.
+type Ticket struct {
+	ID                 int64
+	State              TicketState
+	Reference          string // the caller's business id; the API sends it as a string or a number
+	Created            time.Time
+	Modified           time.Time
+	StartTime          time.Time
+	EndTime            time.Time
+	Subject            string
+	Type               string
+	Description        string // may hold HTML
+	Agent              string
+	Status             string
+	Name               string
+	RequestorURL       string // where the customer joins: a secret
+	Requestor          Requestor
+	InformationPageURL string
+	ServiceKey         string
+	AgentURL           string // the agent portal; see AgentTicketURL
+	SSOURL             string // the agent's single-sign-on link, only with CreateTicketParams.SSO: a secret
+	ButtonID           int64
+	Geoloc             *GeoPoint // in list answers
+}
+
+// ticketWire is Ticket as the API sends it.
+type ticketWire struct {
+	ID                 flexInt64  `json:"id"`
+	State              flexString `json:"state"`
+	Reference          flexString `json:"reference"`
+	Created            flexTime   `json:"created"`
+	Modified           flexTime   `json:"modified"`
+	StartTime          flexTime   `json:"start_time"`
+	EndTime            flexTime   `json:"end_time"`
+	Subject            flexString `json:"subject"`
+	Type               flexString `json:"type"`
+	Description        flexString `json:"description"`
+	Agent              flexString `json:"agent"`
+	Status             flexString `json:"status"`
+	Name               flexString `json:"name"`
+	RequestorURL       flexString `json:"requestor_url"`
+	Requestor          *Requestor `json:"requestor"`
+	InformationPageURL flexString `json:"information_page_url"`
+	ServiceKey         flexString `json:"service_key"`
+	AgentURL           flexString `json:"agent_url"`
+	SSOURL             flexString `json:"sso_url"`
+	ButtonID           flexInt64  `json:"button_id"`
+	Geoloc             *GeoPoint  `json:"geoloc"`
+}
+
+// UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
+// refuses an object without an id: that is not a ticket, and a zero-valued
+// one would hide the server's mistake.
+func (t *Ticket) UnmarshalJSON(b []byte) error {
+	var w ticketWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.ID <= 0 {
+		return errors.New("apizee: the ticket has no id")
+	}
+	*t = Ticket{
+		ID: int64(w.ID), State: TicketState(w.State), Reference: string(w.Reference),
+		Created: utc(w.Created), Modified: utc(w.Modified), StartTime: utc(w.StartTime), EndTime: utc(w.EndTime),
+		Subject: string(w.Subject), Type: string(w.Type), Description: string(w.Description),
+		Agent: string(w.Agent), Status: string(w.Status), Name: string(w.Name),
+		RequestorURL: string(w.RequestorURL), InformationPageURL: string(w.InformationPageURL),
+		ServiceKey: string(w.ServiceKey), AgentURL: string(w.AgentURL), SSOURL: string(w.SSOURL),
+		ButtonID: int64(w.ButtonID), Geoloc: w.Geoloc,
+	}
+	if w.Requestor != nil {
+		t.Requestor = *w.Requestor
+	}
+	return nil
+}
+
+// utc returns t in UTC, whatever offset it was sent with: the same answer
+// then decodes to the same value whatever the machine's time zone (Go's
+// parser would otherwise pick time.Local for an offset that matches it).
+func utc(t flexTime) time.Time { return time.Time(t).UTC() }
+
+// AgentTicketURL is the agent's deep link to this ticket:
+// AgentURL + "/entrypoint/" + ButtonID + "/tickets/" + ID, e.g.
+// https://cloud.apizee.com/entrypoint/223/tickets/82070. It is empty when
+// the ticket has no AgentURL or ButtonID (list answers carry neither).
+func (t *Ticket) AgentTicketURL() string {
+	if t.AgentURL == "" || t.ButtonID <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s/entrypoint/%d/tickets/%d", strings.TrimRight(t.AgentURL, "/"), t.ButtonID, t.ID)
+}
+
+// String describes the ticket with RequestorURL and SSOURL masked. The
+// receiver is a value so that tickets inside slices and pages print masked too.
+func (t Ticket) String() string {
+	return fmt.Sprintf("apizee.Ticket{ID:%d, State:%q, Reference:%q, Created:%s, Modified:%s, StartTime:%s, EndTime:%s, "+
+		"Subject:%q, Type:%q, Description:%q, Agent:%q, Status:%q, Name:%q, RequestorURL:%s, Requestor:%+v, "+
+		"InformationPageURL:%q, ServiceKey:%q, AgentURL:%q, SSOURL:%s, ButtonID:%d, Geoloc:%s}",
+		t.ID, t.State, t.Reference, timeString(t.Created), timeString(t.Modified), timeString(t.StartTime), timeString(t.EndTime),
+		t.Subject, t.Type, t.Description, t.Agent, t.Status, t.Name, maskSecret(t.RequestorURL), t.Requestor,
+		t.InformationPageURL, t.ServiceKey, t.AgentURL, maskSecret(t.SSOURL), t.ButtonID, geoString(t.Geoloc))
+}
+
+// GoString is String: %#v must mask the secret URLs too.
+func (t Ticket) GoString() string { return t.String() }
+
+// LogValue logs the ticket's identity and state, never its secret URLs.
+func (t Ticket) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("id", t.ID),
+		slog.String("state", string(t.State)),
+		slog.String("reference", t.Reference),
+		slog.String("agent", t.Agent),
+		slog.Time("created", t.Created),
+		slog.Int64("button_id", t.ButtonID),
+		slog.String("requestor_url", maskSecret(t.RequestorURL)),
+		slog.String("sso_url", maskSecret(t.SSOURL)),
+	)
+}
+
+// maskSecret shows whether a secret is set, never its value.
+func maskSecret(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return redact.Mask
+}
+
+func timeString(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return t.Format(time.RFC3339)
+}
+
+func geoString(p *GeoPoint) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("{Lat:%g, Lng:%g}", p.Lat, p.Lng)
+}
+
+// CreateTicketParams is a ticket to create. Agent and one of Email or Phone
+// are required; the other fields are sent only when set.
+type CreateTicketParams struct {
+	Agent     string   // login of the agent who handles the request
+	Email     []string // the customer's email addresses
+	Phone     []string // the customer's phone numbers, international form: +33612345678
+	Invite    bool     // send the invitation (SMS or email) now
+	Reference string   // the caller's business id, searchable later; CreateOnce requires it
+	SSO       bool     // scope=sso: the answer carries SSOURL, the agent's single-sign-on link
+	// Name, Description, Subject, Type and Language are the recipient's name,
+	// a description, the invitation email's subject, the ticket type and the
+	// invitation template's language.
+	Name, Description, Subject, Type, Language string
+	// Extra is sent verbatim for parameters this SDK does not model yet. It
+	// may name a modelled parameter (e.g. "scope") only when the field that
+	// sets it is left zero: a key that a field sets is refused with a
+	// *ValidationError, since silently preferring either would surprise.
+	Extra url.Values
+}
+
+// maxNameLen is the longest name the API accepts, in characters.
+const maxNameLen = 255
+
+// phonePattern is the international form the API requires.
+var phonePattern = regexp.MustCompile(`^\+[0-9]{8,15}$`)
+
+// query validates p and returns the query string of POST /tickets.
+func (p *CreateTicketParams) query() (url.Values, error) {
+	if strings.TrimSpace(p.Agent) == "" {
+		return nil, invalid("Agent", "is required: the login of the agent who handles the ticket")
+	}
+	if hasControl(p.Agent) {
+		return nil, invalid("Agent", "contains a control character")
+	}
+	if len(p.Email) == 0 && len(p.Phone) == 0 {
+		return nil, invalid("Email", "neither Email nor Phone is set: the customer needs one to be invited")
+	}
+	if err := checkContacts("Email", p.Email, func(e string) bool {
+		at := strings.LastIndexByte(e, '@')
+		return at > 0 && at < len(e)-1
+	}, "is not an email address"); err != nil {
+		return nil, err
+	}
+	if err := checkContacts("Phone", p.Phone, phonePattern.MatchString,
+		"is not in international form: + then 8 to 15 digits, e.g. +33612345678"); err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(p.Name); n > maxNameLen {
+		return nil, invalid("Name", "is %d characters long, the API accepts at most %d", n, maxNameLen)
+	}
+
+	q := url.Values{}
+	q.Set("agent", p.Agent)
+	set := func(name, value string) {
+		if value != "" {
+			q.Set(name, value)
+		}
+	}
+	set("email", strings.Join(p.Email, ","))
+	set("phone", strings.Join(p.Phone, ","))
+	if p.Invite {
+		q.Set("invite", "1") // the guide's value; "true" is not documented
+	}
+	set("reference", p.Reference)
+	if p.SSO {
+		q.Set("scope", "sso")
+	}
+	set("name", p.Name)
+	set("description", p.Description)
+	set("subject", p.Subject)
+	set("type", p.Type)
+	set("language", p.Language)
+	for key, values := range p.Extra {
+		if name, ok := modelledParam(q, key); ok {
+			return nil, invalid("Extra", "%q is already set by the field that models %q: set one or the other", key, name)
+		}
+		for _, v := range values {
+			q.Add(key, v)
+		}
+	}
+	return q, nil
+}
+
+// modelledParam reports whether key names (in any case: servers differ on
+// that) a parameter the fields have already set.
+func modelledParam(q url.Values, key string) (string, bool) {
+	for name := range q {
+		if strings.EqualFold(name, key) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// checkContacts checks each item of an email or phone list. The wire list is
+// one comma-separated string, so an item holding a comma would silently
+// become two contacts: it is refused, like control characters.
+func checkContacts(field string, items []string, valid func(string) bool, reason string) error {
+	for i, item := range items {
+		switch {
+		case item == "":
+			return invalid(field, "item %d is empty", i)
+		case strings.Contains(item, ","):
+			return invalid(field, "item %d contains a comma: give each contact as its own item", i)
+		case hasControl(item):
+			return invalid(field, "item %d contains a control character", i)
+		case !valid(item):
+			return invalid(field, "item %d %q %s", i, item, reason)
+		}
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// Create creates a ticket and, with Invite, invites the customer:
+// POST /tickets with its parameters in the query string.
+//
+// Errors: *ValidationError before any request for bad params; *APIError for
+// a refusal (400 with Apizee's code 10 names the parameter). A 5xx or a
+// connection lost after the request was sent is returned as is and never
+// retried, since the ticket may exist and the customer may have been
+// invited: use CreateOnce to create exactly one ticket across such failures.
+func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
+	q, err := orZero(p).query()
+	if err != nil {
+		return nil, err
+	}
+	return s.create(ctx, q)
+}
+
+func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, error) {
+	t := new(Ticket)
+	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CreateOnce creates a ticket like Create, and makes sure exactly one ticket
+// with p.Reference exists for this call even when an attempt's answer is
+// lost. It needs a Reference.
+//
+// Before creating, it lists the tickets that already carry the reference
+// (GET /tickets?reference=, every page) and notes their ids. After an
+// ambiguous failure (a 5xx, a timeout or a lost connection after sending, a
+// 2xx it could not read) it lists them again: a ticket that was not there
+// before is the one this call created, and it is returned. If there is none
+// it creates again, at most RetryPolicy.MaxRetries more times, waiting the
+// policy's backoff between attempts.
+//
+// Errors: *ValidationError before any request; a non-ambiguous failure (a
+// 4xx, the caller's context ending) is returned at once; when the listing
+// itself fails after an ambiguous failure, the error wraps both: the ticket
+// may then exist.
+//
+// The ids noted first are what make this safe, so two concurrent calls with
+// the same reference may each return the other's ticket: give each call its
+// own reference.
+func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
+	p = orZero(p)
+	q, err := p.query()
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(p.Reference) == "" {
+		return nil, invalid("Reference", "is required: CreateOnce finds a ticket it may have created by its reference")
+	}
+	before, err := s.withReference(ctx, p.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("apizee: listing the tickets with reference %q before creating: %w", p.Reference, err)
+	}
+	existed := make(map[int64]bool, len(before))
+	for _, t := range before {
+		existed[t.ID] = true
+	}
+	policy := s.client.cfg.retry.withDefaults()
+	wait := policy.MinBackoff
+	for attempt := 0; ; attempt++ {
+		created, err := s.create(ctx, q)
+		if err == nil || !ambiguous(ctx, err) {
+			return created, err
+		}
+		after, lookErr := s.withReference(ctx, p.Reference)
+		if lookErr != nil {
+			return nil, fmt.Errorf("apizee: creating a ticket failed (%w) and listing the tickets with reference %q failed too (%w): the ticket may exist",
+				err, p.Reference, lookErr)
+		}
+		if t := firstNew(after, existed); t != nil {
+			return t, nil
+		}
+		if attempt >= policy.MaxRetries {
+			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts: %w", p.Reference, attempt+1, err)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, policy.MaxBackoff)
+	}
+}
+
+// ambiguous reports whether a failed create may have created the ticket: the
+// server failed (5xx), the answer was lost or cut after the request was sent
+// (a per-attempt timeout included), or a 2xx answer could not be decoded. A
+// refusal (4xx), bad input, a request the SDK itself stopped (rate limiter,
+// redirects) and the caller's own context ending are not.
+func ambiguous(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var apiErr *APIError
+	var reqErr *RequestError
+	var decErr *DecodeError
+	var stopped *retry.PermanentError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.StatusCode >= 500
+	case errors.As(err, &reqErr):
+		return !errors.As(err, &stopped)
+	case errors.As(err, &decErr):
+		return true
+	}
+	return false
+}
+
+// firstNew returns the oldest ticket whose id is not in existed.
+func firstNew(tickets []Ticket, existed map[int64]bool) *Ticket {
+	var found *Ticket
+	for i := range tickets {
+		if t := &tickets[i]; !existed[t.ID] && (found == nil || t.ID < found.ID) {
+			found = t
+		}
+	}
+	return found
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Get returns one ticket: GET /tickets/{id}.
+//
+// Errors: *ValidationError for an id <= 0; *APIError with ErrNotFound for an
+// unknown ticket.
+func (s *TicketsService) Get(ctx context.Context, id int64) (*Ticket, error) {
+	if err := checkID("ID", id); err != nil {
+		return nil, err
+	}
+	t := new(Ticket)
+	if err := s.client.call(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(id, 10), nil, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ListTicketsParams filters and pages a ticket list. Zero values are not sent.
+type ListTicketsParams struct {
+	Reference    string    // the API may match it loosely; FindByReference filters exactly
+	Since, Until time.Time // on the creation time, sent as RFC 3339 in UTC
+	OrderBy      string    // e.g. "date"
+	Order        Order
+	Limit        int // page size
+	Offset       int
+}
+
+func (p *ListTicketsParams) query() (url.Values, error) {
+	if err := checkPaging(p.Limit, p.Offset, p.Order); err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	if err := setTimeRange(q, p.Since, p.Until); err != nil {
+		return nil, err
+	}
+	if p.Reference != "" {
+		q.Set("reference", p.Reference)
+	}
+	setOrder(q, p.OrderBy, p.Order)
+	return q, nil
+}
+
+// List returns one page of tickets: GET /tickets.
+//
+// Errors: *ValidationError for a negative Limit or Offset, an unknown Order
+// or Since after Until; *APIError for a refusal.
+func (s *TicketsService) List(ctx context.Context, p *ListTicketsParams) (*Page[Ticket], error) {
+	p = orZero(p)
+	q, err := p.query()
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Ticket](ctx, s.client, "/tickets", q, p.Offset, p.Limit)
+}
+
+// All iterates over every ticket that matches p, from p.Offset on, fetching
+// a page (GET /tickets, p.Limit or 100 tickets) only when the loop asks for
+// it. An error is yielded once, with a nil ticket, and ends the walk;
+// breaking out of the loop fetches nothing more.
+func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq2[*Ticket, error] {
+	p = orZero(p)
+	q, err := p.query()
+	if err != nil {
+		return failed[Ticket](err)
+	}
+	limit := allLimit(p.Limit)
+	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Ticket], error) {
+		return listPage[Ticket](ctx, s.client, "/tickets", cloneQuery(q), offset, limit)
+	})
+}
+
+// FindByReference returns the newest ticket (by creation time, then id)
+// whose reference is exactly reference: GET /tickets?reference=, every page,
+// since the API's match may be loose and its order is not relied on.
+//
+// Errors: *ValidationError for an empty reference; an error matching
+// ErrNotFound (errors.Is) when no ticket has it; the listing's errors.
+func (s *TicketsService) FindByReference(ctx context.Context, reference string) (*Ticket, error) {
+	if strings.TrimSpace(reference) == "" {
+		return nil, invalid("Reference", "is empty")
+	}
+	tickets, err := s.withReference(ctx, reference)
+	if err != nil {
+		return nil, err
+	}
+	if len(tickets) == 0 {
+		return nil, fmt.Errorf("apizee: no ticket with reference %q: %w", reference, ErrNotFound)
+	}
+	newest := slices.MaxFunc(tickets, func(a, b Ticket) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return &newest, nil
+}
+
+// withReference lists every ticket whose reference is exactly reference.
+func (s *TicketsService) withReference(ctx context.Context, reference string) ([]Ticket, error) {
+	var out []Ticket
+	for t, err := range s.All(ctx, &ListTicketsParams{Reference: reference, OrderBy: "date", Order: OrderDesc}) {
+		if err != nil {
+			return nil, err
+		}
+		if t.Reference == reference {
+			out = append(out, *t)
+		}
+	}
+	return out, nil
+}
