@@ -33,8 +33,8 @@ import (
 	"github.com/apizee-go/apizee/examples/internal/secrets"
 )
 
-// maxDownload is the largest media the quickstart downloads from a real
-// account; larger files are left to `apizee media download`.
+// maxDownload is how much of a media the quickstart reads; whole files are
+// for `apizee media download`.
 const maxDownload = 20 << 20
 
 func main() {
@@ -104,24 +104,27 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	start := time.Now()
-	defer func() {
-		// Close revokes the token the client fetched: a script should not
-		// leave a valid 24-hour token behind.
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		g.step("Sign out")
-		if err := g.client.Close(closeCtx); err != nil {
-			g.logf("revoking the token failed: %v", err)
-		}
-	}()
-	if err := g.assistance(ctx); err != nil {
-		return err
+	err := g.walk(ctx)
+	// Close revokes the token the client fetched: a script should not leave
+	// a valid 24-hour token behind.
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	g.step("Sign out: Close revokes the token")
+	if closeErr := g.client.Close(closeCtx); closeErr != nil {
+		g.logf("revoking the token failed: %v", closeErr)
 	}
-	if err := g.meeting(ctx); err != nil {
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nThe guide ran in %s.\n", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+func (g *guide) walk(ctx context.Context) error {
+	if err := g.assistance(ctx); err != nil {
+		return err
+	}
+	return g.meeting(ctx)
 }
 
 // realAccount reports whether the environment configures an account.
@@ -190,12 +193,19 @@ func (g *guide) assistance(ctx context.Context) error {
 			g.logf("no ticket on the account: the ticket steps are skipped")
 			return nil
 		}
-		ticket = &page.Items[0]
+		// A list answer has no agent_url: get the whole ticket.
+		if ticket, err = g.client.Tickets.Get(ctx, page.Items[0].ID); err != nil {
+			return err
+		}
 		g.logf("using the newest ticket, #%d (reference %q), instead of creating one", ticket.ID, ticket.Reference)
 	}
 
 	g.step("Agent deep link (agent_url/entrypoint/button_id/tickets/id)")
-	g.logf("%s", ticket.AgentTicketURL())
+	if link := ticket.AgentTicketURL(); link != "" {
+		g.logf("%s", link)
+	} else {
+		g.logf("the API gave no agent_url or button_id for this ticket")
+	}
 	if ticket.SSOURL != "" {
 		g.logf("single sign-on link, logs the agent in: %s", ticket.SSOURL)
 	}
@@ -204,11 +214,15 @@ func (g *guide) assistance(ctx context.Context) error {
 	g.logf("%s", ticket.RequestorURL)
 
 	g.step("Find the ticket by its reference (GET /tickets?reference=...)")
-	found, err := g.client.Tickets.FindByReference(ctx, ticket.Reference)
-	if err != nil {
-		return err
+	if ticket.Reference == "" {
+		g.logf("the ticket has no reference")
+	} else {
+		found, err := g.client.Tickets.FindByReference(ctx, ticket.Reference)
+		if err != nil {
+			return err
+		}
+		g.logf("reference %q is ticket #%d", found.Reference, found.ID)
 	}
-	g.logf("reference %q is ticket #%d", found.Reference, found.ID)
 
 	g.step("The ticket's media (GET /enterprises/{id}/tickets/{id}/medias)")
 	if g.fake != nil {
@@ -221,9 +235,9 @@ func (g *guide) assistance(ctx context.Context) error {
 			return err
 		}
 		media = append(media, m)
-		g.logf("media #%d %s %q, %d bytes", m.ID, m.ContentType, m.Title, m.Size)
+		g.logf("media #%d %s %q", m.ID, m.ContentType, m.Title)
 	}
-	g.logf("%d media", len(media))
+	g.logf("media on the ticket: %d", len(media))
 	if err := g.download(ctx, media); err != nil {
 		return err
 	}
@@ -234,15 +248,15 @@ func (g *guide) assistance(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	g.logf("%d rows for %s", len(stats), today.Format(time.DateOnly))
+	g.logf("rows for %s: %d", today.Format(time.DateOnly), len(stats))
 	for _, s := range stats[:min(len(stats), 3)] {
 		g.logf("ticket #%d ref %q %s, answered %t, %d invitations, calls %s", s.ID, s.Ref, s.State, s.Answered, s.Invitations, s.CallDuration)
 	}
 	return nil
 }
 
-// download streams the first media into a SHA-256: memory stays flat
-// whatever its size.
+// download streams the first media into a SHA-256, at most maxDownload
+// bytes of it: memory stays flat whatever its size.
 func (g *guide) download(ctx context.Context, media []*apizee.Media) error {
 	g.step("Download a media (streamed: memory stays flat whatever the size)")
 	if len(media) == 0 {
@@ -250,16 +264,21 @@ func (g *guide) download(ctx context.Context, media []*apizee.Media) error {
 		return nil
 	}
 	m := media[0]
-	if g.fake == nil && (m.Size <= 0 || m.Size > maxDownload) {
-		g.logf("media #%d skipped (%d bytes): use `go run ./examples/apizee media download` for large files", m.ID, m.Size)
-		return nil
-	}
-	sum := sha256.New()
-	n, err := g.client.Media.Download(ctx, m, sum)
+	file, err := g.client.Media.Open(ctx, m)
 	if err != nil {
 		return err
 	}
-	g.logf("media #%d: %d bytes, sha256 %x", m.ID, n, sum.Sum(nil)[:8])
+	defer file.Close()
+	sum := sha256.New()
+	n, err := io.CopyN(sum, file, maxDownload)
+	switch {
+	case errors.Is(err, io.EOF):
+		g.logf("media #%d: %d bytes, sha256 %x", m.ID, n, sum.Sum(nil)[:8])
+	case err != nil:
+		return err
+	default:
+		g.logf("media #%d: read the first %d bytes and stopped; `go run ./examples/apizee media download` gets whole files", m.ID, n)
+	}
 	return nil
 }
 
@@ -326,7 +345,7 @@ func (g *guide) meeting(ctx context.Context) error {
 		recordings++
 		g.logf("recording #%d %s %q, %s, %d bytes", m.ID, m.MediaType, m.Filename, m.Status, m.Size)
 	}
-	g.logf("%d recordings", recordings)
+	g.logf("recordings: %d", recordings)
 
 	g.step("Today's meeting sessions (GET /session)")
 	now := time.Now().UTC()
@@ -339,7 +358,7 @@ func (g *guide) meeting(ctx context.Context) error {
 		sessions++
 		g.logf("session %s, %s, %d participants, %d billed minutes", s.ID, s.StartTime.Format(time.TimeOnly), s.TotalParticipantCount, s.BillingDuration)
 	}
-	g.logf("%d sessions since %s (statistics appear about 5 minutes after a session ends)", sessions, midnight.Format(time.RFC3339))
+	g.logf("sessions since %s: %d (statistics appear about 5 minutes after a session ends)", midnight.Format(time.RFC3339), sessions)
 	return nil
 }
 

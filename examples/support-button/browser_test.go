@@ -83,17 +83,17 @@ func TestInABrowser(t *testing.T) {
 	defer cancelBrowser()
 
 	t.Run("assistance", func(t *testing.T) {
-		require.NoError(t, chromedp.Run(browser,
+		require.NoError(t, chromedp.Do(browser,
 			chromedp.Navigate(home),
-			chromedp.SendKeys("#contact", "+33612345678", chromedp.ByID),
-			chromedp.SendKeys("#reference", "case-browser", chromedp.ByID),
+			chromedp.SendKeys(chromedp.ID("contact"), "+33612345678"),
+			chromedp.SendKeys(chromedp.ID("reference"), "case-browser"),
 		))
 		// RunResponse waits for the navigation the click starts, through
 		// the 303, to the page it lands on.
-		_, err := chromedp.RunResponse(browser, chromedp.Click("#start-assistance", chromedp.ByID))
+		_, err := chromedp.RunResponse(browser, chromedp.Click(chromedp.ID("start-assistance")))
 		require.NoError(t, err)
-		var landed string
-		require.NoError(t, chromedp.Run(browser, chromedp.Location(&landed)))
+		landed, err := chromedp.Run(browser, chromedp.Location())
+		require.NoError(t, err)
 
 		ticket, err := client.Tickets.FindByReference(ctx, "case-browser")
 		require.NoError(t, err)
@@ -109,28 +109,28 @@ func TestInABrowser(t *testing.T) {
 	})
 
 	t.Run("meeting", func(t *testing.T) {
-		require.NoError(t, chromedp.Run(browser,
+		require.NoError(t, chromedp.Do(browser,
 			chromedp.Navigate(home),
-			chromedp.SendKeys("#participants", "alice@example.com", chromedp.ByID),
-			chromedp.SendKeys("#meeting-name", "Case browser", chromedp.ByID),
+			chromedp.SendKeys(chromedp.ID("participants"), "alice@example.com"),
+			chromedp.SendKeys(chromedp.ID("meeting-name"), "Case browser"),
 		))
-		resp, err := chromedp.RunResponse(browser, chromedp.Click("#start-meeting", chromedp.ByID))
+		resp, err := chromedp.RunResponse(browser, chromedp.Click(chromedp.ID("start-meeting")))
 		require.NoError(t, err)
 		assert.Equal(t, int64(http.StatusOK), resp.Status)
 
-		var allow, src string
-		var hasAllow, hasSrc bool
-		require.NoError(t, chromedp.Run(browser,
-			chromedp.WaitVisible("#meeting iframe", chromedp.ByQuery),
-			chromedp.AttributeValue("#meeting iframe", "allow", &allow, &hasAllow, chromedp.ByQuery),
-			chromedp.AttributeValue("#meeting iframe", "src", &src, &hasSrc, chromedp.ByQuery),
-		))
-		require.True(t, hasAllow)
-		assert.Equal(t, "microphone;camera;geolocation;display-capture", allow)
+		iframe := chromedp.CSS("#meeting iframe")
+		require.NoError(t, chromedp.Do(browser, chromedp.WaitVisible(iframe)))
+		allow, err := chromedp.Run(browser, chromedp.AttributeValue(iframe, "allow"))
+		require.NoError(t, err)
+		src, err := chromedp.Run(browser, chromedp.AttributeValue(iframe, "src"))
+		require.NoError(t, err)
+
+		assert.True(t, allow.Exists)
+		assert.Equal(t, "microphone;camera;geolocation;display-capture", allow.Value)
 		conf, err := client.Conferences.FindByName(ctx, "Case browser")
 		require.NoError(t, err)
-		require.True(t, hasSrc)
-		assert.Equal(t, conf.URL, src, "the meeting's room")
+		assert.True(t, src.Exists)
+		assert.Equal(t, conf.URL, src.Value, "the meeting's room")
 	})
 
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
