@@ -156,18 +156,48 @@ func TestListStreamsPagesAsTheyArrive(t *testing.T) {
 	defer srv.Close()
 	account(t, srv)
 	srv.AddTickets(250, "bulk")
-	srv.ResetRequests()
 
-	// The first line must be out before the second page is asked for.
-	out := &firstWriteProbe{probe: func() int { return srv.RequestCount("GET", "/tickets") }}
+	// When the first line is written, the second page is made to fail: a
+	// command that fetched every page before writing would not see it.
+	out := &onFirstWrite{do: func() {
+		srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/tickets", Status: 403})
+	}}
 	var stderr bytes.Buffer
 	code := run(context.Background(), []string{"tickets", "list", "--reference", "bulk", "--page-size", "100"}, out, &stderr)
-	require.Equal(t, exitOK, code, stderr.String())
 
-	assert.Equal(t, 1, out.requestsAtFirstWrite)
-	assert.Len(t, jsonLines(t, out.String()), 250)
+	assert.Equal(t, exitAPIError, code)
+	assert.Len(t, jsonLines(t, out.String()), 100, "the first page is out before the second is asked for")
+	assert.Contains(t, stderr.String(), "403")
+}
+
+func TestListReadsEveryPage(t *testing.T) {
+	srv := apizeetest.NewServer()
+	defer srv.Close()
+	account(t, srv)
+	srv.AddTickets(250, "bulk")
+	srv.ResetRequests()
+
+	r := cli(t, "tickets", "list", "--reference", "bulk", "--page-size", "100")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Len(t, jsonLines(t, r.stdout), 250)
 	assert.Equal(t, 3, srv.RequestCount("GET", "/tickets"), "250 tickets in pages of 100")
 }
+
+// onFirstWrite is a stdout that calls do at its first write. The buffer is
+// not embedded: its WriteString would bypass Write.
+type onFirstWrite struct {
+	buf bytes.Buffer
+	do  func()
+}
+
+func (w *onFirstWrite) Write(p []byte) (int, error) {
+	if w.buf.Len() == 0 {
+		w.do()
+	}
+	return w.buf.Write(p)
+}
+
+func (w *onFirstWrite) String() string { return w.buf.String() }
 
 func TestListMaxStopsPaging(t *testing.T) {
 	srv := apizeetest.NewServer()
@@ -180,20 +210,6 @@ func TestListMaxStopsPaging(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Len(t, jsonLines(t, r.stdout), 150)
 	assert.Equal(t, 2, srv.RequestCount("GET", "/tickets"), "no third page")
-}
-
-// firstWriteProbe is a stdout that notes probe() at its first write.
-type firstWriteProbe struct {
-	bytes.Buffer
-	probe                func() int
-	requestsAtFirstWrite int
-}
-
-func (w *firstWriteProbe) Write(p []byte) (int, error) {
-	if w.Len() == 0 {
-		w.requestsAtFirstWrite = w.probe()
-	}
-	return w.Buffer.Write(p)
 }
 
 func TestCSVOutput(t *testing.T) {
@@ -365,10 +381,16 @@ func TestDownloadShowsAProgressBarOnATerminal(t *testing.T) {
 	stderrIsTerminal := isTerminal
 	isTerminal = func(io.Writer) bool { return true }
 	t.Cleanup(func() { isTerminal = stderrIsTerminal })
-	path := filepath.Join(t.TempDir(), "video.mp4")
-	r := cli(t, "-fake", "media", "download", "1973404", "--ticket", "663614", "-f", path)
+
+	path := filepath.Join(t.TempDir(), "recording.mp4")
+	r := cli(t, "-fake", "media", "download", "2343988", "--conference", "842341", "-f", path)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "media 2343988")
+	assert.Contains(t, r.stderr, "100%", "the size is known: a bar up to 100%")
+	assert.Len(t, jsonLines(t, r.stdout), 1, "stdout keeps only the result")
+
+	// A ticket media has no size: a spinner with the bytes read.
+	r = cli(t, "-fake", "media", "download", "1973404", "--ticket", "663614", "-f", path)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "media 1973404")
-	assert.Contains(t, r.stderr, "100%")
-	assert.Len(t, jsonLines(t, r.stdout), 1, "stdout keeps only the result")
 }
