@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -104,7 +105,7 @@ func TestStartAssistanceRefusesBadInput(t *testing.T) {
 
 			assert.Equal(t, http.StatusBadRequest, rec.Code)
 			assert.Contains(t, rec.Body.String(), tt.message)
-			assert.Contains(t, rec.Body.String(), `value="`+tt.form.Get("contact")+`"`, "the form keeps what was typed")
+			assert.Contains(t, html.UnescapeString(rec.Body.String()), `value="`+tt.form.Get("contact")+`"`, "the form keeps what was typed")
 			assert.Equal(t, 0, fake.RequestCount(http.MethodPost, "/tickets"), "refused before any request")
 		})
 	}
