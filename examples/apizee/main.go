@@ -93,8 +93,10 @@ The account comes from the environment: APIZEE_USERNAME and APIZEE_PASSWORD
 (or APIZEE_TOKEN), and optionally APIZEE_BASE_URL and APIZEE_ENTERPRISE_ID.
 With -fake it runs against an in-process fake Apizee server with sample data.
 
-Output is JSON: one object per line for lists, streamed as pages arrive.
--o csv writes lists and statistics as CSV with a header.
+Output is JSON with the SDK's field names (apizee.Ticket, apizee.Conference...):
+one object per line for lists, streamed as pages arrive. -o csv writes lists
+and statistics as CSV with a header. The secrets in links (the pwd and
+access_token parameters) are masked.
 Exit codes: 0 ok, 1 API or network error, 2 bad usage or invalid input.`,
 		Args:          cobra.NoArgs,
 		SilenceErrors: true,
@@ -121,10 +123,13 @@ func (a *app) connect() error {
 	} else {
 		a.client, err = apizee.NewClientFromEnv(opts...)
 	}
-	if err != nil {
-		return fmt.Errorf("%w (set %s and %s, or %s; or pass -fake)", err, apizee.EnvUsername, apizee.EnvPassword, apizee.EnvToken)
+	var invalid *apizee.ValidationError
+	if errors.As(err, &invalid) && invalid.Field == "Credentials" {
+		// The SDK's reason names Go options; a shell user sets variables.
+		invalid.Reason = fmt.Sprintf("no account configured: set %s and %s, or %s; or pass -fake",
+			apizee.EnvUsername, apizee.EnvPassword, apizee.EnvToken)
 	}
-	return nil
+	return err
 }
 
 // close revokes the token the client fetched and stops the fake server.
