@@ -127,9 +127,15 @@ func (g *guide) walk(ctx context.Context) error {
 	return g.meeting(ctx)
 }
 
-// realAccount reports whether the environment configures an account.
+// realAccount reports whether any APIZEE_* variable is set: then the
+// account is the user's, never the fake.
 func realAccount() bool {
-	return os.Getenv(apizee.EnvUsername) != "" || os.Getenv(apizee.EnvPassword) != "" || os.Getenv(apizee.EnvToken) != ""
+	for _, name := range []string{apizee.EnvBaseURL, apizee.EnvUsername, apizee.EnvPassword, apizee.EnvToken, apizee.EnvEnterpriseID} {
+		if os.Getenv(name) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func baseURL() string {

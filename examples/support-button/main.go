@@ -58,12 +58,12 @@ func main() {
 func serve(ctx context.Context, log *slog.Logger, addr, agent string) error {
 	var client *apizee.Client
 	var err error
-	if os.Getenv(apizee.EnvUsername) != "" || os.Getenv(apizee.EnvToken) != "" {
+	if realAccount() {
 		client, err = apizee.NewClientFromEnv(apizee.WithLogger(log), apizee.WithUserAgent("apizee-support-button"))
 	} else {
 		fake := apizeetest.NewServer()
 		defer fake.Close()
-		log.Info("no APIZEE_USERNAME or APIZEE_TOKEN: using the built-in fake Apizee server", "url", fake.URL)
+		log.Info("no APIZEE_* variable: using the built-in fake Apizee server", "url", fake.URL)
 		agent = fake.Username
 		client, err = apizee.NewClient(apizee.WithBaseURL(fake.URL), apizee.WithCredentials(fake.Username, fake.Password),
 			apizee.WithLogger(log))
@@ -95,4 +95,15 @@ func serve(ctx context.Context, log *slog.Logger, addr, agent string) error {
 		return err
 	}
 	return nil
+}
+
+// realAccount reports whether any APIZEE_* variable is set: then the
+// account is the user's, never the fake.
+func realAccount() bool {
+	for _, name := range []string{apizee.EnvBaseURL, apizee.EnvUsername, apizee.EnvPassword, apizee.EnvToken, apizee.EnvEnterpriseID} {
+		if os.Getenv(name) != "" {
+			return true
+		}
+	}
+	return false
 }
