@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/apizee-go/apizee"
@@ -45,7 +46,7 @@ func main() {
 	agent := flag.String("agent", os.Getenv(apizee.EnvUsername), "Apizee login of the agent tickets are assigned to")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := serve(ctx, log, *addr, *agent); err != nil {
