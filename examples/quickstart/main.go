@@ -38,13 +38,23 @@ import (
 const maxDownload = 20 << 20
 
 func main() {
+	var opt options
+	flag.BoolVar(&opt.create, "create", false, "with a real account: create a ticket and a meeting (sends a real SMS or email)")
+	flag.StringVar(&opt.agent, "agent", os.Getenv(apizee.EnvUsername), "login of the agent handling the ticket")
+	flag.StringVar(&opt.phone, "phone", "", "customer phone, international form (+33612345678)")
+	flag.StringVar(&opt.email, "email", "", "customer email")
+	flag.Parse()
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, opt, os.Stdout)
+	switch {
+	case err == nil:
+	case errors.As(err, new(*apizee.ValidationError)):
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "quickstart:", secrets.Mask(err.Error()))
-		if errors.Is(err, flag.ErrHelp) || errors.As(err, new(*apizee.ValidationError)) {
-			os.Exit(2)
-		}
 		os.Exit(1)
 	}
 }
@@ -56,18 +66,7 @@ type options struct {
 	phone, email string
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(out)
-	var opt options
-	fs.BoolVar(&opt.create, "create", false, "with a real account: create a ticket and a meeting (sends a real SMS or email)")
-	fs.StringVar(&opt.agent, "agent", os.Getenv(apizee.EnvUsername), "login of the agent handling the ticket")
-	fs.StringVar(&opt.phone, "phone", "", "customer phone, international form (+33612345678)")
-	fs.StringVar(&opt.email, "email", "", "customer email")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-
+func run(ctx context.Context, opt options, out io.Writer) error {
 	trace := &traceTransport{base: http.DefaultTransport, out: out}
 	httpClient := &http.Client{Transport: trace, Timeout: 30 * time.Second}
 	g := &guide{out: out, opt: opt}
@@ -95,7 +94,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		g.client, g.fake = client, srv
-		g.opt.create, g.opt.agent, g.opt.phone = true, srv.Username, "+33612345678"
+		g.opt.create, g.opt.agent = true, srv.Username
+		if g.opt.phone == "" && g.opt.email == "" {
+			g.opt.phone = "+33612345678"
+		}
 		fmt.Fprintf(out, "Running against the built-in fake Apizee server (apizeetest) at %s: no account, nothing leaves this machine.\n", srv.URL)
 		fmt.Fprintf(out, "To run it against your account: %s=you@example.com %s=... go run ./examples/quickstart [-create -phone +33...]\n",
 			apizee.EnvUsername, apizee.EnvPassword)

@@ -25,7 +25,7 @@ func TestQuickstartWalksTheGuideAgainstTheFake(t *testing.T) {
 	unsetAccount(t)
 	var out bytes.Buffer
 	start := time.Now()
-	err := run(context.Background(), nil, &out)
+	err := run(context.Background(), options{}, &out)
 	elapsed := time.Since(start)
 	require.NoError(t, err, out.String())
 	text := out.String()
@@ -61,7 +61,7 @@ func TestQuickstartWalksTheGuideAgainstTheFake(t *testing.T) {
 func TestQuickstartPrintsNoSecret(t *testing.T) {
 	unsetAccount(t)
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), nil, &out), out.String())
+	require.NoError(t, run(context.Background(), options{}, &out), out.String())
 	text := out.String()
 
 	assert.NotContains(t, text, apizeetest.DefaultPassword)
@@ -80,7 +80,7 @@ func TestQuickstartCreateNeedsACustomerAgainstARealAccount(t *testing.T) {
 	t.Setenv(apizee.EnvBaseURL, "http://127.0.0.1:1/api")
 	t.Setenv(apizee.EnvToken, "not-a-real-token")
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-create"}, &out)
+	err := run(context.Background(), options{create: true}, &out)
 	var invalid *apizee.ValidationError
 	require.ErrorAs(t, err, &invalid)
 	assert.Equal(t, "Phone", invalid.Field)
@@ -97,7 +97,7 @@ func TestQuickstartOnlyReadsFromARealAccountWithoutCreate(t *testing.T) {
 	tickets, conferences := srv.TicketCount(), srv.ConferenceCount()
 
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), nil, &out), out.String())
+	require.NoError(t, run(context.Background(), options{}, &out), out.String())
 
 	assert.Contains(t, out.String(), "read-only")
 	assert.Equal(t, 0, srv.RequestCount("POST", "/tickets"))
