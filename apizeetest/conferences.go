@@ -134,7 +134,7 @@ func (s *Server) createConference(w http.ResponseWriter, r *http.Request) {
 // names; the API user when empty.
 func (s *Server) moderator(idOrLogin string) party {
 	switch idOrLogin {
-	case "", s.Username, strconv.FormatInt(agentParty.ID, 10):
+	case "", s.cfg.username, strconv.FormatInt(agentParty.ID, 10):
 		return agentParty
 	case strconv.FormatInt(doctorParty.ID, 10):
 		return doctorParty

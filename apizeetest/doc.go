@@ -19,7 +19,15 @@
 // ExpireTokens and RevokeToken, WithRateLimit, WithConferencesDisabled.
 // Requests and RequestCount show what the client sent.
 //
-// A test of code that creates a ticket:
+// A test of code that opens a support call, including the case where the
+// API's answer is lost:
+//
+//	// openSupportCall is the code under test.
+//	func openSupportCall(ctx context.Context, client *apizee.Client, caseID, phone string) (*apizee.Ticket, error) {
+//		return client.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{
+//			Agent: "agent1@apizee.com", Phone: []string{phone}, Reference: caseID, Invite: true,
+//		})
+//	}
 //
 //	func TestOpenSupportCall(t *testing.T) {
 //		srv := apizeetest.NewServer()
@@ -31,24 +39,27 @@
 //		if err != nil {
 //			t.Fatal(err)
 //		}
-//		// The first answer to POST /tickets is a 503: the code under test
-//		// must cope (the SDK returns it: the ticket may exist).
-//		srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: 503})
+//		// The server creates the ticket, then the connection drops before
+//		// the answer: the customer must still get exactly one invitation.
+//		srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", DropAfterProcessing: true})
 //
 //		ticket, err := openSupportCall(context.Background(), client, "case-42", "+33612345678")
 //		if err != nil {
 //			t.Fatal(err)
 //		}
-//		if got := srv.TicketsWithReference("case-42"); got != 1 {
-//			t.Errorf("%d tickets with the case's reference, want exactly 1", got)
+//		if n := srv.TicketsWithReference("case-42"); n != 1 {
+//			t.Errorf("%d tickets with the case's reference, want exactly 1", n)
 //		}
-//		if ticket.Agent != srv.Username {
-//			t.Errorf("agent %q, want %q", ticket.Agent, srv.Username)
+//		if ticket.State != "invited" {
+//			t.Errorf("state %q, want invited", ticket.State)
 //		}
 //		if n := srv.RequestCount("POST", "/token"); n != 1 {
 //			t.Errorf("%d token requests, want 1", n)
 //		}
 //	}
+//
+// A client can also skip /token with a token the server issues:
+// apizee.WithToken(srv.IssueToken()).
 //
 // Paths of faults and recorded requests are relative to the prefix
 // ("/tickets/82070"); media files are at the server root, whatever the

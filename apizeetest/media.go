@@ -162,7 +162,7 @@ func (s *Server) pathEnterprise(w http.ResponseWriter, r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	if eid != s.EnterpriseID {
+	if eid != s.cfg.enterpriseID {
 		writeJSON(w, http.StatusForbidden, errorAnswer{Code: codeForbidden,
 			Message: fmt.Sprintf("You are not allowed to access enterprise %d", eid)})
 		return false
@@ -212,8 +212,8 @@ func (s *Server) addFile(hash string, size int64, contentType string) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[hash] = &mediaFile{enterpriseID: s.EnterpriseID, size: size, contentType: contentType}
-	return s.root + mediaPathPrefix + strconv.FormatInt(s.EnterpriseID, 10) + "/hash/" + hash
+	s.files[hash] = &mediaFile{enterpriseID: s.cfg.enterpriseID, size: size, contentType: contentType}
+	return s.root + mediaPathPrefix + strconv.FormatInt(s.cfg.enterpriseID, 10) + "/hash/" + hash
 }
 
 // MediaContent returns the exact bytes the server serves at mediaURL, as a
@@ -256,42 +256,42 @@ func newHash() string {
 	return b[:8] + "-" + b[8:12] + "-" + b[12:16] + "-" + b[16:20] + "-" + b[20:]
 }
 
+// contentPeriod is the length of the pattern a media file repeats. It is
+// prime, so that no power-of-two buffer or offset lines up with it: a chunk
+// lost, doubled or moved in transit changes the checksum.
+const contentPeriod = 65521
+
 // contentReader generates a media file's bytes: byte i depends only on the
 // hash and i, so that the same file is served identically every time and
-// from any offset, without being stored.
+// from any offset, while only one period of it is ever in memory.
 type contentReader struct {
-	seed uint64
-	off  int64
+	pattern []byte
+	off     int64
 }
 
+// newContentReader derives the file's pattern from its hash (splitmix64).
 func newContentReader(hash string) *contentReader {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(hash))
-	return &contentReader{seed: h.Sum64()}
+	seed := h.Sum64()
+	pattern := make([]byte, contentPeriod+7)
+	for i := 0; i < contentPeriod; i += 8 {
+		seed += 0x9e3779b97f4a7c15
+		z := seed
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		binary.LittleEndian.PutUint64(pattern[i:], z^(z>>31))
+	}
+	return &contentReader{pattern: pattern[:contentPeriod]}
 }
 
 // Read fills p; it never ends: callers bound it by the file's size.
 func (g *contentReader) Read(p []byte) (int, error) {
-	i := 0
-	for i < len(p) {
-		word := g.word(uint64(g.off) / 8)
-		if shift := g.off % 8; shift != 0 || len(p)-i < 8 {
-			p[i] = byte(word >> (8 * shift))
-			i++
-			g.off++
-			continue
-		}
-		binary.LittleEndian.PutUint64(p[i:], word)
-		i += 8
-		g.off += 8
+	n := 0
+	for n < len(p) {
+		k := copy(p[n:], g.pattern[g.off%contentPeriod:])
+		n += k
+		g.off += int64(k)
 	}
-	return len(p), nil
-}
-
-// word is the n-th 8 bytes of the file: splitmix64 of the seed and n.
-func (g *contentReader) word(n uint64) uint64 {
-	z := g.seed + (n+1)*0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
+	return n, nil
 }

@@ -145,7 +145,7 @@ func (s *Server) seed() {
 		Metadata:   mediaMetadata{Geoloc: recordingPlace},
 	}}
 
-	enterprise := party{ID: s.EnterpriseID, Name: "Apizee"}
+	enterprise := party{ID: s.cfg.enterpriseID, Name: "Apizee"}
 	meeting := service{ID: 5633, Key: conferenceServiceKey, Name: "Conference"}
 	s.sessions = []*session{
 		{

@@ -15,10 +15,10 @@ import (
 
 // Defaults of a new server.
 const (
-	DefaultUsername     = "agent1@apizee.com"
-	DefaultPassword     = "apizeetest-secret"
-	DefaultEnterpriseID = int64(1)
-	DefaultPrefix       = "/api"
+	DefaultUsername     = "agent1@apizee.com" // the username /token accepts, the agent of the seed
+	DefaultPassword     = "apizeetest-secret" // the password /token accepts
+	DefaultEnterpriseID = int64(1)            // the enterprise of the account, as in the guide
+	DefaultPrefix       = "/api"              // where the API is mounted, as on cloud.apizee.com
 )
 
 // defaultTokenLifetime is the expires_in of issued tokens, as in the
@@ -27,6 +27,9 @@ const defaultTokenLifetime = 24 * time.Hour
 
 // Server is an httptest.Server serving the Apizee API from memory. It is
 // safe for concurrent use. Create it with NewServer and Close it when done.
+//
+// Its exported fields tell a test how to reach and log in to it; they are
+// read-only: the options set what the server does.
 type Server struct {
 	URL          string // the base URL for apizee.WithBaseURL: "http://127.0.0.1:PORT" + prefix
 	Username     string // the username /token accepts
@@ -77,7 +80,8 @@ type serverConfig struct {
 type Option func(*serverConfig)
 
 // WithPrefix mounts the API under prefix instead of DefaultPrefix; ""
-// mounts it at the root. Media files are always served at the root.
+// mounts it at the root. A missing leading slash is added and a trailing one
+// dropped ("v3/" is "/v3"). Media files are always served at the root.
 func WithPrefix(prefix string) Option {
 	return func(c *serverConfig) {
 		prefix = strings.TrimRight(prefix, "/")
@@ -127,7 +131,8 @@ func WithConferencesDisabled() Option {
 // WithRateLimit answers 429 {"error":"..."} with X-RateLimit-Reset (the
 // seconds until the window ends) to the requests past the n-th of each
 // window, counted per token, or per username for /token. Every endpoint
-// counts, as on the real API.
+// counts, as on the real API. Windows follow the WithClock clock; n <= 0
+// disables the limit.
 func WithRateLimit(n int, window time.Duration) Option {
 	return func(c *serverConfig) { c.rateLimit, c.rateWindow = n, window }
 }

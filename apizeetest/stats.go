@@ -157,7 +157,7 @@ func (s *Server) statRowOf(t *ticket) statRow {
 		Login:       t.Agent,
 		Service:     "Tickets",
 	}
-	if t.Agent == s.Username {
+	if t.Agent == s.cfg.username {
 		row.AssignedTo = agentParty.Name
 	}
 	if contacts := append(slices.Clone(t.phones), t.emails...); len(contacts) > 0 {

@@ -50,7 +50,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		case password == "":
 			badParameter(w, "password", "password is required")
 			return
-		case username != s.Username || password != s.Password:
+		case username != s.cfg.username || password != s.cfg.password:
 			s.unauthorized(w, "Invalid credentials.")
 			return
 		}
@@ -86,10 +86,10 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) currentUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, user{
 		ID:         agentParty.ID,
-		Username:   s.Username,
-		Email:      s.Username,
+		Username:   s.cfg.username,
+		Email:      s.cfg.username,
 		Name:       agentParty.Name,
-		Enterprise: party{ID: s.EnterpriseID, Name: "Apizee"},
+		Enterprise: party{ID: s.cfg.enterpriseID, Name: "Apizee"},
 	})
 }
 
@@ -133,7 +133,7 @@ func bearerToken(r *http.Request) string {
 
 // newToken issues a token valid for the configured lifetime from now.
 func (s *Server) newToken(now time.Time) string {
-	tok := fakeJWT(s.Username, now, s.cfg.tokenLifetime)
+	tok := fakeJWT(s.cfg.username, now, s.cfg.tokenLifetime)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[tok] = &tokenState{expires: now.Add(s.cfg.tokenLifetime)}
