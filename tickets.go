@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -69,8 +70,10 @@ func (r *Requestor) UnmarshalJSON(b []byte) error {
 // Ticket is a Video Assistance ticket. RequestorURL (it carries the
 // conversation password) and SSOURL (it carries an access token) are
 // secrets: a Ticket prints and logs with both masked, but the fields hold
-// the real values for the caller to hand on. Times are in UTC; a time the
-// API did not send is zero.
+// the real values for the caller to hand on, and json.Marshal writes them
+// as they are (a slice of tickets given to slog's JSON handler is marshalled
+// that way: log tickets one by one, or their ids). Times are in UTC; a time
+// the API did not send is zero.
 type Ticket struct {
 	ID                 int64
 	State              TicketState
@@ -284,10 +287,12 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	set("subject", p.Subject)
 	set("type", p.Type)
 	set("language", p.Language)
-	for key, values := range p.Extra {
+	for _, key := range slices.Sorted(maps.Keys(p.Extra)) {
 		if name, ok := modelledParam(q, key); ok {
 			return nil, invalid("Extra", "%q is already set by the field that models %q: set one or the other", key, name)
 		}
+	}
+	for key, values := range p.Extra {
 		for _, v := range values {
 			q.Add(key, v)
 		}
@@ -353,9 +358,9 @@ func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, err
 	return t, nil
 }
 
-// CreateOnce creates a ticket like Create, and makes sure exactly one ticket
-// with p.Reference exists for this call even when an attempt's answer is
-// lost. It needs a Reference.
+// CreateOnce creates a ticket like Create (POST /tickets), and makes sure
+// exactly one ticket with p.Reference exists for this call even when an
+// attempt's answer is lost. It needs a Reference.
 //
 // Before creating, it lists the tickets that already carry the reference
 // (GET /tickets?reference=, every page) and notes their ids. After an

@@ -3,6 +3,7 @@ package apizee_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -144,18 +145,20 @@ func TestTicketsCreateExtraMayNameAModelledParamOnlyWhenItsFieldIsZero(t *testin
 	mock.RegisterResponder(http.MethodPost, mockBase+"/tickets", seen.responder(http.StatusOK, testdata(t, "ticket_create.json")))
 
 	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33662682193"},
-		Extra: url.Values{"invite": {"0"}, "scope": {"other"}}})
+		Extra: url.Values{"invite": {"0"}, "scope": {"other"}, "tag": {"a"}, "TAG": {"b"}}})
 	require.NoError(t, err)
 	q := seen.only(t).URL.Query()
 	assert.Equal(t, "0", q.Get("invite"))
 	assert.Equal(t, "other", q.Get("scope"))
+	assert.Equal(t, []string{"a"}, q["tag"], "Extra keys differing only in case do not clash with each other")
+	assert.Equal(t, []string{"b"}, q["TAG"])
 }
 
 func TestTicketsCreateDecodesTheGuideAnswer(t *testing.T) {
 	c, mock := ticketsMockClient(t)
 	mock.RegisterResponder(http.MethodPost, mockBase+"/tickets", httpmock.ResponderFromResponse(jsonResponse(http.StatusOK, testdata(t, "ticket_create.json"))))
 
-	tk, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "arnaud.vallee@apizee.com", Phone: []string{"+33662682193"}, Invite: true, Reference: "1234", SSO: true})
+	tk, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phone: []string{"+33612345678"}, Invite: true, Reference: "1234", SSO: true})
 	require.NoError(t, err)
 	at := func(s string) time.Time {
 		v, err := time.Parse(time.RFC3339, s)
@@ -170,14 +173,14 @@ func TestTicketsCreateDecodesTheGuideAnswer(t *testing.T) {
 		Modified:           at("2023-07-12T15:48:12Z"),
 		StartTime:          at("2023-07-12T15:48:12Z"),
 		EndTime:            at("2023-07-12T16:18:12Z"),
-		Agent:              "arnaud.vallee@apizee.com",
+		Agent:              "agent1@apizee.com",
 		Status:             "invited",
-		RequestorURL:       "https://diag.apizee.com?convId=88a2c81a-2b5a-496f-8546-0d7bdde8&pwd=798042",
-		Requestor:          apizee.Requestor{Phones: []string{"+33662682193"}},
+		RequestorURL:       "https://diag.apizee.com?convId=88a2c81a-2b5a-496f-8546-0d7bdde8&pwd=123456",
+		Requestor:          apizee.Requestor{Phones: []string{"+33612345678"}},
 		InformationPageURL: "https://apz.fr/d6Nx453elx",
 		ServiceKey:         "115f89503138416a242f40fb7d7f338e",
 		AgentURL:           "https://cloud.apizee.com",
-		SSOURL:             "https://cloud.apizee.com?access_token=eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJjbG91ZC5hcGl6ZWUuY29tIiwiaWF0IjoxNjg5MTc2ODkyLCJzdWIiOiJ1c2VyOkFNTjM0cWFrbXJCbUpXcG8iLCJzc28iOnRydWUsImV4cCI6MTY4OTE3NzE5Mn0.L4_xNKE4JdyStmGcJQJqkMeRtDjvnZky9p-cqk9pEEE",
+		SSOURL:             "https://cloud.apizee.com?access_token=eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJhcGl6ZWV0ZXN0Iiwic3ViIjoiZmFrZS1zc28tdG9rZW4iLCJpYXQiOjE2ODkxNzY4OTIsImV4cCI6MTY4OTE3NzE5Mn0.dGhpcy1pcy1ub3QtYS1yZWFsLXNpZ25hdHVyZQ",
 		ButtonID:           223,
 	}, tk)
 	assert.Equal(t, "https://cloud.apizee.com/entrypoint/223/tickets/82070", tk.AgentTicketURL())
@@ -259,12 +262,12 @@ func TestTicketStateConstants(t *testing.T) {
 }
 
 // ticketSecrets are the secret parts of the guide's create answer.
-var ticketSecrets = []string{"798042", "88a2c81a-2b5a-496f", "access_token", "eyJ0eXAiOiJKV1Qi", "L4_xNKE4JdyStmGcJQJqkMeRtDjvnZky9p"}
+var ticketSecrets = []string{"pwd=123456", "pwd=", "88a2c81a-2b5a-496f", "access_token", "eyJ0eXAiOiJKV1Qi", "dGhpcy1pcy1ub3QtYS1yZWFsLXNpZ25hdHVyZQ"}
 
 func TestTicketPrintsRedacted(t *testing.T) {
 	var tk apizee.Ticket
 	require.NoError(t, json.Unmarshal(testdata(t, "ticket_create.json"), &tk))
-	require.Contains(t, tk.RequestorURL, "pwd=798042", "the field itself keeps the real value")
+	require.Contains(t, tk.RequestorURL, "pwd=123456", "the field itself keeps the real value")
 	require.Contains(t, tk.SSOURL, "access_token=")
 
 	page := apizee.Page[apizee.Ticket]{Items: []apizee.Ticket{tk, tk}, Total: 2}
@@ -472,7 +475,7 @@ func TestTicketsListRequestAndPage(t *testing.T) {
 	assert.Equal(t, time.Date(2023, 2, 22, 22, 12, 18, 0, time.UTC), tk.EndTime)
 	assert.Equal(t, []string{"+33612345678"}, tk.Requestor.Phones)
 	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, tk.Geoloc)
-	assert.Equal(t, "https://diag.apizee.com?convId=3efcffcc-abc6-4917-b822-e659ea26&pwd=908120", tk.RequestorURL)
+	assert.Equal(t, "https://diag.apizee.com?convId=3efcffcc-abc6-4917-b822-e659ea26&pwd=654321", tk.RequestorURL)
 	assert.Empty(t, tk.AgentTicketURL(), "list answers carry no agent_url nor button_id")
 }
 
@@ -822,6 +825,7 @@ func TestCreateOnceStopsWhenTheCallersContextEnds(t *testing.T) {
 	})
 	_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
 	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotContains(t, err.Error(), "listing", "returned as is, without a second look")
 	_, lists, _ := srv.count()
 	assert.Equal(t, 1, posts)
 	assert.Equal(t, 1, lists, "no second look once the caller gave up")
@@ -837,4 +841,36 @@ func TestCreateDoesNotRetryAnAmbiguousFailure(t *testing.T) {
 	assert.Equal(t, 1, posts)
 	assert.Zero(t, lists)
 	assert.Equal(t, 1, tickets)
+}
+
+// refusingLimiter lets the first n waits through and refuses the others.
+type refusingLimiter struct {
+	mu    sync.Mutex
+	n     int
+	waits int
+}
+
+func (l *refusingLimiter) Wait(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waits++
+	if l.waits > l.n {
+		return errors.New("would exceed the budget")
+	}
+	return nil
+}
+
+func TestCreateOnceReturnsAPOSTTheLimiterStoppedAtOnce(t *testing.T) {
+	limiter := &refusingLimiter{n: 1} // the first listing passes, the POST does not
+	c, mock := ticketsMockClient(t, apizee.WithRateLimiter(limiter))
+	srv := &onceServer{}
+	srv.register(mock)
+	_, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rate limiter")
+	assert.NotContains(t, err.Error(), "listing", "the POST never left: nothing to look for")
+	posts, lists, _ := srv.count()
+	assert.Zero(t, posts)
+	assert.Equal(t, 1, lists)
+	assert.Equal(t, 2, limiter.waits)
 }

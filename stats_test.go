@@ -1,0 +1,134 @@
+package apizee_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apizee-go/apizee"
+)
+
+func TestStatsTicketsRequestAndDecoding(t *testing.T) {
+	c, mock := ticketsMockClient(t, apizee.WithEnterpriseID(1))
+	var seen captured
+	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", seen.responder(http.StatusOK, testdata(t, "tickets_stats.json")))
+
+	stats, err := c.Stats.Tickets(t.Context(), &apizee.TicketStatsParams{
+		Since: time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC),
+		Until: time.Date(2023, 7, 14, 23, 59, 0, 0, time.UTC),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{"format": {"JSON"}, "since": {"2023-07-13"}, "until": {"2023-07-14"}}, seen.only(t).URL.Query())
+	assert.Equal(t, []apizee.TicketStat{{
+		ID:             821793,
+		Ref:            "1234",
+		Priority:       "Immédiat",
+		Requester:      "xx",
+		Contact:        "+33612345678",
+		State:          "Fermé",
+		AssignedTo:     "Agent 1",
+		Group:          "Support",
+		SessionStart:   time.Date(2023, 7, 13, 18, 3, 13, 0, time.UTC),
+		SessionEnd:     time.Date(2023, 7, 13, 18, 33, 13, 0, time.UTC),
+		Answered:       false,
+		SMSInvitations: 1,
+		Calls:          1,
+		CallDuration:   335 * time.Second,
+		Photos:         1,
+		Login:          "agent1@apizee.com",
+		Service:        "Tickets",
+		Device:         "K",
+		OS:             "Android 10",
+		Browser:        "Chrome 114.0.0.0",
+	}}, stats)
+}
+
+func TestStatsTicketsPeriodOnTheWire(t *testing.T) {
+	paris := time.FixedZone("CEST", 2*3600)
+	tests := []struct {
+		name   string
+		params *apizee.TicketStatsParams
+		want   url.Values
+	}{
+		{"no period", nil, url.Values{"format": {"JSON"}}},
+		{"since only", &apizee.TicketStatsParams{Since: time.Date(2023, 7, 13, 10, 0, 0, 0, time.UTC)}, url.Values{"format": {"JSON"}, "since": {"2023-07-13"}}},
+		{"until only", &apizee.TicketStatsParams{Until: time.Date(2023, 7, 14, 0, 0, 0, 0, time.UTC)}, url.Values{"format": {"JSON"}, "until": {"2023-07-14"}}},
+		{"the caller's calendar date, not UTC's", &apizee.TicketStatsParams{Since: time.Date(2023, 7, 13, 0, 30, 0, 0, paris), Until: time.Date(2023, 7, 13, 23, 0, 0, 0, paris)},
+			url.Values{"format": {"JSON"}, "since": {"2023-07-13"}, "until": {"2023-07-13"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mock := ticketsMockClient(t, apizee.WithEnterpriseID(1))
+			var seen captured
+			mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", seen.responder(http.StatusOK, []byte(`[]`)))
+			stats, err := c.Stats.Tickets(t.Context(), tt.params)
+			require.NoError(t, err)
+			assert.NotNil(t, stats)
+			assert.Empty(t, stats)
+			assert.Equal(t, tt.want, seen.only(t).URL.Query())
+		})
+	}
+}
+
+func TestTicketStatDecoding(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    apizee.TicketStat
+		wantErr bool
+	}{
+		{name: "answered oui", in: `{"Répondues":"oui"}`, want: apizee.TicketStat{Answered: true}},
+		{name: "answered non", in: `{"Répondues":"non"}`, want: apizee.TicketStat{Answered: false}},
+		{name: "answered not a yes or no", in: `{"Répondues":"peut-être"}`, wantErr: true},
+		{name: "ref as a string", in: `{"Ref":"case-42"}`, want: apizee.TicketStat{Ref: "case-42"}},
+		{name: "ids and counters as strings", in: `{"ID":"821793","Nombre Appels":"3","Photos":"2"}`, want: apizee.TicketStat{ID: 821793, Calls: 3, Photos: 2}},
+		{name: "call duration with a fraction", in: `{"Durée totale des appels (secondes)":12.5}`, want: apizee.TicketStat{CallDuration: 12500 * time.Millisecond}},
+		{name: "negative call duration", in: `{"Durée totale des appels (secondes)":-1}`, wantErr: true},
+		{name: "session dates without zone are UTC", in: `{"Date de début de session":"2023-07-13 18:03:13","Date de fin":null}`,
+			want: apizee.TicketStat{SessionStart: time.Date(2023, 7, 13, 18, 3, 13, 0, time.UTC)}},
+		{name: "bad date", in: `{"Date de fin":"hier"}`, wantErr: true},
+		{name: "accented and typographic variants", in: `{"État":"Ouvert","Nombre d’invitations":2,"vidéos":4}`,
+			want: apizee.TicketStat{State: "Ouvert", Invitations: 2, Videos: 4}},
+		{name: "unknown columns kept", in: `{"ID":1,"Satisfaction":4.5,"Tags":["a"]}`,
+			want: apizee.TicketStat{ID: 1, Extra: map[string]json.RawMessage{"Satisfaction": json.RawMessage(`4.5`), "Tags": json.RawMessage(`["a"]`)}}},
+		{name: "every email and SMS counter", in: `{"Nombre d'invitations email":3,"Nombre d'invitations SMS":4,"Scans":5}`,
+			want: apizee.TicketStat{EmailInvitations: 3, SMSInvitations: 4, Scans: 5}},
+		{name: "not an object", in: `[1]`, wantErr: true},
+		{name: "counter not a number", in: `{"Photos":"many"}`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got apizee.TicketStat
+			err := json.Unmarshal([]byte(tt.in), &got)
+			if tt.wantErr {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestStatsTicketsErrors(t *testing.T) {
+	c, mock := ticketsMockClient(t, apizee.WithEnterpriseID(1))
+	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusOK, `{"total":1}`))
+	_, err := c.Stats.Tickets(t.Context(), nil)
+	var decErr *apizee.DecodeError
+	require.ErrorAs(t, err, &decErr, "an object where a list belongs")
+
+	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusOK, `[{"Répondues":"maybe"}]`))
+	_, err = c.Stats.Tickets(t.Context(), nil)
+	require.ErrorAs(t, err, &decErr)
+	assert.Contains(t, err.Error(), "Répondues", "names the column")
+
+	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusForbidden, `{"code":2,"message":"Forbidden"}`))
+	_, err = c.Stats.Tickets(t.Context(), nil)
+	assert.ErrorIs(t, err, apizee.ErrForbidden)
+}
