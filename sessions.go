@@ -60,8 +60,8 @@ func (s *Service) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON decodes a session leniently, but refuses an object without
-// an id: whatever it is, it is not a session.
+// UnmarshalJSON decodes a session leniently (times in UTC), but refuses an
+// object without an id: whatever it is, it is not a session.
 func (s *Session) UnmarshalJSON(b []byte) error {
 	var w struct {
 		ID                    flexString `json:"id"`
@@ -81,7 +81,7 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 		return errors.New("a session without an id")
 	}
 	*s = Session{
-		ID: string(w.ID), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
+		ID: string(w.ID), StartTime: time.Time(w.StartTime).UTC(), EndTime: time.Time(w.EndTime).UTC(),
 		BillingDuration: int(w.BillingDuration), TotalParticipantCount: int(w.TotalParticipantCount),
 		Organizer: w.Organizer, Enterprise: w.Enterprise, Service: w.Service, Type: string(w.Type),
 	}

@@ -23,7 +23,7 @@ func TestSessionsListQuery(t *testing.T) {
 	}{
 		{"nil params send nothing", nil, url.Values{}},
 		{"the guide's day", &apizee.ListSessionsParams{ServiceKey: "f7a0300abf044e86bfcc7d9ae906381e",
-			Since: utc("2023-07-13T00:00:00Z"), Until: utc("2023-07-14T23:59:59Z")},
+			Since: rfc3339("2023-07-13T00:00:00Z"), Until: rfc3339("2023-07-14T23:59:59Z")},
 			url.Values{"service_key": {"f7a0300abf044e86bfcc7d9ae906381e"}, "since": {"2023-07-13T00:00:00Z"}, "until": {"2023-07-14T23:59:59Z"}}},
 		{"times go out in UTC, paging as given", &apizee.ListSessionsParams{Since: time.Date(2023, 7, 13, 0, 0, 0, 0, paris),
 			Limit: 50, Offset: 100},
@@ -45,23 +45,21 @@ func TestSessionsListQuery(t *testing.T) {
 func TestSessionsListDecodesTheGuideResponse(t *testing.T) {
 	m := newMeetingMock(t)
 	m.answer(http.MethodGet, "/session", http.StatusOK, meetingFixture(t, "sessions.json"))
-	page, err := m.client.Sessions.List(t.Context(), &apizee.ListSessionsParams{ServiceKey: "f7a0300abf044e86bfcc7d9ae9063xxx"})
+	page, err := m.client.Sessions.List(t.Context(), &apizee.ListSessionsParams{ServiceKey: "f7a0300abf044e86bfcc7d9ae906381e"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, page.Total)
 	require.Len(t, page.Items, 1)
-	got := page.Items[0]
-	assert.True(t, utc("2023-07-13T16:23:26Z").Equal(got.StartTime), got.StartTime)
-	assert.True(t, utc("2023-07-13T16:24:34Z").Equal(got.EndTime), got.EndTime)
-	got.StartTime, got.EndTime = time.Time{}, time.Time{}
 	assert.Equal(t, apizee.Session{
 		ID:                    "1057a6af-eb9e-4730-b570-b0df1cfb",
+		StartTime:             rfc3339("2023-07-13T16:23:26Z"),
+		EndTime:               rfc3339("2023-07-13T16:24:34Z"),
 		BillingDuration:       5,
 		TotalParticipantCount: 2,
 		Organizer:             &apizee.Party{ID: 2899, Name: "Dr Doe"},
 		Enterprise:            &apizee.Party{ID: 1, Name: "Apizee"},
-		Service:               &apizee.Service{ID: 5633, Key: "f7a0300abf044e86bfcc7d9ae9063xxx", Name: "Conference"},
+		Service:               &apizee.Service{ID: 5633, Key: "f7a0300abf044e86bfcc7d9ae906381e", Name: "Conference"},
 		Type:                  "conference",
-	}, got)
+	}, page.Items[0])
 }
 
 func TestSessionDecoding(t *testing.T) {
@@ -77,6 +75,8 @@ func TestSessionDecoding(t *testing.T) {
 			&apizee.Session{ID: "s2"}},
 		{"unknown types and fields are kept or ignored", `{"id":"s3","type":"webinar","extra":[1,2]}`,
 			&apizee.Session{ID: "s3", Type: "webinar"}},
+		{"times are given in UTC", `{"id":"s5","start_time":"2023-07-13T18:23:26+02:00"}`,
+			&apizee.Session{ID: "s5", StartTime: rfc3339("2023-07-13T16:23:26Z")}},
 		{"no id", `{"type":"conference"}`, nil},
 		{"a fractional count", `{"id":"s4","total_participant_count":2.5}`, nil},
 	}
@@ -127,4 +127,36 @@ func TestSessionsAllYieldsTheErrorOnce(t *testing.T) {
 	}
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], apizee.ErrNotFound)
+}
+
+func TestSessionsEndToEnd(t *testing.T) {
+	srv, c := newMeetingServer(t)
+	ctx := t.Context()
+	conf, err := c.Conferences.Get(ctx, 842341)
+	require.NoError(t, err)
+
+	page, err := c.Sessions.List(ctx, &apizee.ListSessionsParams{ServiceKey: conf.ServiceKey,
+		Since: rfc3339("2023-07-13T00:00:00Z"), Until: rfc3339("2023-07-13T23:59:59Z")})
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Total)
+	require.Len(t, page.Items, 1)
+	s := page.Items[0]
+	assert.Equal(t, "1057a6af-eb9e-4730-b570-b0df1cfb", s.ID)
+	assert.Equal(t, 5, s.BillingDuration)
+	assert.Equal(t, 2, s.TotalParticipantCount)
+	assert.Equal(t, &apizee.Service{ID: 5633, Key: conf.ServiceKey, Name: "Conference"}, s.Service)
+	assert.Equal(t, "Dr Doe", s.Organizer.Name)
+	assert.Equal(t, "conference", s.Type)
+
+	var all []string
+	for s, err := range c.Sessions.All(ctx, &apizee.ListSessionsParams{ServiceKey: conf.ServiceKey, Limit: 1}) {
+		require.NoError(t, err)
+		all = append(all, s.ID)
+	}
+	assert.Len(t, all, 3, "every seeded session, one page at a time")
+	assert.Equal(t, 4, srv.RequestCount(http.MethodGet, "/session"))
+
+	none, err := c.Sessions.List(ctx, &apizee.ListSessionsParams{ServiceKey: "another-service"})
+	require.NoError(t, err)
+	assert.Empty(t, none.Items)
 }
