@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -353,14 +354,14 @@ func TestDownloadToStdoutIsTheServedFile(t *testing.T) {
 	srv := apizeetest.NewServer()
 	defer srv.Close()
 	account(t, srv)
-	url := srv.AddTicketMedia(663614, 300<<10)
+	mediaURL := srv.AddTicketMedia(663614, 300<<10)
 
 	// The new media's id, from the list.
 	r := cli(t, "media", "list", "--ticket", "663614")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	var id string
 	for _, m := range jsonLines(t, r.stdout) {
-		if m["URL"] == url {
+		if m["URL"] == mediaURL {
 			id = strconv.FormatFloat(m["ID"].(float64), 'f', 0, 64)
 		}
 	}
@@ -368,7 +369,7 @@ func TestDownloadToStdoutIsTheServedFile(t *testing.T) {
 
 	r = cli(t, "media", "download", id, "--ticket", "663614", "-f", "-")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	content, ok := srv.MediaContent(url)
+	content, ok := srv.MediaContent(mediaURL)
 	require.True(t, ok)
 	want, err := io.ReadAll(content)
 	require.NoError(t, err)
@@ -393,4 +394,74 @@ func TestDownloadShowsAProgressBarOnATerminal(t *testing.T) {
 	r = cli(t, "-fake", "media", "download", "1973404", "--ticket", "663614", "-f", path)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "media 1973404")
+}
+
+func TestSingleDashLongFlags(t *testing.T) {
+	root := (&app{}).rootCommand()
+	tests := []struct {
+		name     string
+		in, want []string
+	}{
+		{"a known long flag", []string{"-fake", "tickets", "list"}, []string{"--fake", "tickets", "list"}},
+		{"with a value", []string{"tickets", "list", "-page-size=5", "-reference", "r"}, []string{"tickets", "list", "--page-size=5", "--reference", "r"}},
+		{"shorthands stay", []string{"-o", "csv", "media", "download", "1", "-f", "-"}, []string{"-o", "csv", "media", "download", "1", "-f", "-"}},
+		{"unknown names stay", []string{"-bogus"}, []string{"-bogus"}},
+		{"nothing after --", []string{"tickets", "find", "--", "-fake"}, []string{"tickets", "find", "--", "-fake"}},
+		{"values that are not flags", []string{"tickets", "create", "--phone", "+33612345678"}, []string{"tickets", "create", "--phone", "+33612345678"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, singleDashLongFlags(root, tt.in))
+		})
+	}
+}
+
+func TestCreateSendsWhatTheFlagsSay(t *testing.T) {
+	srv := apizeetest.NewServer()
+	defer srv.Close()
+	account(t, srv)
+
+	r := cli(t, "tickets", "create", "--agent", "agent2@example.com", "--email", "a@example.com,b@example.com",
+		"--invite", "--language", "fr", "--param", "service_key=abc")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = cli(t, "conferences", "create", "--participant", "a@example.com", "--participant", "+33612345678",
+		"--invite=false", "--duration", "45m", "--password", "12#")
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	var ticket, conference url.Values
+	for _, req := range srv.Requests() {
+		switch {
+		case req.Method == "POST" && req.Path == "/tickets":
+			ticket = req.Query
+		case req.Method == "POST" && req.Path == "/conferences":
+			conference = req.Query
+		}
+	}
+	require.NotNil(t, ticket)
+	assert.Equal(t, "agent2@example.com", ticket.Get("agent"))
+	assert.Equal(t, "a@example.com,b@example.com", ticket.Get("email"))
+	assert.Equal(t, "1", ticket.Get("invite"))
+	assert.Equal(t, "fr", ticket.Get("language"))
+	assert.Equal(t, "abc", ticket.Get("service_key"), "--param is passed through")
+	require.NotNil(t, conference)
+	assert.Equal(t, "a@example.com,+33612345678", conference.Get("participants"))
+	assert.Equal(t, "false", conference.Get("invite"), "--invite=false is sent")
+	assert.Equal(t, "45", conference.Get("duration"))
+}
+
+func TestCreateAgentDefaultsToTheAccount(t *testing.T) {
+	srv := apizeetest.NewServer()
+	defer srv.Close()
+	account(t, srv)
+
+	r := cli(t, "tickets", "create", "--phone", "+33612345678")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, srv.Username, jsonLines(t, r.stdout)[0]["Agent"])
+}
+
+func TestBadParamIsAUsageError(t *testing.T) {
+	noAccount(t)
+	r := cli(t, "-fake", "tickets", "create", "--phone", "+33612345678", "--param", "novalue")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "want name=value")
 }
