@@ -108,3 +108,21 @@ func TestQuickstartOnlyReadsFromARealAccountWithoutCreate(t *testing.T) {
 	assert.Contains(t, out.String(), "Find the meeting by name")
 	assert.NotContains(t, out.String(), srv.Password)
 }
+
+func TestQuickstartCreatesOnARealAccountWithCreate(t *testing.T) {
+	unsetAccount(t)
+	srv := apizeetest.NewServer() // stands in for the real account
+	defer srv.Close()
+	t.Setenv(apizee.EnvBaseURL, srv.URL)
+	t.Setenv(apizee.EnvUsername, srv.Username)
+	t.Setenv(apizee.EnvPassword, srv.Password)
+	tickets, conferences := srv.TicketCount(), srv.ConferenceCount()
+
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), options{create: true, agent: srv.Username, email: "customer@example.com"}, &out), out.String())
+
+	assert.Contains(t, out.String(), "the customer gets a real SMS or email")
+	assert.Equal(t, tickets+1, srv.TicketCount())
+	assert.Equal(t, conferences+1, srv.ConferenceCount())
+	assert.Regexp(t, `reference "quickstart-[^"]+" is ticket #\d+`, out.String())
+}
