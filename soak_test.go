@@ -195,7 +195,7 @@ type soakOp struct {
 	ticketID  int64  // Get, and the ticket whose media a download fetches
 	mediaPath string // download: the path of the media file
 
-	created  *apizee.Ticket // CreateOnce's and Get's result
+	ticket   *apizee.Ticket // what CreateOnce or Get returned
 	walked   []int64        // the ids an All walk yielded
 	checksum [sha256.Size]byte
 	err      error
@@ -226,11 +226,11 @@ func (e *soakEnv) run(parent context.Context, op *soakOp) {
 		// The listing before creating, then the POST.
 		e.faults.queueChain(r, http.MethodGet, "/tickets", false)
 		e.faults.queueChain(r, http.MethodPost, "/tickets", false)
-		op.created, op.err = e.client.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{
+		op.ticket, op.err = e.client.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{
 			Agent: apizeetest.DefaultUsername, Phone: []string{"+33612345678"}, Reference: op.reference})
 	case opGet:
 		e.faults.queueChain(r, http.MethodGet, "/tickets/"+strconv.FormatInt(op.ticketID, 10), true)
-		op.created, op.err = e.client.Tickets.Get(ctx, op.ticketID)
+		op.ticket, op.err = e.client.Tickets.Get(ctx, op.ticketID)
 	case opWalk:
 		for range e.walkPages {
 			e.faults.queueChain(r, http.MethodGet, "/tickets", false)
@@ -276,6 +276,8 @@ func TestSoakUnderFaults(t *testing.T) {
 
 	srv := apizeetest.NewServer()
 	defer srv.Close()
+	// A plain transport, faking nothing: the test owns it to close its idle
+	// connections before looking for leaked goroutines.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = soakWorkers
 	client, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password),
@@ -380,8 +382,8 @@ func TestSoakUnderFaults(t *testing.T) {
 		if assert.Equal(t, 1, n, "tickets for %s", op.reference) {
 			found, err := client.Tickets.FindByReference(t.Context(), op.reference)
 			require.NoError(t, err)
-			assert.Equal(t, found.ID, op.created.ID, "CreateOnce %s returned another ticket than the one stored", op.reference)
-			assert.Equal(t, op.reference, op.created.Reference)
+			assert.Equal(t, found.ID, op.ticket.ID, "CreateOnce %s returned another ticket than the one stored", op.reference)
+			assert.Equal(t, op.reference, op.ticket.Reference)
 		}
 	}
 
@@ -391,7 +393,7 @@ func TestSoakUnderFaults(t *testing.T) {
 		}
 		switch op.kind {
 		case opGet:
-			assert.Equal(t, op.ticketID, op.created.ID, "Get returned another ticket")
+			assert.Equal(t, op.ticketID, op.ticket.ID, "Get returned another ticket")
 		case opWalk:
 			assert.Subset(t, op.walked, existing, "walk #%d missed tickets that existed before it started", op.index)
 			assert.Len(t, uniqueIDs(op.walked), len(op.walked), "walk #%d yielded a ticket twice", op.index)
