@@ -58,7 +58,10 @@ const (
 	soakWalks     = 50
 	soakDownloads = 50
 	soakWorkers   = 24
-	soakOpTimeout = 20 * time.Second
+	// soakOpTimeout is each operation's deadline: generous, since what is
+	// checked is that no call hangs past it. Under -race on two cores that
+	// other jobs kept busy, a walk of ~650 tickets took up to 19 s.
+	soakOpTimeout = 60 * time.Second
 )
 
 // soakRetryPolicy retries fast so that the soak's time goes into the 429s'
