@@ -39,15 +39,18 @@ import (
 // every run whatever the interleaving. For each request an operation is
 // expected to make, it draws a fault, and keeps drawing for the same
 // request as long as the fault drawn makes the SDK send it again (a 500, a
-// 429, a GET whose answer was dropped), so that retries meet faults at the
-// same rates as first attempts. Faults on an operation's own paths
-// (GET /tickets/{id}, a ticket's media list, a media file) are played to
-// that operation's attempts in order, so their outcome is reproducible. Faults
-// on shared paths (POST /tickets, GET /tickets, used by every CreateOnce and
-// every walk) are taken first-come first-served by whichever request of that
-// kind arrives next: which operation meets which fault there depends on the
-// interleaving, and so can the outcome of a given operation and the
-// counts that follow from it, but not the invariants checked.
+// 429, a GET whose answer was dropped), and for the listing CreateOnce
+// makes after a create that may have succeeded: retries and look-ups meet
+// faults at the same rates as first attempts.
+//
+// Faults on an operation's own paths (GET /tickets/{id}, a ticket's media
+// list, a media file) are played to that operation's attempts in order, so
+// their outcome is reproducible. Faults on shared paths (POST /tickets and
+// GET /tickets, which every CreateOnce and every walk use) are taken
+// first-come first-served by whichever request of that kind arrives next:
+// which operation meets which fault there depends on the interleaving, and
+// so can the outcome of a given operation and the counts that follow from
+// it, but not the invariants checked.
 
 // soakSeed seeds the fault schedule and the media sizes.
 const soakSeed = 20261125
@@ -139,13 +142,20 @@ type faultScheduler struct {
 	private map[string][]soakFault
 }
 
-// queueChain draws the faults that one request meets, attempt after
-// attempt, and queues them for method and path. A private path is one only
-// this operation requests.
-func (s *faultScheduler) queueChain(r *rand.Rand, method, path string, private bool) {
-	var chain []apizeetest.Fault
-	var kinds []soakFault
-	for len(kinds) <= soakRetryPolicy.MaxRetries {
+// plannedFault is a fault of the schedule, with its kind.
+type plannedFault struct {
+	kind  soakFault
+	fault apizeetest.Fault
+}
+
+// drawChain draws the faults that one request meets, attempt after attempt:
+// it keeps drawing while the fault drawn makes the SDK send the request
+// again. After a POST /tickets that may have created the ticket (a 500, a
+// lost or unreadable answer), CreateOnce lists the tickets again: the
+// faults of that listing are drawn too.
+func drawChain(r *rand.Rand, method, path string) []plannedFault {
+	var chain []plannedFault
+	for attempt := 0; attempt <= soakRetryPolicy.MaxRetries; attempt++ {
 		k := drawFault(r)
 		if k == faultNone {
 			break
@@ -164,16 +174,28 @@ func (s *faultScheduler) queueChain(r *rand.Rand, method, path string, private b
 		case faultMalformed:
 			f.MalformedBody = true
 		}
-		chain, kinds = append(chain, f), append(kinds, k)
+		chain = append(chain, plannedFault{k, f})
+		if method == http.MethodPost && k != fault429 && k != faultDelay {
+			chain = append(chain, drawChain(r, http.MethodGet, "/tickets")...)
+		}
 		if !resends(k, method) {
 			break
 		}
 	}
+	return chain
+}
+
+// queueChain draws the faults of one request (see drawChain) and queues
+// them. A private path is one only this operation requests.
+func (s *faultScheduler) queueChain(r *rand.Rand, method, path string, private bool) {
+	chain := drawChain(r, method, path)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, f := range chain {
-		s.srv.QueueFault(f)
-		s.queued[kinds[i]]++
+	var kinds []soakFault
+	for _, planned := range chain {
+		s.srv.QueueFault(planned.fault)
+		s.queued[planned.kind]++
+		kinds = append(kinds, planned.kind)
 	}
 	if private {
 		s.private[method+" "+path] = kinds
