@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"maps"
@@ -372,8 +373,9 @@ func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, err
 //
 // Errors: *ValidationError before any request; a non-ambiguous failure (a
 // 4xx, the caller's context ending) is returned at once; when the listing
-// itself fails after an ambiguous failure, the error wraps both: the ticket
-// may then exist.
+// itself fails after an ambiguous failure (an unreadable answer is listed
+// again, at most RetryPolicy.MaxRetries more times), the error wraps both:
+// the ticket may then exist.
 //
 // The ids noted first are what make this safe, so two concurrent calls with
 // the same reference may each return the other's ticket: give each call its
@@ -402,7 +404,7 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 		if err == nil || !ambiguous(ctx, err) {
 			return created, err
 		}
-		after, lookErr := s.withReference(ctx, p.Reference)
+		after, lookErr := s.lookAgain(ctx, p.Reference, policy)
 		if lookErr != nil {
 			return nil, fmt.Errorf("apizee: creating a ticket failed (%w) and listing the tickets with reference %q failed too (%w): the ticket may exist",
 				err, p.Reference, lookErr)
@@ -414,6 +416,27 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts: %w", p.Reference, attempt+1, err)
 		}
 		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, policy.MaxBackoff)
+	}
+}
+
+// lookAgain lists the tickets with reference after an ambiguous create. A
+// listing whose 2xx answer could not be read (a proxy's HTML page, a cut
+// body) is sent again, within the retry policy: the retry layer does not
+// repeat a 2xx, and without this listing a ticket the call did create would
+// be left unreported.
+func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy retry.Policy) ([]Ticket, error) {
+	wait := policy.MinBackoff
+	for attempt := 0; ; attempt++ {
+		tickets, err := s.withReference(ctx, reference)
+		var decErr *DecodeError
+		unreadable := errors.As(err, &decErr) || errors.Is(err, io.ErrUnexpectedEOF)
+		if !unreadable || attempt >= policy.MaxRetries || ctx.Err() != nil {
+			return tickets, err
+		}
+		if sleep(ctx, wait) != nil {
 			return nil, err
 		}
 		wait = min(2*wait, policy.MaxBackoff)
