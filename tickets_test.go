@@ -544,7 +544,7 @@ func TestTicketsAllFetchesPagesLazily(t *testing.T) {
 			want:   20, offsets: []int{0, 10, 20}},
 		{name: "stops at a short page when no total", n: 15, params: &apizee.ListTicketsParams{Limit: 10},
 			answer: func(_, _ int, items []string) string { return `{"data":[` + strings.Join(items, ",") + `]}` },
-			want: 15, offsets: []int{0, 10}},
+			want:   15, offsets: []int{0, 10}},
 		{name: "a short page below the total goes on: the server caps the page size", n: 25, params: &apizee.ListTicketsParams{Limit: 10},
 			answer: func(_, _ int, items []string) string {
 				return `{"total":25,"data":[` + strings.Join(items[:min(len(items), 4)], ",") + `]}`
