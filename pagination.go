@@ -40,17 +40,22 @@ func (p Page[T]) LogValue() slog.Value {
 const defaultPageSize = 100
 
 // next returns the offset of the page after p, and false when p is the last:
-// it is empty or short, it reaches the total, or the offset would not advance.
+// it is empty, it reaches the total, the offset would not advance, or, when
+// the server reports no total, it is short. A short page below a reported
+// total is not the last: the server may cap the page size below the limit
+// asked for, and stopping there would silently drop the rest of the list.
 func (p *Page[T]) next() (int, bool) {
 	n := len(p.Items)
-	if n == 0 || (p.Limit > 0 && n < p.Limit) {
-		return 0, false
-	}
 	next := p.Offset + n
 	if p.NextOffset > 0 {
 		next = p.NextOffset
 	}
-	if next <= p.Offset || (p.Total > 0 && next >= p.Total) {
+	switch {
+	case n == 0 || next <= p.Offset:
+		return 0, false
+	case p.Total > 0:
+		return next, next < p.Total
+	case p.Limit > 0 && n < p.Limit:
 		return 0, false
 	}
 	return next, true

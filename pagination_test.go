@@ -33,7 +33,9 @@ func TestPageNext(t *testing.T) {
 		{"page that reaches the total", Page[int]{Items: items(10), Offset: 20, Limit: 10, Total: 30}, 0, false},
 		{"total already passed", Page[int]{Items: items(10), Offset: 40, Limit: 10, Total: 30}, 0, false},
 		{"empty page", Page[int]{Items: nil, Offset: 10, Limit: 10, Total: 100}, 0, false},
-		{"short page", Page[int]{Items: items(3), Offset: 10, Limit: 10, Total: 100}, 0, false},
+		{"short page without a total", Page[int]{Items: items(3), Offset: 10, Limit: 10}, 0, false},
+		{"short page below the total: the server capped the size", Page[int]{Items: items(3), Offset: 10, Limit: 10, Total: 100}, 13, true},
+		{"short page that reaches the total", Page[int]{Items: items(3), Offset: 10, Limit: 10, Total: 13}, 0, false},
 		{"unknown limit: the page's size advances", Page[int]{Items: items(7), Offset: 7}, 14, true},
 		{"next_offset wins", Page[int]{Items: items(10), Offset: 0, Limit: 10, NextOffset: 50, Total: 100}, 50, true},
 		{"next_offset beyond the total", Page[int]{Items: items(10), Offset: 0, Limit: 10, NextOffset: 100, Total: 100}, 0, false},
@@ -56,6 +58,7 @@ func TestPageNext(t *testing.T) {
 // the fetches.
 type fakePager struct {
 	total, limit int
+	serverCap    int   // when set, the server answers at most this many items a page, whatever the limit
 	calls        []int // the offsets asked for
 	failAt       int   // the offset whose fetch fails; -1: none
 	err          error
@@ -69,7 +72,11 @@ func (p *fakePager) fetch(_ context.Context, offset int) (*Page[int], error) {
 		return nil, p.err
 	}
 	page := &Page[int]{Total: p.total, Offset: offset, Limit: p.limit, Items: []int{}}
-	for i := offset; i < min(offset+p.limit, p.total); i++ {
+	size := p.limit
+	if p.serverCap > 0 {
+		size = min(size, p.serverCap)
+	}
+	for i := offset; i < min(offset+size, p.total); i++ {
 		page.Items = append(page.Items, i)
 	}
 	return page, nil
@@ -102,6 +109,14 @@ func collect(t *testing.T, seq func(func(*int, error) bool)) ([]int, []error) {
 		got = append(got, *v)
 	}
 	return got, errs
+}
+
+func TestPaginateWalksEverythingWhenTheServerCapsThePageSize(t *testing.T) {
+	p := &fakePager{total: 25, limit: 10, serverCap: 7, failAt: -1}
+	got, errs := collect(t, paginate(t.Context(), 0, p.fetch))
+	assert.Empty(t, errs)
+	assert.Len(t, got, 25, "a short page below the total is not the last")
+	assert.Equal(t, []int{0, 7, 14, 21}, p.calls)
 }
 
 func TestPaginateWalksEveryPage(t *testing.T) {

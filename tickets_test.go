@@ -542,11 +542,19 @@ func TestTicketsAllFetchesPagesLazily(t *testing.T) {
 		{name: "stops at an empty page when no total", n: 20, params: &apizee.ListTicketsParams{Limit: 10},
 			answer: func(_, _ int, items []string) string { return `{"data":[` + strings.Join(items, ",") + `]}` },
 			want:   20, offsets: []int{0, 10, 20}},
-		{name: "stops at a short page whatever the total", n: 15, params: &apizee.ListTicketsParams{Limit: 10},
+		{name: "stops at a short page when no total", n: 15, params: &apizee.ListTicketsParams{Limit: 10},
+			answer: func(_, _ int, items []string) string { return `{"data":[` + strings.Join(items, ",") + `]}` },
+			want:   15, offsets: []int{0, 10}},
+		{name: "a short page below the total goes on: the server caps the page size", n: 25, params: &apizee.ListTicketsParams{Limit: 10},
+			answer: func(_, _ int, items []string) string {
+				return `{"total":25,"data":[` + strings.Join(items[:min(len(items), 4)], ",") + `]}`
+			},
+			want: 25, offsets: []int{0, 4, 8, 12, 16, 20, 24}},
+		{name: "a total the list never reaches ends at the empty page", n: 15, params: &apizee.ListTicketsParams{Limit: 10},
 			answer: func(_, _ int, items []string) string {
 				return `{"total":1000,"data":[` + strings.Join(items, ",") + `]}`
 			},
-			want: 15, offsets: []int{0, 10}},
+			want: 15, offsets: []int{0, 10, 15}},
 		{name: "stops when next_offset does not advance", n: 100, params: &apizee.ListTicketsParams{Limit: 10},
 			answer: func(offset, _ int, items []string) string {
 				return fmt.Sprintf(`{"total":100,"next_offset":%d,"data":[%s]}`, offset, strings.Join(items, ","))
