@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -88,14 +89,14 @@ func (s *Server) createConference(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	duration, ok := intParam(w, q, "duration", defaultDuration, 1, int(^uint32(0)>>1))
+	duration, ok := intParam(w, q, "duration", defaultDuration, 1, math.MaxInt)
 	if !ok {
 		return
 	}
 	if _, ok := intParam(w, q, "reminder", 0, 1, 60); !ok {
 		return
 	}
-	if _, ok := intParam(w, q, "templateId", 0, 1, int(^uint32(0)>>1)); !ok {
+	if _, ok := intParam(w, q, "templateId", 0, 1, math.MaxInt); !ok {
 		return
 	}
 	now := s.now()

@@ -116,10 +116,15 @@ func (s *Server) playFault(w *statusWriter, r *http.Request, f Fault) {
 		w.drop()
 	case f.Status != 0:
 		body := []byte(f.Body)
-		if len(body) == 0 {
+		switch {
+		case f.Status < 200 || f.Status == http.StatusNoContent || f.Status == http.StatusNotModified:
+			body = nil // HTTP forbids a body
+		case len(body) == 0:
 			body = defaultErrorBody(f.Status)
 		}
-		w.Header().Set("Content-Type", sniffContentType(body))
+		if len(body) > 0 {
+			w.Header().Set("Content-Type", sniffContentType(body))
+		}
 		for name, values := range f.Header {
 			w.Header()[http.CanonicalHeaderKey(name)] = values
 		}

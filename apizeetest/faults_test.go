@@ -76,6 +76,12 @@ func TestFaultStatus(t *testing.T) {
 			wantHeaders: map[string]string{"Location": "https://elsewhere.example/"},
 		},
 		{
+			name:     "204 has no body",
+			fault:    apizeetest.Fault{Status: 204, Body: "ignored"},
+			wantBody: "",
+			wantType: "",
+		},
+		{
 			name:        "a header overrides the Content-Type",
 			fault:       apizeetest.Fault{Status: 500, Body: "oops", Header: http.Header{"Content-Type": {"text/x-oops"}}},
 			wantBody:    "oops",

@@ -2,6 +2,8 @@ package apizeetest
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,7 +35,7 @@ func parseListQuery(w http.ResponseWriter, q url.Values, withPeriod bool, orderB
 	if lq.limit, ok = intParam(w, q, "limit", defaultLimit, 1, maxLimit); !ok {
 		return lq, false
 	}
-	if lq.offset, ok = intParam(w, q, "offset", 0, 0, int(^uint(0)>>1)); !ok {
+	if lq.offset, ok = intParam(w, q, "offset", 0, 0, math.MaxInt); !ok {
 		return lq, false
 	}
 	switch strings.ToLower(q.Get("order")) {
@@ -67,7 +69,8 @@ func parseListQuery(w http.ResponseWriter, q url.Values, withPeriod bool, orderB
 	return lq, true
 }
 
-// intParam reads an integer parameter within [lo, hi], def when absent.
+// intParam reads an integer parameter within [lo, hi] (hi math.MaxInt: no
+// upper bound), def when absent.
 func intParam(w http.ResponseWriter, q url.Values, name string, def, lo, hi int) (int, bool) {
 	raw := q.Get(name)
 	if raw == "" {
@@ -75,11 +78,11 @@ func intParam(w http.ResponseWriter, q url.Values, name string, def, lo, hi int)
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < lo || n > hi {
-		if hi == int(^uint(0)>>1) {
-			badParameter(w, name, name+" must be an integer of at least "+strconv.Itoa(lo))
-		} else {
-			badParameter(w, name, name+" must be an integer between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+		bounds := fmt.Sprintf("between %d and %d", lo, hi)
+		if hi == math.MaxInt {
+			bounds = fmt.Sprintf("of at least %d", lo)
 		}
+		badParameter(w, name, name+" must be an integer "+bounds)
 		return 0, false
 	}
 	return n, true

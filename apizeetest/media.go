@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -93,7 +94,7 @@ func (s *Server) listTicketMedia(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	offset, ok := intParam(w, q, "offset", 0, 0, int(^uint(0)>>1))
+	offset, ok := intParam(w, q, "offset", 0, 0, math.MaxInt)
 	if !ok {
 		return
 	}

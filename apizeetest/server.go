@@ -167,18 +167,24 @@ func NewServer(opts ...Option) *Server {
 		nextID:       map[idKind]int64{ticketIDs: 900001, conferenceIDs: 850001, mediaIDs: 2400001},
 	}
 	s.mux = s.routes()
-	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.root = s.http.URL
+	// The seed's URLs need the address, and the seed must be in place before
+	// the first request: listen, seed, then serve.
+	s.http = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.root = "http://" + s.http.Listener.Addr().String()
 	s.URL = s.root + cfg.prefix
 	if cfg.seed {
 		s.seed()
 	}
+	s.http.Start()
 	return s
 }
 
-// Close shuts the server down, ending pending fault delays first.
+// Close shuts the server down at once: it ends pending fault delays and
+// closes open connections (a media download in progress fails), then waits
+// for the handlers to return.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
+	s.http.CloseClientConnections()
 	s.http.Close()
 }
 

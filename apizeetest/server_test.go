@@ -1,6 +1,7 @@
 package apizeetest_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -172,4 +173,25 @@ func TestWithoutSeed(t *testing.T) {
 	}
 	assert.Equal(t, "[]", string(get(t, srv, "/enterprises/1/tickets-stats").Body))
 	assert.Equal(t, http.StatusNotFound, get(t, srv, "/tickets/82070").Status)
+}
+
+func TestCloseDoesNotWaitForAbandonedDownloads(t *testing.T) {
+	srv := apizeetest.NewServer()
+	resp, err := do(http.MethodGet, srv.AddTicketMedia(663614, 1<<30), srv.IssueToken(), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	closed := make(chan struct{})
+
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a download nobody reads")
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	assert.Error(t, err, "the download is cut")
 }
