@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -131,4 +133,20 @@ func TestStatsTicketsErrors(t *testing.T) {
 	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusForbidden, `{"code":2,"message":"Forbidden"}`))
 	_, err = c.Stats.Tickets(t.Context(), nil)
 	assert.ErrorIs(t, err, apizee.ErrForbidden)
+}
+
+func FuzzTicketStatDecoding(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join("testdata", "tickets_stats.json"))
+	require.NoError(f, err)
+	f.Add(b)
+	f.Add([]byte(`[{"Répondues":"oui","Durée totale des appels (secondes)":"12.5","Other":null}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var stats []apizee.TicketStat
+		if json.Unmarshal(b, &stats) != nil {
+			return
+		}
+		for _, s := range stats {
+			assert.GreaterOrEqual(t, s.CallDuration, time.Duration(0))
+		}
+	})
 }

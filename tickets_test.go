@@ -874,3 +874,25 @@ func TestCreateOnceReturnsAPOSTTheLimiterStoppedAtOnce(t *testing.T) {
 	assert.Equal(t, 1, lists)
 	assert.Equal(t, 2, limiter.waits)
 }
+
+func FuzzTicketDecoding(f *testing.F) {
+	for _, name := range []string{"ticket_create.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id":"7","reference":12,"requestor":{"phone":["+33612345678",3]},"geoloc":{"lat":"1","lon":2}}`))
+	f.Add([]byte(`{"id":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tk apizee.Ticket
+		if json.Unmarshal(b, &tk) != nil {
+			return
+		}
+		assert.Positive(t, tk.ID, "a decoded ticket has an id")
+		// Whatever the other fields hold, the secret ones print masked.
+		tk.RequestorURL, tk.SSOURL = "https://x?pwd=marker-4711", "https://x?access_token=marker-4712"
+		for _, out := range []string{tk.String(), fmt.Sprintf("%#v", []apizee.Ticket{tk})} {
+			assert.NotContains(t, out, "marker-471")
+		}
+	})
+}
