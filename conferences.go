@@ -202,12 +202,18 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	case n > conferenceNameMax:
 		return nil, invalid("Name", "must have at most %d characters, got %d", conferenceNameMax, n)
 	}
+	if err := checkExact("Name", p.Name); err != nil {
+		return nil, err
+	}
 	if n := utf8.RuneCountInString(p.Message); n > conferenceMessageMax {
 		return nil, invalid("Message", "must have at most %d characters, got %d", conferenceMessageMax, n)
 	}
 	if p.Password != "" && !conferencePassword.MatchString(p.Password) {
 		// Never quote the password itself.
 		return nil, invalid("Password", "may hold only digits, * and #")
+	}
+	if y := p.StartTime.UTC().Year(); !p.StartTime.IsZero() && (y < 1970 || y > 9999) {
+		return nil, invalid("StartTime", "year %d is out of range", y)
 	}
 	if p.Duration != 0 && (p.Duration < time.Minute || p.Duration%time.Minute != 0) {
 		return nil, invalid("Duration", "must be a whole positive number of minutes, got %s", p.Duration)
@@ -351,6 +357,9 @@ func listConferencesQuery(p *ListConferencesParams) (url.Values, error) {
 func (s *ConferencesService) FindByName(ctx context.Context, name string) (*Conference, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid("Name", "is empty")
+	}
+	if err := checkExact("Name", name); err != nil {
+		return nil, err
 	}
 	var newest *Conference
 	for conf, err := range s.All(ctx, &ListConferencesParams{Search: name}) {

@@ -265,6 +265,9 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	if n := utf8.RuneCountInString(p.Name); n > maxNameLen {
 		return nil, invalid("Name", "is %d characters long, the API accepts at most %d", n, maxNameLen)
 	}
+	if err := checkExact("Reference", p.Reference); err != nil {
+		return nil, err
+	}
 
 	q := url.Values{}
 	q.Set("agent", p.Agent)
@@ -332,6 +335,21 @@ func checkContacts(field string, items []string, valid func(string) bool, reason
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// checkExact refuses what a server cannot echo byte for byte in a value the
+// SDK later matches exactly (a reference: FindByReference and CreateOnce; a
+// room name: FindByName): invalid UTF-8 comes back from a JSON API as U+FFFD,
+// and a control character may be stripped or end the value (NUL). Refusing
+// it beats CreateOnce never finding the ticket it created, and creating more.
+func checkExact(field, value string) error {
+	switch {
+	case !utf8.ValidString(value):
+		return invalid(field, "is not valid UTF-8")
+	case hasControl(value):
+		return invalid(field, "contains a control character")
+	}
+	return nil
 }
 
 // Create creates a ticket and, with Invite, invites the customer:
@@ -496,6 +514,9 @@ func (p *ListTicketsParams) query() (url.Values, error) {
 	if err := checkPaging(p.Limit, p.Offset, p.Order); err != nil {
 		return nil, err
 	}
+	if err := checkExact("Reference", p.Reference); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	if err := setTimeRange(q, p.Since, p.Until); err != nil {
 		return nil, err
@@ -545,6 +566,9 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq
 func (s *TicketsService) FindByReference(ctx context.Context, reference string) (*Ticket, error) {
 	if strings.TrimSpace(reference) == "" {
 		return nil, invalid("Reference", "is empty")
+	}
+	if err := checkExact("Reference", reference); err != nil {
+		return nil, err
 	}
 	tickets, err := s.withReference(ctx, reference)
 	if err != nil {
