@@ -308,7 +308,10 @@ func TestHostileUntrustedCertificateFailsOnceWithoutRetry(t *testing.T) {
 			_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}})
 			return err
 		}},
-		{"media", func() error { _, err := c.Media.Download(t.Context(), &apizee.Media{URL: srv.URL + "/media/x"}, io.Discard); return err }},
+		{"media", func() error {
+			_, err := c.Media.Download(t.Context(), &apizee.Media{URL: srv.URL + "/media/x"}, io.Discard)
+			return err
+		}},
 	} {
 		t.Run(call.name, func(t *testing.T) {
 			before := conns.Load()
