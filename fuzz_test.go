@@ -21,6 +21,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -562,4 +563,27 @@ func FuzzListQueries(f *testing.F) {
 		}
 		check("/conferences/1/media", q, err, mediaWant)
 	})
+}
+
+// TestDecodedTimesAreUTC: an offset equal to the machine's own made Go's
+// parser return time.Local, so the same answer decoded to different values
+// on different machines (and failed the re-encoding check above).
+func TestDecodedTimesAreUTC(t *testing.T) {
+	_, local := time.Now().Zone()
+	sign := "+"
+	if local < 0 {
+		sign, local = "-", -local
+	}
+	for _, offset := range []string{fmt.Sprintf("%s%02d:%02d", sign, local/3600, local%3600/60), "+02:00", "Z"} {
+		stamp := "2023-07-13T16:24:04" + offset
+		var m Media
+		require.NoError(t, json.Unmarshal([]byte(`{"created":"`+stamp+`"}`), &m))
+		var s TicketStat
+		require.NoError(t, json.Unmarshal([]byte(`{"Date de début de session":"`+stamp+`","Date de fin":"`+stamp+`"}`), &s))
+		for _, at := range []time.Time{m.Created, s.SessionStart, s.SessionEnd} {
+			assert.Equal(t, time.UTC, at.Location(), stamp)
+			want, _ := time.Parse(time.RFC3339, stamp)
+			assert.True(t, want.Equal(at), stamp)
+		}
+	}
 }
