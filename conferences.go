@@ -156,7 +156,9 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 //
 // Errors: *ValidationError, before any request, for missing or malformed
 // participants, a password with other characters than digits, * and #, a
-// Name outside 2..255 characters, a Message over 300, a Duration or Reminder
+// Name outside 2..255 characters or holding a control character or invalid
+// UTF-8 (FindByName could not find it), a StartTime outside the years
+// 1970..9999, a Message over 300, a Duration or Reminder
 // that is not a whole number of minutes (Reminder: 1 to 60), a negative
 // TemplateID, or an Extra key a field already sends. *APIError with
 // ErrForbidden when the account lacks the Video Meeting service (its message
@@ -352,7 +354,8 @@ func listConferencesQuery(p *ListConferencesParams) (url.Values, error) {
 // FindByName returns the newest conference (by Created, then by id) named
 // exactly name, case included. It walks GET /conferences?search=name, since
 // the API's search matches substrings ("TEST" finds "TEST XX"). Errors:
-// *ValidationError for an empty name; an error matching ErrNotFound when no
+// *ValidationError for an empty name, or one with a control character or
+// invalid UTF-8; an error matching ErrNotFound when no
 // conference has that exact name; *APIError from the API.
 func (s *ConferencesService) FindByName(ctx context.Context, name string) (*Conference, error) {
 	if strings.TrimSpace(name) == "" {

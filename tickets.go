@@ -222,7 +222,7 @@ type CreateTicketParams struct {
 	Email     []string // the customer's email addresses
 	Phone     []string // the customer's phone numbers, international form: +33612345678
 	Invite    bool     // send the invitation (SMS or email) now
-	Reference string   // the caller's business id, searchable later; CreateOnce requires it
+	Reference string   // the caller's business id, searchable later; CreateOnce requires it; no control character, valid UTF-8
 	SSO       bool     // scope=sso: the answer carries SSOURL, the agent's single-sign-on link
 	// Name, Description, Subject, Type and Language are the recipient's name,
 	// a description, the invitation email's subject, the ticket type and the
@@ -561,7 +561,8 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq
 // whose reference is exactly reference: GET /tickets?reference=, every page,
 // since the API's match may be loose and its order is not relied on.
 //
-// Errors: *ValidationError for an empty reference; an error matching
+// Errors: *ValidationError for an empty reference, or one with a control
+// character or invalid UTF-8 (no ticket can carry it); an error matching
 // ErrNotFound (errors.Is) when no ticket has it; the listing's errors.
 func (s *TicketsService) FindByReference(ctx context.Context, reference string) (*Ticket, error) {
 	if strings.TrimSpace(reference) == "" {
