@@ -43,31 +43,31 @@ type badInput struct {
 }
 
 var (
-	mib1      = strings.Repeat("x", 1<<20)
-	kib64     = strings.Repeat("é", 32<<10)
-	year0     = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
-	year1e4   = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	july13    = time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC)
-	july14    = time.Date(2023, 7, 14, 0, 0, 0, 0, time.UTC)
-	basePhone = "+33612345678"
+	oneMiBText = strings.Repeat("x", 1<<20)
+	kib64Text  = strings.Repeat("é", 32<<10)
+	yearZero   = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	year10000  = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	badJuly13  = time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC)
+	badJuly14  = time.Date(2023, 7, 14, 0, 0, 0, 0, time.UTC)
+	badPhone   = "+33612345678"
 )
 
-func refused(name, field string, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
+func badRefused(name, field string, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
 	return badInput{name: name, call: call, field: field}
 }
 
-func sentQuery(name, method, path string, query url.Values, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
+func badSent(name, method, path string, query url.Values, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
 	return badInput{name: name, call: call, method: method, path: path, query: query}
 }
 
-func tooLong(name string, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
+func badTooLong(name string, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
 	return badInput{name: name, call: call, tooLong: true}
 }
 
 // createTicket creates a ticket with a valid agent and phone, changed by edit.
-func createTicket(edit func(p *apizee.CreateTicketParams)) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badCreateTicket(edit func(p *apizee.CreateTicketParams)) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
-		p := &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{basePhone}}
+		p := &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{badPhone}}
 		edit(p)
 		_, err := c.Tickets.Create(ctx, p)
 		return err
@@ -75,23 +75,23 @@ func createTicket(edit func(p *apizee.CreateTicketParams)) func(context.Context,
 }
 
 // ticketQuery is the query of createTicket's ticket with kv set.
-func ticketQuery(kv ...string) url.Values {
-	q := url.Values{"agent": {"agent1"}, "phone": {basePhone}}
+func badTicketQuery(kv ...string) url.Values {
+	q := url.Values{"agent": {"agent1"}, "phone": {badPhone}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		q.Set(kv[i], kv[i+1])
 	}
 	return q
 }
 
-func refusedTicket(name, field string, edit func(p *apizee.CreateTicketParams)) badInput {
-	return refused(name, field, createTicket(edit))
+func badRefusedTicket(name, field string, edit func(p *apizee.CreateTicketParams)) badInput {
+	return badRefused(name, field, badCreateTicket(edit))
 }
 
-func sentTicket(name string, edit func(p *apizee.CreateTicketParams), query url.Values) badInput {
-	return sentQuery(name, http.MethodPost, "/tickets", query, createTicket(edit))
+func badSentTicket(name string, edit func(p *apizee.CreateTicketParams), query url.Values) badInput {
+	return badSent(name, http.MethodPost, "/tickets", query, badCreateTicket(edit))
 }
 
-func createConference(edit func(p *apizee.CreateConferenceParams)) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badCreateConference(edit func(p *apizee.CreateConferenceParams)) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		p := &apizee.CreateConferenceParams{Participants: []string{"client@example.com"}}
 		edit(p)
@@ -100,7 +100,7 @@ func createConference(edit func(p *apizee.CreateConferenceParams)) func(context.
 	}
 }
 
-func conferenceQuery(kv ...string) url.Values {
+func badConferenceQuery(kv ...string) url.Values {
 	q := url.Values{"participants": {"client@example.com"}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		q.Set(kv[i], kv[i+1])
@@ -108,64 +108,64 @@ func conferenceQuery(kv ...string) url.Values {
 	return q
 }
 
-func refusedConference(name, field string, edit func(p *apizee.CreateConferenceParams)) badInput {
-	return refused(name, field, createConference(edit))
+func badRefusedConference(name, field string, edit func(p *apizee.CreateConferenceParams)) badInput {
+	return badRefused(name, field, badCreateConference(edit))
 }
 
-func sentConference(name string, edit func(p *apizee.CreateConferenceParams), query url.Values) badInput {
-	return sentQuery(name, http.MethodPost, "/conferences", query, createConference(edit))
+func badSentConference(name string, edit func(p *apizee.CreateConferenceParams), query url.Values) badInput {
+	return badSent(name, http.MethodPost, "/conferences", query, badCreateConference(edit))
 }
 
-func listTickets(p apizee.ListTicketsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badListTickets(p apizee.ListTicketsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Tickets.List(ctx, &p)
 		return err
 	}
 }
 
-func listConferences(p apizee.ListConferencesParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badListConferences(p apizee.ListConferencesParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Conferences.List(ctx, &p)
 		return err
 	}
 }
 
-func listSessions(p apizee.ListSessionsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badListSessions(p apizee.ListSessionsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Sessions.List(ctx, &p)
 		return err
 	}
 }
 
-func ticketStats(p apizee.TicketStatsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badTicketStats(p apizee.TicketStatsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Stats.Tickets(ctx, &p)
 		return err
 	}
 }
 
-func findByReference(ref string) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badFindByReference(ref string) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Tickets.FindByReference(ctx, ref)
 		return err
 	}
 }
 
-func findByName(name string) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badFindByName(name string) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Conferences.FindByName(ctx, name)
 		return err
 	}
 }
 
-func download(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badDownload(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Media.Download(ctx, m, io.Discard)
 		return err
 	}
 }
 
-func open(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badOpen(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		body, err := c.Media.Open(ctx, m)
 		if body != nil {
@@ -177,7 +177,7 @@ func open(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.Ser
 
 // newClientWith builds a client on srv with opts after the defaults, and
 // makes one call with it when it builds.
-func newClientWith(opts ...apizee.Option) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badClientWith(opts ...apizee.Option) func(context.Context, *apizee.Client, *apizeetest.Server) error {
 	return func(ctx context.Context, _ *apizee.Client, srv *apizeetest.Server) error {
 		c, err := apizee.NewClient(append([]apizee.Option{apizee.WithBaseURL(srv.URL), apizee.WithToken(srv.IssueToken()),
 			apizee.WithRetryPolicy(apizee.RetryPolicy{})}, opts...)...)
@@ -192,237 +192,237 @@ func newClientWith(opts ...apizee.Option) func(context.Context, *apizee.Client, 
 func badInputs() []badInput {
 	rows := []badInput{
 		// CreateTicketParams.Agent
-		refusedTicket("Agent empty", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = "" }),
-		refusedTicket("Agent white space", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = " \t\n" }),
-		refusedTicket("Agent CRLF header", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = "agent1\r\nX-Evil: 1" }),
-		refusedTicket("Agent NUL", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = "agent1\x00" }),
-		sentTicket("Agent parameter injection", func(p *apizee.CreateTicketParams) { p.Agent = "x&agent=evil" }, ticketQuery("agent", "x&agent=evil")),
-		sentTicket("Agent path trick", func(p *apizee.CreateTicketParams) { p.Agent = "../../users/me" }, ticketQuery("agent", "../../users/me")),
+		badRefusedTicket("Agent empty", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = "" }),
+		badRefusedTicket("Agent white space", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = " \t\n" }),
+		badRefusedTicket("Agent CRLF header", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = "agent1\r\nX-Evil: 1" }),
+		badRefusedTicket("Agent NUL", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = "agent1\x00" }),
+		badSentTicket("Agent parameter injection", func(p *apizee.CreateTicketParams) { p.Agent = "x&agent=evil" }, badTicketQuery("agent", "x&agent=evil")),
+		badSentTicket("Agent path trick", func(p *apizee.CreateTicketParams) { p.Agent = "../../users/me" }, badTicketQuery("agent", "../../users/me")),
 		// CreateTicketParams.Email
-		refusedTicket("Email CRLF Bcc", "Email", func(p *apizee.CreateTicketParams) { p.Phone, p.Email = nil, []string{"a@b.c\r\nBcc: x@y.z"} }),
-		refusedTicket("Email comma smuggles a second contact", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c,evil@x.y"} }),
-		refusedTicket("Email empty item", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{""} }),
-		refusedTicket("Email without @", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"no-at-sign"} }),
-		refusedTicket("Email NUL", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c\x00"} }),
-		sentTicket("Email unicode", func(p *apizee.CreateTicketParams) { p.Email = []string{"élodie@exämple.fr"} }, ticketQuery("email", "élodie@exämple.fr")),
-		sentTicket("Email with &", func(p *apizee.CreateTicketParams) { p.Email = []string{"a&agent=evil@x.y"} }, ticketQuery("email", "a&agent=evil@x.y")),
-		refusedTicket("neither Email nor Phone", "Email", func(p *apizee.CreateTicketParams) { p.Phone = nil }),
+		badRefusedTicket("Email CRLF Bcc", "Email", func(p *apizee.CreateTicketParams) { p.Phone, p.Email = nil, []string{"a@b.c\r\nBcc: x@y.z"} }),
+		badRefusedTicket("Email comma smuggles a second contact", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c,evil@x.y"} }),
+		badRefusedTicket("Email empty item", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{""} }),
+		badRefusedTicket("Email without @", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"no-at-sign"} }),
+		badRefusedTicket("Email NUL", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c\x00"} }),
+		badSentTicket("Email unicode", func(p *apizee.CreateTicketParams) { p.Email = []string{"élodie@exämple.fr"} }, badTicketQuery("email", "élodie@exämple.fr")),
+		badSentTicket("Email with &", func(p *apizee.CreateTicketParams) { p.Email = []string{"a&agent=evil@x.y"} }, badTicketQuery("email", "a&agent=evil@x.y")),
+		badRefusedTicket("neither Email nor Phone", "Email", func(p *apizee.CreateTicketParams) { p.Phone = nil }),
 		// CreateTicketParams.Phone
-		refusedTicket("Phone with spaces", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+33 6 12 34 56 78"} }),
-		refusedTicket("Phone too long", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+3361234567890123456"} }),
-		refusedTicket("Phone national", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"0612345678"} }),
-		refusedTicket("Phone injection", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{basePhone + "&agent=evil"} }),
-		refusedTicket("Phone Arabic-Indic digits", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+٣٣٦١٢٣٤٥٦٧٨"} }),
-		refusedTicket("Phone 1 MiB", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+" + mib1} }),
+		badRefusedTicket("Phone with spaces", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+33 6 12 34 56 78"} }),
+		badRefusedTicket("Phone too long", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+3361234567890123456"} }),
+		badRefusedTicket("Phone national", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"0612345678"} }),
+		badRefusedTicket("Phone injection", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{badPhone + "&agent=evil"} }),
+		badRefusedTicket("Phone Arabic-Indic digits", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+٣٣٦١٢٣٤٥٦٧٨"} }),
+		badRefusedTicket("Phone 1 MiB", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+" + oneMiBText} }),
 		// CreateTicketParams.Reference
-		sentTicket("Reference parameter injection", func(p *apizee.CreateTicketParams) { p.Reference = "x&agent=evil" }, ticketQuery("reference", "x&agent=evil")),
-		sentTicket("Reference fragment", func(p *apizee.CreateTicketParams) { p.Reference = "#frag" }, ticketQuery("reference", "#frag")),
-		sentTicket("Reference literal %00", func(p *apizee.CreateTicketParams) { p.Reference = "%00" }, ticketQuery("reference", "%00")),
-		sentTicket("Reference a=b", func(p *apizee.CreateTicketParams) { p.Reference = "a=b" }, ticketQuery("reference", "a=b")),
-		sentTicket("Reference ?", func(p *apizee.CreateTicketParams) { p.Reference = "?" }, ticketQuery("reference", "?")),
-		sentTicket("Reference path trick", func(p *apizee.CreateTicketParams) { p.Reference = "../%2e%2e/x" }, ticketQuery("reference", "../%2e%2e/x")),
-		sentTicket("Reference RTL override", func(p *apizee.CreateTicketParams) { p.Reference = "\u202eabc" }, ticketQuery("reference", "\u202eabc")),
-		sentTicket("Reference emoji", func(p *apizee.CreateTicketParams) { p.Reference = "🎫-1" }, ticketQuery("reference", "🎫-1")),
-		sentTicket("Reference combining accent, not normalised", func(p *apizee.CreateTicketParams) { p.Reference = "e\u0301" }, ticketQuery("reference", "e\u0301")),
-		sentTicket("Reference 64 KiB", func(p *apizee.CreateTicketParams) { p.Reference = kib64 }, ticketQuery("reference", kib64)),
-		refusedTicket("Reference NUL", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "ref\x00" }),
-		refusedTicket("Reference CRLF", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "ref\r\nX: y" }),
-		refusedTicket("Reference tab", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "a\tb" }),
-		refusedTicket("Reference invalid UTF-8", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "ref\xff\xfe" }),
-		sentTicket("Reference 1 MiB", func(p *apizee.CreateTicketParams) { p.Reference = mib1 }, ticketQuery("reference", mib1)),
+		badSentTicket("Reference parameter injection", func(p *apizee.CreateTicketParams) { p.Reference = "x&agent=evil" }, badTicketQuery("reference", "x&agent=evil")),
+		badSentTicket("Reference fragment", func(p *apizee.CreateTicketParams) { p.Reference = "#frag" }, badTicketQuery("reference", "#frag")),
+		badSentTicket("Reference literal %00", func(p *apizee.CreateTicketParams) { p.Reference = "%00" }, badTicketQuery("reference", "%00")),
+		badSentTicket("Reference a=b", func(p *apizee.CreateTicketParams) { p.Reference = "a=b" }, badTicketQuery("reference", "a=b")),
+		badSentTicket("Reference ?", func(p *apizee.CreateTicketParams) { p.Reference = "?" }, badTicketQuery("reference", "?")),
+		badSentTicket("Reference path trick", func(p *apizee.CreateTicketParams) { p.Reference = "../%2e%2e/x" }, badTicketQuery("reference", "../%2e%2e/x")),
+		badSentTicket("Reference RTL override", func(p *apizee.CreateTicketParams) { p.Reference = "\u202eabc" }, badTicketQuery("reference", "\u202eabc")),
+		badSentTicket("Reference emoji", func(p *apizee.CreateTicketParams) { p.Reference = "🎫-1" }, badTicketQuery("reference", "🎫-1")),
+		badSentTicket("Reference combining accent, not normalised", func(p *apizee.CreateTicketParams) { p.Reference = "e\u0301" }, badTicketQuery("reference", "e\u0301")),
+		badSentTicket("Reference 64 KiB", func(p *apizee.CreateTicketParams) { p.Reference = kib64Text }, badTicketQuery("reference", kib64Text)),
+		badRefusedTicket("Reference NUL", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "ref\x00" }),
+		badRefusedTicket("Reference CRLF", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "ref\r\nX: y" }),
+		badRefusedTicket("Reference tab", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "a\tb" }),
+		badRefusedTicket("Reference invalid UTF-8", "Reference", func(p *apizee.CreateTicketParams) { p.Reference = "ref\xff\xfe" }),
+		badSentTicket("Reference 1 MiB", func(p *apizee.CreateTicketParams) { p.Reference = oneMiBText }, badTicketQuery("reference", oneMiBText)),
 		// CreateTicketParams free text
-		refusedTicket("Name 1 MiB", "Name", func(p *apizee.CreateTicketParams) { p.Name = mib1 }),
-		refusedTicket("Name 256 characters", "Name", func(p *apizee.CreateTicketParams) { p.Name = strings.Repeat("é", 256) }),
-		sentTicket("Name 255 characters", func(p *apizee.CreateTicketParams) { p.Name = strings.Repeat("é", 255) }, ticketQuery("name", strings.Repeat("é", 255))),
-		sentTicket("Description HTML and CRLF", func(p *apizee.CreateTicketParams) { p.Description = "<script>x</script>\r\n&b=c" },
-			ticketQuery("description", "<script>x</script>\r\n&b=c")),
-		sentTicket("Subject invalid UTF-8", func(p *apizee.CreateTicketParams) { p.Subject = "\xff\xfe" }, ticketQuery("subject", "\xff\xfe")),
-		sentTicket("Type NUL", func(p *apizee.CreateTicketParams) { p.Type = "a\x00b" }, ticketQuery("type", "a\x00b")),
-		sentTicket("Language injection", func(p *apizee.CreateTicketParams) { p.Language = "fr&invite=1" }, ticketQuery("language", "fr&invite=1")),
-		sentTicket("Description 1 MiB", func(p *apizee.CreateTicketParams) { p.Description = mib1 }, ticketQuery("description", mib1)),
-		tooLong("Description 1 MiB of é (3 MiB escaped)", createTicket(func(p *apizee.CreateTicketParams) { p.Description = strings.Repeat("é", 1<<19) })),
+		badRefusedTicket("Name 1 MiB", "Name", func(p *apizee.CreateTicketParams) { p.Name = oneMiBText }),
+		badRefusedTicket("Name 256 characters", "Name", func(p *apizee.CreateTicketParams) { p.Name = strings.Repeat("é", 256) }),
+		badSentTicket("Name 255 characters", func(p *apizee.CreateTicketParams) { p.Name = strings.Repeat("é", 255) }, badTicketQuery("name", strings.Repeat("é", 255))),
+		badSentTicket("Description HTML and CRLF", func(p *apizee.CreateTicketParams) { p.Description = "<script>x</script>\r\n&b=c" },
+			badTicketQuery("description", "<script>x</script>\r\n&b=c")),
+		badSentTicket("Subject invalid UTF-8", func(p *apizee.CreateTicketParams) { p.Subject = "\xff\xfe" }, badTicketQuery("subject", "\xff\xfe")),
+		badSentTicket("Type NUL", func(p *apizee.CreateTicketParams) { p.Type = "a\x00b" }, badTicketQuery("type", "a\x00b")),
+		badSentTicket("Language injection", func(p *apizee.CreateTicketParams) { p.Language = "fr&invite=1" }, badTicketQuery("language", "fr&invite=1")),
+		badSentTicket("Description 1 MiB", func(p *apizee.CreateTicketParams) { p.Description = oneMiBText }, badTicketQuery("description", oneMiBText)),
+		badTooLong("Description 1 MiB of é (3 MiB escaped)", badCreateTicket(func(p *apizee.CreateTicketParams) { p.Description = strings.Repeat("é", 1<<19) })),
 		// CreateTicketParams.Extra
-		refusedTicket("Extra overrides agent", "Extra", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"agent": {"evil"}} }),
-		refusedTicket("Extra overrides AGENT", "Extra", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"AGENT": {"evil"}} }),
-		refusedTicket("Extra overrides scope", "Extra", func(p *apizee.CreateTicketParams) { p.SSO, p.Extra = true, url.Values{"Scope": {"all"}} }),
-		sentTicket("Extra key with &", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"x&agent": {"evil"}} }, func() url.Values {
-			q := ticketQuery()
+		badRefusedTicket("Extra overrides agent", "Extra", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"agent": {"evil"}} }),
+		badRefusedTicket("Extra overrides AGENT", "Extra", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"AGENT": {"evil"}} }),
+		badRefusedTicket("Extra overrides scope", "Extra", func(p *apizee.CreateTicketParams) { p.SSO, p.Extra = true, url.Values{"Scope": {"all"}} }),
+		badSentTicket("Extra key with &", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"x&agent": {"evil"}} }, func() url.Values {
+			q := badTicketQuery()
 			q.Set("x&agent", "evil")
 			return q
 		}()),
-		sentTicket("Extra values with & and =", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"custom": {"a&b=c", "#d"}} }, func() url.Values {
-			q := ticketQuery()
+		badSentTicket("Extra values with & and =", func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"custom": {"a&b=c", "#d"}} }, func() url.Values {
+			q := badTicketQuery()
 			q["custom"] = []string{"a&b=c", "#d"}
 			return q
 		}()),
 		// CreateOnce, Get, FindByReference
-		refused("CreateOnce without Reference", "Reference", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
-			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{basePhone}})
+		badRefused("CreateOnce without Reference", "Reference", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{badPhone}})
 			return err
 		}),
-		refused("CreateOnce Reference invalid UTF-8", "Reference", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
-			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{basePhone}, Reference: "\xc3"})
+		badRefused("CreateOnce Reference invalid UTF-8", "Reference", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{badPhone}, Reference: "\xc3"})
 			return err
 		}),
-		refused("Get id 0", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Get id 0", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Tickets.Get(ctx, 0)
 			return err
 		}),
-		refused("Get id -1", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Get id -1", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Tickets.Get(ctx, -1)
 			return err
 		}),
-		refused("Get id MinInt64", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Get id MinInt64", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Tickets.Get(ctx, math.MinInt64)
 			return err
 		}),
-		sentQuery("Get id MaxInt64", http.MethodGet, "/tickets/9223372036854775807", url.Values{}, func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badSent("Get id MaxInt64", http.MethodGet, "/tickets/9223372036854775807", url.Values{}, func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Tickets.Get(ctx, math.MaxInt64)
 			return err
 		}),
-		refused("FindByReference empty", "Reference", findByReference("")),
-		refused("FindByReference white space", "Reference", findByReference(" \r\n")),
-		refused("FindByReference NUL", "Reference", findByReference("a\x00")),
-		refused("FindByReference invalid UTF-8", "Reference", findByReference("\xed\xa0\x80")),
-		sentQuery("FindByReference injection", http.MethodGet, "/tickets",
-			url.Values{"reference": {"x&reference=other#f"}, "orderby": {"date"}, "order": {"desc"}, "limit": {"100"}}, findByReference("x&reference=other#f")),
+		badRefused("FindByReference empty", "Reference", badFindByReference("")),
+		badRefused("FindByReference white space", "Reference", badFindByReference(" \r\n")),
+		badRefused("FindByReference NUL", "Reference", badFindByReference("a\x00")),
+		badRefused("FindByReference invalid UTF-8", "Reference", badFindByReference("\xed\xa0\x80")),
+		badSent("FindByReference injection", http.MethodGet, "/tickets",
+			url.Values{"reference": {"x&reference=other#f"}, "orderby": {"date"}, "order": {"desc"}, "limit": {"100"}}, badFindByReference("x&reference=other#f")),
 		// ListTicketsParams
-		refused("List Limit -1", "Limit", listTickets(apizee.ListTicketsParams{Limit: -1})),
-		refused("List Offset MinInt", "Offset", listTickets(apizee.ListTicketsParams{Offset: math.MinInt})),
-		refused("List Order ASC", "Order", listTickets(apizee.ListTicketsParams{Order: "ASC"})),
-		refused("List Order injection", "Order", listTickets(apizee.ListTicketsParams{Order: "asc&limit=1"})),
-		refused("List Since year 0", "Since", listTickets(apizee.ListTicketsParams{Since: year0})),
-		refused("List Until year 10000", "Until", listTickets(apizee.ListTicketsParams{Until: year1e4})),
-		refused("List Since after Until", "Since", listTickets(apizee.ListTicketsParams{Since: july14, Until: july13})),
-		refused("List Reference CRLF", "Reference", listTickets(apizee.ListTicketsParams{Reference: "a\r\n"})),
-		sentQuery("List OrderBy injection", http.MethodGet, "/tickets", url.Values{"orderby": {"date&order=asc"}}, listTickets(apizee.ListTicketsParams{OrderBy: "date&order=asc"})),
-		sentQuery("List Limit MaxInt", http.MethodGet, "/tickets", url.Values{"limit": {"9223372036854775807"}, "offset": {"9223372036854775807"}},
-			listTickets(apizee.ListTicketsParams{Limit: math.MaxInt, Offset: math.MaxInt})),
-		sentQuery("List Since in another zone", http.MethodGet, "/tickets", url.Values{"since": {"2023-07-12T22:00:00Z"}},
-			listTickets(apizee.ListTicketsParams{Since: time.Date(2023, 7, 13, 0, 0, 0, 0, time.FixedZone("CEST", 2*3600))})),
-		sentQuery("List Reference 1 MiB", http.MethodGet, "/tickets", url.Values{"reference": {mib1}}, listTickets(apizee.ListTicketsParams{Reference: mib1})),
-		tooLong("List Reference 2 MiB", listTickets(apizee.ListTicketsParams{Reference: mib1 + mib1})),
+		badRefused("List Limit -1", "Limit", badListTickets(apizee.ListTicketsParams{Limit: -1})),
+		badRefused("List Offset MinInt", "Offset", badListTickets(apizee.ListTicketsParams{Offset: math.MinInt})),
+		badRefused("List Order ASC", "Order", badListTickets(apizee.ListTicketsParams{Order: "ASC"})),
+		badRefused("List Order injection", "Order", badListTickets(apizee.ListTicketsParams{Order: "asc&limit=1"})),
+		badRefused("List Since year 0", "Since", badListTickets(apizee.ListTicketsParams{Since: yearZero})),
+		badRefused("List Until year 10000", "Until", badListTickets(apizee.ListTicketsParams{Until: year10000})),
+		badRefused("List Since after Until", "Since", badListTickets(apizee.ListTicketsParams{Since: badJuly14, Until: badJuly13})),
+		badRefused("List Reference CRLF", "Reference", badListTickets(apizee.ListTicketsParams{Reference: "a\r\n"})),
+		badSent("List OrderBy injection", http.MethodGet, "/tickets", url.Values{"orderby": {"date&order=asc"}}, badListTickets(apizee.ListTicketsParams{OrderBy: "date&order=asc"})),
+		badSent("List Limit MaxInt", http.MethodGet, "/tickets", url.Values{"limit": {"9223372036854775807"}, "offset": {"9223372036854775807"}},
+			badListTickets(apizee.ListTicketsParams{Limit: math.MaxInt, Offset: math.MaxInt})),
+		badSent("List Since in another zone", http.MethodGet, "/tickets", url.Values{"since": {"2023-07-12T22:00:00Z"}},
+			badListTickets(apizee.ListTicketsParams{Since: time.Date(2023, 7, 13, 0, 0, 0, 0, time.FixedZone("CEST", 2*3600))})),
+		badSent("List Reference 1 MiB", http.MethodGet, "/tickets", url.Values{"reference": {oneMiBText}}, badListTickets(apizee.ListTicketsParams{Reference: oneMiBText})),
+		badTooLong("List Reference 2 MiB", badListTickets(apizee.ListTicketsParams{Reference: oneMiBText + oneMiBText})),
 
 		// CreateConferenceParams
-		refusedConference("Participants none", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = nil }),
-		refusedConference("Participants empty item", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{""} }),
-		refusedConference("Participants white space", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{" \t"} }),
-		refusedConference("Participants comma smuggles a phone", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"a@b.c,+33612345678"} }),
-		refusedConference("Participants quoted comma", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{`"x,+33612345678"@evil.com`} }),
-		refusedConference("Participants national phone", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"0612345678"} }),
-		refusedConference("Participants display name", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"Evil <a@b.c>"} }),
-		refusedConference("Participants CRLF", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"a@b.c\r\nBcc: x@y.z"} }),
-		sentConference("Participants & in the domain (valid address syntax)", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"a@b.c&name=evil"} },
+		badRefusedConference("Participants none", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = nil }),
+		badRefusedConference("Participants empty item", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{""} }),
+		badRefusedConference("Participants white space", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{" \t"} }),
+		badRefusedConference("Participants comma smuggles a phone", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"a@b.c,+33612345678"} }),
+		badRefusedConference("Participants quoted comma", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{`"x,+33612345678"@evil.com`} }),
+		badRefusedConference("Participants national phone", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"0612345678"} }),
+		badRefusedConference("Participants display name", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"Evil <a@b.c>"} }),
+		badRefusedConference("Participants CRLF", "Participants", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"a@b.c\r\nBcc: x@y.z"} }),
+		badSentConference("Participants & in the domain (valid address syntax)", func(p *apizee.CreateConferenceParams) { p.Participants = []string{"a@b.c&name=evil"} },
 			url.Values{"participants": {"a@b.c&name=evil"}}),
-		sentConference("Participants trimmed", func(p *apizee.CreateConferenceParams) { p.Participants = []string{" client@example.com ", basePhone} },
-			url.Values{"participants": {"client@example.com," + basePhone}}),
-		refusedConference("Name one character", "Name", func(p *apizee.CreateConferenceParams) { p.Name = "x" }),
-		refusedConference("Name 1 MiB", "Name", func(p *apizee.CreateConferenceParams) { p.Name = mib1 }),
-		refusedConference("Name NUL", "Name", func(p *apizee.CreateConferenceParams) { p.Name = "TEST\x00" }),
-		refusedConference("Name invalid UTF-8", "Name", func(p *apizee.CreateConferenceParams) { p.Name = "TEST\xff" }),
-		sentConference("Name injection", func(p *apizee.CreateConferenceParams) { p.Name = "x&name=evil#f" }, conferenceQuery("name", "x&name=evil#f")),
-		sentConference("Name emoji and RTL", func(p *apizee.CreateConferenceParams) { p.Name = "🎥 réunion \u202e" }, conferenceQuery("name", "🎥 réunion \u202e")),
-		refusedConference("Password letters", "Password", func(p *apizee.CreateConferenceParams) { p.Password = "1234a" }),
-		refusedConference("Password injection", "Password", func(p *apizee.CreateConferenceParams) { p.Password = "12&password=34" }),
-		sentConference("Password # and *", func(p *apizee.CreateConferenceParams) { p.Password = "*#12#" }, conferenceQuery("password", "*#12#")),
-		refusedConference("Message 301 characters", "Message", func(p *apizee.CreateConferenceParams) { p.Message = strings.Repeat("é", 301) }),
-		sentConference("Message CRLF", func(p *apizee.CreateConferenceParams) { p.Message = "line1\r\nline2&x=y" }, conferenceQuery("message", "line1\r\nline2&x=y")),
-		sentConference("Moderator path trick", func(p *apizee.CreateConferenceParams) { p.Moderator = "../%2e%2e" }, conferenceQuery("moderator", "../%2e%2e")),
-		refusedConference("StartTime year 0", "StartTime", func(p *apizee.CreateConferenceParams) { p.StartTime = year0 }),
-		refusedConference("StartTime year 10000", "StartTime", func(p *apizee.CreateConferenceParams) { p.StartTime = year1e4 }),
-		refusedConference("Duration negative", "Duration", func(p *apizee.CreateConferenceParams) { p.Duration = -time.Minute }),
-		refusedConference("Duration not whole minutes", "Duration", func(p *apizee.CreateConferenceParams) { p.Duration = 90 * time.Second }),
-		sentConference("Duration huge", func(p *apizee.CreateConferenceParams) { p.Duration = math.MaxInt64 / time.Minute * time.Minute },
-			conferenceQuery("duration", "153722867")),
-		refusedConference("Reminder 61 minutes", "Reminder", func(p *apizee.CreateConferenceParams) { p.Reminder = 61 * time.Minute }),
-		refusedConference("TemplateID negative", "TemplateID", func(p *apizee.CreateConferenceParams) { p.TemplateID = -1 }),
-		refusedConference("Extra overrides participants", "Extra", func(p *apizee.CreateConferenceParams) { p.Extra = url.Values{"participants": {"evil@x.y"}} }),
-		refusedConference("Extra overrides name", "Extra", func(p *apizee.CreateConferenceParams) { p.Name, p.Extra = "TEST", url.Values{"name": {"evil"}} }),
-		sentConference("Extra value injection", func(p *apizee.CreateConferenceParams) { p.Extra = url.Values{"x": {"&participants=evil@x.y"}} },
-			conferenceQuery("x", "&participants=evil@x.y")),
+		badSentConference("Participants trimmed", func(p *apizee.CreateConferenceParams) { p.Participants = []string{" client@example.com ", badPhone} },
+			url.Values{"participants": {"client@example.com," + badPhone}}),
+		badRefusedConference("Name one character", "Name", func(p *apizee.CreateConferenceParams) { p.Name = "x" }),
+		badRefusedConference("Name 1 MiB", "Name", func(p *apizee.CreateConferenceParams) { p.Name = oneMiBText }),
+		badRefusedConference("Name NUL", "Name", func(p *apizee.CreateConferenceParams) { p.Name = "TEST\x00" }),
+		badRefusedConference("Name invalid UTF-8", "Name", func(p *apizee.CreateConferenceParams) { p.Name = "TEST\xff" }),
+		badSentConference("Name injection", func(p *apizee.CreateConferenceParams) { p.Name = "x&name=evil#f" }, badConferenceQuery("name", "x&name=evil#f")),
+		badSentConference("Name emoji and RTL", func(p *apizee.CreateConferenceParams) { p.Name = "🎥 réunion \u202e" }, badConferenceQuery("name", "🎥 réunion \u202e")),
+		badRefusedConference("Password letters", "Password", func(p *apizee.CreateConferenceParams) { p.Password = "1234a" }),
+		badRefusedConference("Password injection", "Password", func(p *apizee.CreateConferenceParams) { p.Password = "12&password=34" }),
+		badSentConference("Password # and *", func(p *apizee.CreateConferenceParams) { p.Password = "*#12#" }, badConferenceQuery("password", "*#12#")),
+		badRefusedConference("Message 301 characters", "Message", func(p *apizee.CreateConferenceParams) { p.Message = strings.Repeat("é", 301) }),
+		badSentConference("Message CRLF", func(p *apizee.CreateConferenceParams) { p.Message = "line1\r\nline2&x=y" }, badConferenceQuery("message", "line1\r\nline2&x=y")),
+		badSentConference("Moderator path trick", func(p *apizee.CreateConferenceParams) { p.Moderator = "../%2e%2e" }, badConferenceQuery("moderator", "../%2e%2e")),
+		badRefusedConference("StartTime year 0", "StartTime", func(p *apizee.CreateConferenceParams) { p.StartTime = yearZero }),
+		badRefusedConference("StartTime year 10000", "StartTime", func(p *apizee.CreateConferenceParams) { p.StartTime = year10000 }),
+		badRefusedConference("Duration negative", "Duration", func(p *apizee.CreateConferenceParams) { p.Duration = -time.Minute }),
+		badRefusedConference("Duration not whole minutes", "Duration", func(p *apizee.CreateConferenceParams) { p.Duration = 90 * time.Second }),
+		badSentConference("Duration huge", func(p *apizee.CreateConferenceParams) { p.Duration = math.MaxInt64 / time.Minute * time.Minute },
+			badConferenceQuery("duration", "153722867")),
+		badRefusedConference("Reminder 61 minutes", "Reminder", func(p *apizee.CreateConferenceParams) { p.Reminder = 61 * time.Minute }),
+		badRefusedConference("TemplateID negative", "TemplateID", func(p *apizee.CreateConferenceParams) { p.TemplateID = -1 }),
+		badRefusedConference("Extra overrides participants", "Extra", func(p *apizee.CreateConferenceParams) { p.Extra = url.Values{"participants": {"evil@x.y"}} }),
+		badRefusedConference("Extra overrides name", "Extra", func(p *apizee.CreateConferenceParams) { p.Name, p.Extra = "TEST", url.Values{"name": {"evil"}} }),
+		badSentConference("Extra value injection", func(p *apizee.CreateConferenceParams) { p.Extra = url.Values{"x": {"&participants=evil@x.y"}} },
+			badConferenceQuery("x", "&participants=evil@x.y")),
 		// Conferences Get, FindByName, List
-		refused("Conference id 0", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Conference id 0", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Conferences.Get(ctx, 0)
 			return err
 		}),
-		refused("FindByName empty", "Name", findByName("")),
-		refused("FindByName NUL", "Name", findByName("TEST\x00")),
-		refused("FindByName invalid UTF-8", "Name", findByName("\xff")),
-		sentQuery("FindByName path trick", http.MethodGet, "/conferences", url.Values{"search": {"../%2e%2e?x"}, "limit": {"100"}}, findByName("../%2e%2e?x")),
-		sentQuery("List Search injection", http.MethodGet, "/conferences", url.Values{"search": {"x&limit=1"}}, listConferences(apizee.ListConferencesParams{Search: "x&limit=1"})),
-		sentQuery("List Search invalid UTF-8", http.MethodGet, "/conferences", url.Values{"search": {"\xff"}}, listConferences(apizee.ListConferencesParams{Search: "\xff"})),
-		refused("Conferences Order", "Order", listConferences(apizee.ListConferencesParams{Order: "up"})),
-		refused("Conferences Since after Until", "Since", listConferences(apizee.ListConferencesParams{Since: july14, Until: july13})),
-		sentQuery("List Search 1 MiB", http.MethodGet, "/conferences", url.Values{"search": {mib1}}, listConferences(apizee.ListConferencesParams{Search: mib1})),
-		tooLong("List Search 2 MiB", listConferences(apizee.ListConferencesParams{Search: mib1 + mib1})),
+		badRefused("FindByName empty", "Name", badFindByName("")),
+		badRefused("FindByName NUL", "Name", badFindByName("TEST\x00")),
+		badRefused("FindByName invalid UTF-8", "Name", badFindByName("\xff")),
+		badSent("FindByName path trick", http.MethodGet, "/conferences", url.Values{"search": {"../%2e%2e?x"}, "limit": {"100"}}, badFindByName("../%2e%2e?x")),
+		badSent("List Search injection", http.MethodGet, "/conferences", url.Values{"search": {"x&limit=1"}}, badListConferences(apizee.ListConferencesParams{Search: "x&limit=1"})),
+		badSent("List Search invalid UTF-8", http.MethodGet, "/conferences", url.Values{"search": {"\xff"}}, badListConferences(apizee.ListConferencesParams{Search: "\xff"})),
+		badRefused("Conferences Order", "Order", badListConferences(apizee.ListConferencesParams{Order: "up"})),
+		badRefused("Conferences Since after Until", "Since", badListConferences(apizee.ListConferencesParams{Since: badJuly14, Until: badJuly13})),
+		badSent("List Search 1 MiB", http.MethodGet, "/conferences", url.Values{"search": {oneMiBText}}, badListConferences(apizee.ListConferencesParams{Search: oneMiBText})),
+		badTooLong("List Search 2 MiB", badListConferences(apizee.ListConferencesParams{Search: oneMiBText + oneMiBText})),
 
 		// ListSessionsParams
-		sentQuery("Sessions ServiceKey injection", http.MethodGet, "/session", url.Values{"service_key": {"k&since=2020"}},
-			listSessions(apizee.ListSessionsParams{ServiceKey: "k&since=2020"})),
-		refused("Sessions Limit -1", "Limit", listSessions(apizee.ListSessionsParams{Limit: -1})),
-		refused("Sessions Until year 10000", "Until", listSessions(apizee.ListSessionsParams{Until: year1e4})),
+		badSent("Sessions ServiceKey injection", http.MethodGet, "/session", url.Values{"service_key": {"k&since=2020"}},
+			badListSessions(apizee.ListSessionsParams{ServiceKey: "k&since=2020"})),
+		badRefused("Sessions Limit -1", "Limit", badListSessions(apizee.ListSessionsParams{Limit: -1})),
+		badRefused("Sessions Until year 10000", "Until", badListSessions(apizee.ListSessionsParams{Until: year10000})),
 
 		// ListMediaParams and ids
-		refused("Ticket media id 0", "TicketID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Ticket media id 0", "TicketID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Media.ListForTicket(ctx, 0, nil)
 			return err
 		}),
-		refused("Ticket media Limit -1", "Limit", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Ticket media Limit -1", "Limit", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Media.ListForTicket(ctx, 663614, &apizee.ListMediaParams{Limit: -1})
 			return err
 		}),
-		refused("Conference media id -1", "ConferenceID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Conference media id -1", "ConferenceID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Media.ListForConference(ctx, -1, nil)
 			return err
 		}),
-		refused("Conference media Order", "Order", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
+		badRefused("Conference media Order", "Order", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 			_, err := c.Media.ListForConference(ctx, 842341, &apizee.ListMediaParams{Order: "sideways"})
 			return err
 		}),
-		sentQuery("Conference media OrderBy fragment", http.MethodGet, "/conferences/842341/media", url.Values{"orderby": {"date#x"}},
+		badSent("Conference media OrderBy fragment", http.MethodGet, "/conferences/842341/media", url.Values{"orderby": {"date#x"}},
 			func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 				_, err := c.Media.ListForConference(ctx, 842341, &apizee.ListMediaParams{OrderBy: "date#x"})
 				return err
 			}),
 
 		// TicketStatsParams
-		refused("Stats Since year 0", "Since", ticketStats(apizee.TicketStatsParams{Since: year0})),
-		refused("Stats Until year 10000", "Until", ticketStats(apizee.TicketStatsParams{Until: year1e4})),
-		refused("Stats Since after Until", "Since", ticketStats(apizee.TicketStatsParams{Since: july14, Until: july13})),
+		badRefused("Stats Since year 0", "Since", badTicketStats(apizee.TicketStatsParams{Since: yearZero})),
+		badRefused("Stats Until year 10000", "Until", badTicketStats(apizee.TicketStatsParams{Until: year10000})),
+		badRefused("Stats Since after Until", "Since", badTicketStats(apizee.TicketStatsParams{Since: badJuly14, Until: badJuly13})),
 
 		// Media for Open and Download
-		refused("Download nil media", "Media", download(nil)),
-		refused("Download empty URL", "URL", download(&apizee.Media{})),
-		refused("Download javascript URL", "URL", download(&apizee.Media{URL: "javascript:alert(1)"})),
-		refused("Download relative URL", "URL", download(&apizee.Media{URL: "/media/showVideo/1/hash/x"})),
-		refused("Download ftp URL", "URL", download(&apizee.Media{URL: "ftp://cloud.apizee.com/x"})),
-		refused("Download URL with NUL", "URL", download(&apizee.Media{URL: "https://cloud.apizee.com/\x00"})),
-		refused("Open nil media", "Media", open(nil)),
-		refused("Open file URL", "URL", open(&apizee.Media{URL: "file:///etc/passwd"})),
+		badRefused("Download nil media", "Media", badDownload(nil)),
+		badRefused("Download empty URL", "URL", badDownload(&apizee.Media{})),
+		badRefused("Download javascript URL", "URL", badDownload(&apizee.Media{URL: "javascript:alert(1)"})),
+		badRefused("Download relative URL", "URL", badDownload(&apizee.Media{URL: "/media/showVideo/1/hash/x"})),
+		badRefused("Download ftp URL", "URL", badDownload(&apizee.Media{URL: "ftp://cloud.apizee.com/x"})),
+		badRefused("Download URL with NUL", "URL", badDownload(&apizee.Media{URL: "https://cloud.apizee.com/\x00"})),
+		badRefused("Open nil media", "Media", badOpen(nil)),
+		badRefused("Open file URL", "URL", badOpen(&apizee.Media{URL: "file:///etc/passwd"})),
 
 		// Options
-		refused("BaseURL empty", "BaseURL", newClientWith(apizee.WithBaseURL(""))),
-		refused("BaseURL white space", "BaseURL", newClientWith(apizee.WithBaseURL(" \t"))),
-		refused("BaseURL not absolute", "BaseURL", newClientWith(apizee.WithBaseURL("cloud.apizee.com/api"))),
-		refused("BaseURL plain http off loopback", "BaseURL", newClientWith(apizee.WithBaseURL("http://cloud.apizee.com/api"))),
-		refused("BaseURL user info", "BaseURL", newClientWith(apizee.WithBaseURL("https://user:pw@cloud.apizee.com/api"))),
-		refused("BaseURL query", "BaseURL", newClientWith(apizee.WithBaseURL("https://cloud.apizee.com/api?agent=evil"))),
-		refused("BaseURL fragment", "BaseURL", newClientWith(apizee.WithBaseURL("https://cloud.apizee.com/api#frag"))),
-		refused("BaseURL CRLF", "BaseURL", newClientWith(apizee.WithBaseURL("https://cloud.apizee.com\r\n/api"))),
-		refused("BaseURL javascript", "BaseURL", newClientWith(apizee.WithBaseURL("javascript:alert(1)"))),
-		refused("UserAgent CRLF", "UserAgent", newClientWith(apizee.WithUserAgent("crm/1\r\nX-Evil: 1"))),
-		refused("UserAgent NUL", "UserAgent", newClientWith(apizee.WithUserAgent("crm/1\x00"))),
-		{name: "UserAgent unicode", call: newClientWith(apizee.WithUserAgent("crm/1 ✓")), method: http.MethodGet, path: "/tickets/82070",
+		badRefused("BaseURL empty", "BaseURL", badClientWith(apizee.WithBaseURL(""))),
+		badRefused("BaseURL white space", "BaseURL", badClientWith(apizee.WithBaseURL(" \t"))),
+		badRefused("BaseURL not absolute", "BaseURL", badClientWith(apizee.WithBaseURL("cloud.apizee.com/api"))),
+		badRefused("BaseURL plain http off loopback", "BaseURL", badClientWith(apizee.WithBaseURL("http://cloud.apizee.com/api"))),
+		badRefused("BaseURL user info", "BaseURL", badClientWith(apizee.WithBaseURL("https://user:pw@cloud.apizee.com/api"))),
+		badRefused("BaseURL query", "BaseURL", badClientWith(apizee.WithBaseURL("https://cloud.apizee.com/api?agent=evil"))),
+		badRefused("BaseURL fragment", "BaseURL", badClientWith(apizee.WithBaseURL("https://cloud.apizee.com/api#frag"))),
+		badRefused("BaseURL CRLF", "BaseURL", badClientWith(apizee.WithBaseURL("https://cloud.apizee.com\r\n/api"))),
+		badRefused("BaseURL javascript", "BaseURL", badClientWith(apizee.WithBaseURL("javascript:alert(1)"))),
+		badRefused("UserAgent CRLF", "UserAgent", badClientWith(apizee.WithUserAgent("crm/1\r\nX-Evil: 1"))),
+		badRefused("UserAgent NUL", "UserAgent", badClientWith(apizee.WithUserAgent("crm/1\x00"))),
+		{name: "UserAgent unicode", call: badClientWith(apizee.WithUserAgent("crm/1 ✓")), method: http.MethodGet, path: "/tickets/82070",
 			header: [2]string{"User-Agent", "crm/1 ✓ apizee-go/" + apizee.Version}},
-		refused("Token empty", "Token", newClientWith(apizee.WithToken(""))),
-		refused("Token CRLF", "Token", newClientWith(apizee.WithToken("tok\r\nX-Evil: 1"))),
-		refused("Credentials no username", "Username", newClientWith(apizee.WithCredentials(" ", "pw"))),
-		refused("Credentials no password", "Password", newClientWith(apizee.WithCredentials("user", ""))),
-		{name: "Credentials form injection", call: newClientWith(apizee.WithCredentials("user&grant_type=x", "pw&username=evil\r\n")),
+		badRefused("Token empty", "Token", badClientWith(apizee.WithToken(""))),
+		badRefused("Token CRLF", "Token", badClientWith(apizee.WithToken("tok\r\nX-Evil: 1"))),
+		badRefused("Credentials no username", "Username", badClientWith(apizee.WithCredentials(" ", "pw"))),
+		badRefused("Credentials no password", "Password", badClientWith(apizee.WithCredentials("user", ""))),
+		{name: "Credentials form injection", call: badClientWith(apizee.WithCredentials("user&grant_type=x", "pw&username=evil\r\n")),
 			method: http.MethodPost, path: "/token",
 			form: url.Values{"grant_type": {"password"}, "username": {"user&grant_type=x"}, "password": {"pw&username=evil\r\n"}}},
-		refused("EnterpriseID 0", "EnterpriseID", newClientWith(apizee.WithEnterpriseID(0))),
-		refused("EnterpriseID negative", "EnterpriseID", newClientWith(apizee.WithEnterpriseID(-1))),
+		badRefused("EnterpriseID 0", "EnterpriseID", badClientWith(apizee.WithEnterpriseID(0))),
+		badRefused("EnterpriseID negative", "EnterpriseID", badClientWith(apizee.WithEnterpriseID(-1))),
 	}
 	return rows
 }

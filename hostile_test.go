@@ -33,8 +33,8 @@ import (
 )
 
 const (
-	kib = 1 << 10
-	mib = 1 << 20
+	kibibyte = 1 << 10
+	mebibyte = 1 << 20
 )
 
 // hostileClient talks to base with a fixed token (no /token call mixed in)
@@ -63,7 +63,7 @@ type streamingHandler struct {
 }
 
 func newStreamingHandler(status int, size int64, chunk string) *streamingHandler {
-	return &streamingHandler{status: status, size: size, chunk: bytes.Repeat([]byte(chunk), 64*kib/len(chunk)), done: make(chan struct{})}
+	return &streamingHandler{status: status, size: size, chunk: bytes.Repeat([]byte(chunk), 64*kibibyte/len(chunk)), done: make(chan struct{})}
 }
 
 func (h *streamingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +98,7 @@ func smallBuffers(t *testing.T, h http.Handler) (*httptest.Server, apizee.Option
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnState = func(c net.Conn, state http.ConnState) {
 		if tc, ok := c.(*net.TCPConn); ok && state == http.StateNew {
-			require.NoError(t, tc.SetWriteBuffer(256*kib))
+			require.NoError(t, tc.SetWriteBuffer(256*kibibyte))
 		}
 	}
 	srv.Start()
@@ -107,7 +107,7 @@ func smallBuffers(t *testing.T, h http.Handler) (*httptest.Server, apizee.Option
 	transport := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dialer.DialContext(ctx, network, addr)
 		if tc, ok := conn.(*net.TCPConn); ok {
-			err = tc.SetReadBuffer(256 * kib)
+			err = tc.SetReadBuffer(256 * kibibyte)
 		}
 		return conn, err
 	}}
@@ -142,13 +142,13 @@ func TestHostileHugeJSONAnswerIsRefusedUnread(t *testing.T) {
 		maxAllocated  uint64
 		maxWritten    int64 // 0: not bounded (a compressed stream says little)
 	}{
-		{name: "streamed, length unknown", maxAllocated: 40 * mib, maxWritten: 40 * mib},
-		{name: "Content-Length declared", declare: true, maxAllocated: 1 * mib, maxWritten: 40 * mib},
-		{name: "gzip bomb", gzip: true, maxAllocated: 40 * mib},
+		{name: "streamed, length unknown", maxAllocated: 40 * mebibyte, maxWritten: 40 * mebibyte},
+		{name: "Content-Length declared", declare: true, maxAllocated: 1 * mebibyte, maxWritten: 40 * mebibyte},
+		{name: "gzip bomb", gzip: true, maxAllocated: 40 * mebibyte},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newStreamingHandler(http.StatusOK, 100*mib, `{"id":1,"name":"abcdefgh"},`)
+			h := newStreamingHandler(http.StatusOK, 100*mebibyte, `{"id":1,"name":"abcdefgh"},`)
 			h.declare, h.gzip = tt.declare, tt.gzip
 			srv, buffers := smallBuffers(t, h)
 			c := hostileClient(t, srv.URL+"/api", buffers)
@@ -160,7 +160,7 @@ func TestHostileHugeJSONAnswerIsRefusedUnread(t *testing.T) {
 			assert.Contains(t, err.Error(), "32 MiB")
 			assert.LessOrEqual(t, len(decodeErr.Excerpt), 400, "the error quotes a bounded excerpt")
 			h.waitDone(t)
-			t.Logf("100 MiB answer: the server wrote %d MiB before the client hung up; the call allocated %d KiB", h.written.Load()/mib, allocated/kib)
+			t.Logf("100 MiB answer: the server wrote %d MiB before the client hung up; the call allocated %d KiB", h.written.Load()/mebibyte, allocated/kibibyte)
 			assert.Less(t, allocated, tt.maxAllocated, "the body is not held whole")
 			if tt.maxWritten > 0 {
 				assert.Less(t, h.written.Load(), tt.maxWritten, "the client stops reading past the cap")
@@ -352,7 +352,7 @@ func TestHostileUntrustedCertificateFailsOnceWithoutRetry(t *testing.T) {
 }
 
 func TestHostileTenMiBErrorBodyIsReadTo64KiB(t *testing.T) {
-	h := newStreamingHandler(http.StatusBadRequest, 10*mib, `{"message":"no"}`)
+	h := newStreamingHandler(http.StatusBadRequest, 10*mebibyte, `{"message":"no"}`)
 	srv, buffers := smallBuffers(t, h)
 	c := hostileClient(t, srv.URL+"/api", buffers)
 
@@ -360,10 +360,10 @@ func TestHostileTenMiBErrorBodyIsReadTo64KiB(t *testing.T) {
 	allocated := allocatedDuring(func() { _, err = c.Tickets.Get(t.Context(), 1) })
 	var apiErr *apizee.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Len(t, apiErr.Body, 64*kib)
+	assert.Len(t, apiErr.Body, 64*kibibyte)
 	assert.Less(t, len(apiErr.Error()), 400, "the message quotes a bounded excerpt")
 	h.waitDone(t)
-	t.Logf("10 MiB error body: the server wrote %d KiB; the call allocated %d KiB", h.written.Load()/kib, allocated/kib)
-	assert.Less(t, allocated, uint64(2*mib), "at most 64 KiB of the body is read")
-	assert.Less(t, h.written.Load(), int64(2*mib), "the client hangs up instead of draining the body")
+	t.Logf("10 MiB error body: the server wrote %d KiB; the call allocated %d KiB", h.written.Load()/kibibyte, allocated/kibibyte)
+	assert.Less(t, allocated, uint64(2*mebibyte), "at most 64 KiB of the body is read")
+	assert.Less(t, h.written.Load(), int64(2*mebibyte), "the client hangs up instead of draining the body")
 }
