@@ -25,10 +25,13 @@ import (
 	"github.com/apizee-go/apizee/apizeetest"
 )
 
+// badCall makes one call with a hostile input, on c or on a client of its own.
+type badCall = func(ctx context.Context, c *apizee.Client, srv *apizeetest.Server) error
+
 // badInput is one hostile input and its expected outcome.
 type badInput struct {
 	name string
-	call func(ctx context.Context, c *apizee.Client, srv *apizeetest.Server) error
+	call badCall
 	// refused: the Field of the *ValidationError; no request is sent.
 	field string
 	// sent: the one request that carries the input, and exactly what it
@@ -52,20 +55,20 @@ var (
 	badPhone   = "+33612345678"
 )
 
-func badRefused(name, field string, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
+func badRefused(name, field string, call badCall) badInput {
 	return badInput{name: name, call: call, field: field}
 }
 
-func badSent(name, method, path string, query url.Values, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
+func badSent(name, method, path string, query url.Values, call badCall) badInput {
 	return badInput{name: name, call: call, method: method, path: path, query: query}
 }
 
-func badTooLong(name string, call func(context.Context, *apizee.Client, *apizeetest.Server) error) badInput {
+func badTooLong(name string, call badCall) badInput {
 	return badInput{name: name, call: call, tooLong: true}
 }
 
 // createTicket creates a ticket with a valid agent and phone, changed by edit.
-func badCreateTicket(edit func(p *apizee.CreateTicketParams)) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badCreateTicket(edit func(p *apizee.CreateTicketParams)) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		p := &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{badPhone}}
 		edit(p)
@@ -91,7 +94,7 @@ func badSentTicket(name string, edit func(p *apizee.CreateTicketParams), query u
 	return badSent(name, http.MethodPost, "/tickets", query, badCreateTicket(edit))
 }
 
-func badCreateConference(edit func(p *apizee.CreateConferenceParams)) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badCreateConference(edit func(p *apizee.CreateConferenceParams)) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		p := &apizee.CreateConferenceParams{Participants: []string{"client@example.com"}}
 		edit(p)
@@ -116,56 +119,56 @@ func badSentConference(name string, edit func(p *apizee.CreateConferenceParams),
 	return badSent(name, http.MethodPost, "/conferences", query, badCreateConference(edit))
 }
 
-func badListTickets(p apizee.ListTicketsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badListTickets(p apizee.ListTicketsParams) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Tickets.List(ctx, &p)
 		return err
 	}
 }
 
-func badListConferences(p apizee.ListConferencesParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badListConferences(p apizee.ListConferencesParams) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Conferences.List(ctx, &p)
 		return err
 	}
 }
 
-func badListSessions(p apizee.ListSessionsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badListSessions(p apizee.ListSessionsParams) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Sessions.List(ctx, &p)
 		return err
 	}
 }
 
-func badTicketStats(p apizee.TicketStatsParams) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badTicketStats(p apizee.TicketStatsParams) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Stats.Tickets(ctx, &p)
 		return err
 	}
 }
 
-func badFindByReference(ref string) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badFindByReference(ref string) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Tickets.FindByReference(ctx, ref)
 		return err
 	}
 }
 
-func badFindByName(name string) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badFindByName(name string) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Conferences.FindByName(ctx, name)
 		return err
 	}
 }
 
-func badDownload(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badDownload(m *apizee.Media) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		_, err := c.Media.Download(ctx, m, io.Discard)
 		return err
 	}
 }
 
-func badOpen(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badOpen(m *apizee.Media) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
 		body, err := c.Media.Open(ctx, m)
 		if body != nil {
@@ -177,7 +180,7 @@ func badOpen(m *apizee.Media) func(context.Context, *apizee.Client, *apizeetest.
 
 // newClientWith builds a client on srv with opts after the defaults, and
 // makes one call with it when it builds.
-func badClientWith(opts ...apizee.Option) func(context.Context, *apizee.Client, *apizeetest.Server) error {
+func badClientWith(opts ...apizee.Option) badCall {
 	return func(ctx context.Context, _ *apizee.Client, srv *apizeetest.Server) error {
 		c, err := apizee.NewClient(append([]apizee.Option{apizee.WithBaseURL(srv.URL), apizee.WithToken(srv.IssueToken()),
 			apizee.WithRetryPolicy(apizee.RetryPolicy{})}, opts...)...)
