@@ -157,7 +157,7 @@ func decodeInt(b json.RawMessage, out *int) error {
 func decodeTime(b json.RawMessage, out *time.Time) error {
 	var v flexTime
 	err := json.Unmarshal(b, &v)
-	*out = time.Time(v)
+	*out = utc(v)
 	return err
 }
 

@@ -223,7 +223,7 @@ type CreateTicketParams struct {
 	Email     []string // the customer's email addresses
 	Phone     []string // the customer's phone numbers, international form: +33612345678
 	Invite    bool     // send the invitation (SMS or email) now
-	Reference string   // the caller's business id, searchable later; CreateOnce requires it
+	Reference string   // the caller's business id, searchable later; CreateOnce requires it; no control character, valid UTF-8
 	SSO       bool     // scope=sso: the answer carries SSOURL, the agent's single-sign-on link
 	// Name, Description, Subject, Type and Language are the recipient's name,
 	// a description, the invitation email's subject, the ticket type and the
@@ -265,6 +265,9 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	}
 	if n := utf8.RuneCountInString(p.Name); n > maxNameLen {
 		return nil, invalid("Name", "is %d characters long, the API accepts at most %d", n, maxNameLen)
+	}
+	if err := checkExact("Reference", p.Reference); err != nil {
+		return nil, err
 	}
 
 	q := url.Values{}
@@ -333,6 +336,21 @@ func checkContacts(field string, items []string, valid func(string) bool, reason
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// checkExact refuses what a server cannot echo byte for byte in a value the
+// SDK later matches exactly (a reference: FindByReference and CreateOnce; a
+// room name: FindByName): invalid UTF-8 comes back from a JSON API as U+FFFD,
+// and a control character may be stripped or end the value (NUL). Refusing
+// it beats CreateOnce never finding the ticket it created, and creating more.
+func checkExact(field, value string) error {
+	switch {
+	case !utf8.ValidString(value):
+		return invalid(field, "is not valid UTF-8")
+	case hasControl(value):
+		return invalid(field, "contains a control character")
+	}
+	return nil
 }
 
 // Create creates a ticket and, with Invite, invites the customer:
@@ -519,6 +537,9 @@ func (p *ListTicketsParams) query() (url.Values, error) {
 	if err := checkPaging(p.Limit, p.Offset, p.Order); err != nil {
 		return nil, err
 	}
+	if err := checkExact("Reference", p.Reference); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	if err := setTimeRange(q, p.Since, p.Until); err != nil {
 		return nil, err
@@ -563,11 +584,15 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq
 // whose reference is exactly reference: GET /tickets?reference=, every page,
 // since the API's match may be loose and its order is not relied on.
 //
-// Errors: *ValidationError for an empty reference; an error matching
+// Errors: *ValidationError for an empty reference, or one with a control
+// character or invalid UTF-8 (no ticket can carry it); an error matching
 // ErrNotFound (errors.Is) when no ticket has it; the listing's errors.
 func (s *TicketsService) FindByReference(ctx context.Context, reference string) (*Ticket, error) {
 	if strings.TrimSpace(reference) == "" {
 		return nil, invalid("Reference", "is empty")
+	}
+	if err := checkExact("Reference", reference); err != nil {
+		return nil, err
 	}
 	tickets, err := s.withReference(ctx, reference)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -156,6 +157,11 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 	}
 	for _, layout := range timeLayouts {
 		if parsed, err := time.Parse(layout, v); err == nil {
+			// An offset can push year 0 or 9999 out of what RFC 3339 (and
+			// so json.Marshal of the decoded model) can write.
+			if y := parsed.UTC().Year(); y < 0 || y > 9999 {
+				return fmt.Errorf("apizee: %s is out of range", truncate(b))
+			}
 			*t = flexTime(parsed)
 			return nil
 		}
@@ -208,7 +214,9 @@ func (f *flexFloat) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
-	if err != nil {
+	// ParseFloat takes "NaN" and "Inf", which no coordinate means and
+	// json.Marshal cannot write.
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return fmt.Errorf("apizee: %s is not a number", truncate(b))
 	}
 	*f = flexFloat(v)
