@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -229,14 +230,21 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 	if err := decodeJSON(resp, r.method, redact.Path(r.url), &tr); err != nil {
 		return nil, c.tokenFailure(err)
 	}
-	if tr.AccessToken == "" {
+	switch {
+	case strings.TrimSpace(tr.AccessToken) == "":
 		return nil, &tokenError{err: errors.New("the answer has no access_token")}
+	case hasControl(tr.AccessToken):
+		// net/http would refuse it in the Authorization header of every call.
+		return nil, &tokenError{err: errors.New("the answer's access_token contains a control character")}
 	}
 	tok := &Token{AccessToken: tr.AccessToken}
 	if tr.ExpiresIn > 0 {
 		// Our own clock from when we asked, not the server's created_at:
 		// clocks differ, and a late token is worse than an early refresh.
-		tok.ExpiresAt = start.Add(time.Duration(tr.ExpiresIn) * time.Second)
+		// An absurd lifetime is capped: overflowing into a past expiry
+		// would fetch a token before every call.
+		secs := min(int64(tr.ExpiresIn), int64(math.MaxInt64/time.Second))
+		tok.ExpiresAt = start.Add(time.Duration(secs) * time.Second)
 	}
 	return tok, nil
 }

@@ -169,8 +169,12 @@ func WithJWTAssertion(assertion string) Option {
 // any other way of authenticating set before it.
 func WithToken(accessToken string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(accessToken) == "" {
+		switch {
+		case strings.TrimSpace(accessToken) == "":
 			return invalid("Token", "is empty")
+		case hasControl(accessToken):
+			// net/http would refuse it in the Authorization header of every call.
+			return invalid("Token", "contains a control character")
 		}
 		c.clearAuth()
 		c.token = accessToken
@@ -262,8 +266,10 @@ func WithLogger(l *slog.Logger) Option {
 func WithUserAgent(product string) Option {
 	return func(c *config) error {
 		product = strings.TrimSpace(product)
-		if strings.ContainsAny(product, "\r\n") {
-			return invalid("UserAgent", "contains a line break")
+		if hasControl(product) {
+			// A line break could add a header; net/http refuses any control
+			// character in a header value, at every call, after retries.
+			return invalid("UserAgent", "contains a control character")
 		}
 		c.userAgent = product
 		return nil

@@ -156,7 +156,9 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 //
 // Errors: *ValidationError, before any request, for missing or malformed
 // participants, a password with other characters than digits, * and #, a
-// Name outside 2..255 characters, a Message over 300, a Duration or Reminder
+// Name outside 2..255 characters or holding a control character or invalid
+// UTF-8 (FindByName could not find it), a StartTime outside the years
+// 1970..9999, a Message over 300, a Duration or Reminder
 // that is not a whole number of minutes (Reminder: 1 to 60), a negative
 // TemplateID, or an Extra key a field already sends. *APIError with
 // ErrForbidden when the account lacks the Video Meeting service (its message
@@ -202,12 +204,18 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	case n > conferenceNameMax:
 		return nil, invalid("Name", "must have at most %d characters, got %d", conferenceNameMax, n)
 	}
+	if err := checkExact("Name", p.Name); err != nil {
+		return nil, err
+	}
 	if n := utf8.RuneCountInString(p.Message); n > conferenceMessageMax {
 		return nil, invalid("Message", "must have at most %d characters, got %d", conferenceMessageMax, n)
 	}
 	if p.Password != "" && !conferencePassword.MatchString(p.Password) {
 		// Never quote the password itself.
 		return nil, invalid("Password", "may hold only digits, * and #")
+	}
+	if y := p.StartTime.UTC().Year(); !p.StartTime.IsZero() && (y < 1970 || y > 9999) {
+		return nil, invalid("StartTime", "year %d is out of range", y)
 	}
 	if p.Duration != 0 && (p.Duration < time.Minute || p.Duration%time.Minute != 0) {
 		return nil, invalid("Duration", "must be a whole positive number of minutes, got %s", p.Duration)
@@ -346,11 +354,15 @@ func listConferencesQuery(p *ListConferencesParams) (url.Values, error) {
 // FindByName returns the newest conference (by Created, then by id) named
 // exactly name, case included. It walks GET /conferences?search=name, since
 // the API's search matches substrings ("TEST" finds "TEST XX"). Errors:
-// *ValidationError for an empty name; an error matching ErrNotFound when no
+// *ValidationError for an empty name, or one with a control character or
+// invalid UTF-8; an error matching ErrNotFound when no
 // conference has that exact name; *APIError from the API.
 func (s *ConferencesService) FindByName(ctx context.Context, name string) (*Conference, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid("Name", "is empty")
+	}
+	if err := checkExact("Name", name); err != nil {
+		return nil, err
 	}
 	var newest *Conference
 	for conf, err := range s.All(ctx, &ListConferencesParams{Search: name}) {

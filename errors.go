@@ -256,15 +256,14 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // or null body, and anything that does not decode into out.
 func decodeJSON(resp *http.Response, method, path string, out any) error {
 	defer resp.Body.Close()
-	body, err := readBody(resp, maxJSONBody+1)
+	body, tooLarge, err := readJSONBody(resp.Body, resp.ContentLength)
 	fail := func(err error) error {
 		return &DecodeError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: err, Excerpt: redact.String(oneLine(string(body)))}
 	}
 	switch trimmed := bytes.TrimSpace(body); {
 	case err != nil:
 		return &RequestError{Method: method, Path: path, Err: fmt.Errorf("reading the response: %w", err)}
-	case len(body) > maxJSONBody:
-		body = body[:excerptLen]
+	case tooLarge:
 		return fail(fmt.Errorf("body exceeds the %d MiB limit", maxJSONBody>>20))
 	case len(trimmed) == 0:
 		return fail(errors.New("empty body"))
@@ -287,18 +286,43 @@ func decodeJSON(resp *http.Response, method, path string, out any) error {
 // check and reports its failure like a decoding error, with an excerpt.
 type checker interface{ check() error }
 
-// maxBodyPresize bounds the buffer readBody allocates on the word of a
-// Content-Length header, which the server may not keep.
-const maxBodyPresize = 1 << 20
-
-// readBody reads at most limit bytes of a body. It sizes its buffer from the
-// Content-Length, so that a page of a list (tens of KiB) is read into one
-// allocation instead of the dozen that io.ReadAll's growth makes.
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 {
-		buf.Grow(int(min(n, limit, maxBodyPresize)) + bytes.MinRead)
+// readJSONBody reads a body of declared size (-1: unknown) up to
+// maxJSONBody. Past it, it returns only the body's first bytes and tooLarge;
+// a body declared larger is not read further. It reads in blocks, so that a
+// body refused at the cap costs about the cap, not the doublings of one
+// growing slice (io.ReadAll allocated over twice the cap).
+func readJSONBody(r io.Reader, size int64) (body []byte, tooLarge bool, err error) {
+	head := func(b []byte) []byte { return b[:min(len(b), excerptLen)] }
+	if size > maxJSONBody {
+		b := make([]byte, excerptLen)
+		n, err := io.ReadFull(r, b)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil
+		}
+		return b[:n], true, err
 	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
-	return buf.Bytes(), err
+	r = io.LimitReader(r, maxJSONBody+1)
+	var blocks [][]byte
+	total := 0
+	// A declared size fits the first block (with a byte to spare, to see
+	// the end): one allocation, no copy. It is only a hint: a transport
+	// may declare less than it delivers.
+	for blockSize := max(512, int(size)+1); ; blockSize = min(2*blockSize, 1<<20) {
+		block := make([]byte, blockSize)
+		n, err := io.ReadFull(r, block)
+		blocks, total = append(blocks, block[:n]), total+n
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	switch {
+	case total > maxJSONBody:
+		return head(blocks[0]), true, nil
+	case len(blocks) == 1:
+		return blocks[0], false, nil
+	}
+	return bytes.Join(blocks, nil), false, nil
 }

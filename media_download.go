@@ -2,8 +2,10 @@ package apizee
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 
@@ -19,13 +21,10 @@ import (
 // reading the stream is the reader's error (a body shorter than its
 // Content-Length ends with io.ErrUnexpectedEOF, never a silent short file).
 // Errors: *ValidationError for a nil media or a URL that is not absolute
-// http(s); *APIError for a non-2xx answer (ErrNotFound, ErrUnauthorized...).
+// http(s); *APIError for a non-2xx answer (ErrNotFound, ErrUnauthorized...);
+// *DecodeError for an HTML page answered 200 in place of the file.
 func (s *MediaService) Open(ctx context.Context, m *Media) (io.ReadCloser, error) {
-	u, err := mediaURL(m)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.client.send(ctx, request{method: http.MethodGet, url: u, accept: "*/*"})
+	resp, _, err := s.get(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -36,11 +35,7 @@ func (s *MediaService) Open(ctx context.Context, m *Media) (io.ReadCloser, error
 // bytes written. See Open for where the token goes and what is retried. A
 // transfer cut short is an error, with the bytes written so far.
 func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer) (int64, error) {
-	u, err := mediaURL(m)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := s.client.send(ctx, request{method: http.MethodGet, url: u, accept: "*/*"})
+	resp, u, err := s.get(ctx, m)
 	if err != nil {
 		return 0, err
 	}
@@ -54,6 +49,32 @@ func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer) (int
 			Err: fmt.Errorf("download stopped after %d of %d bytes: %w", n, resp.ContentLength, err)}
 	}
 	return n, nil
+}
+
+// get sends the request of a media file. A proxy's maintenance or login
+// page answered 200 in place of the file is refused: saved as the media, it
+// would be a corrupt file that nothing reports.
+func (s *MediaService) get(ctx context.Context, m *Media) (*http.Response, *url.URL, error) {
+	u, err := mediaURL(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := s.client.send(ctx, request{method: http.MethodGet, url: u, accept: "*/*"})
+	if err != nil {
+		return nil, nil, err
+	}
+	if isHTML(resp.Header.Get("Content-Type")) && !isHTML(m.ContentType) {
+		defer resp.Body.Close()
+		start, _ := io.ReadAll(io.LimitReader(resp.Body, excerptLen))
+		return nil, nil, &DecodeError{Method: http.MethodGet, Path: redact.Path(u), StatusCode: resp.StatusCode,
+			Err: errors.New("an HTML page came in place of the media file"), Excerpt: redact.String(oneLine(string(start)))}
+	}
+	return resp, u, nil
+}
+
+func isHTML(contentType string) bool {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	return mediaType == "text/html" || mediaType == "application/xhtml+xml"
 }
 
 // mediaURL checks the media's URL before any request.

@@ -211,3 +211,32 @@ func TestDownloadMemoryStaysFlat(t *testing.T) {
 	t.Logf("256 MiB download allocated %d bytes", allocated)
 	assert.Less(t, allocated, uint64(1<<20), "allocations must stay under 1 MiB for a 256 MiB file")
 }
+
+func TestDownloadRefusesAnHTMLPageInPlaceOfTheFile(t *testing.T) {
+	const page = "<html><head><title>Maintenance</title></head><body>Back soon</body></html>"
+	api := newFileServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	})
+	c := mediaClient(t, api.URL)
+	video := &apizee.Media{URL: api.URL + "/media/showVideo/1/hash/abc", ContentType: "video/mp4"}
+
+	var buf bytes.Buffer
+	n, err := c.Media.Download(context.Background(), video, &buf)
+	var decErr *apizee.DecodeError
+	require.ErrorAs(t, err, &decErr)
+	assert.Zero(t, n)
+	assert.Zero(t, buf.Len(), "nothing of the page is written as the media")
+	assert.Equal(t, "/media/showVideo/1/hash/abc", decErr.Path)
+	assert.Contains(t, decErr.Excerpt, "Maintenance")
+
+	body, err := c.Media.Open(context.Background(), video)
+	assert.Nil(t, body)
+	require.ErrorAs(t, err, &decErr)
+
+	// A media that is itself an HTML page downloads as one.
+	shared := &apizee.Media{URL: api.URL + "/media/page", ContentType: "text/html"}
+	_, err = c.Media.Download(context.Background(), shared, &buf)
+	require.NoError(t, err)
+	assert.Equal(t, page, buf.String())
+}

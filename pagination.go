@@ -3,6 +3,7 @@ package apizee
 import (
 	"context"
 	"iter"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -20,6 +21,18 @@ type Page[T any] struct {
 	Limit  int
 	// NextOffset is the server's next_offset when it sends one, else 0.
 	NextOffset int
+}
+
+// LogValue logs the page with each item as its own value, so that items
+// that log redacted (a Ticket) stay redacted: a JSON handler would
+// otherwise marshal the items whole, secret links included.
+func (p Page[T]) LogValue() slog.Value {
+	items := make([]slog.Attr, len(p.Items))
+	for i := range p.Items {
+		items[i] = slog.Any(strconv.Itoa(i), p.Items[i])
+	}
+	return slog.GroupValue(slog.Int("total", p.Total), slog.Int("offset", p.Offset), slog.Int("limit", p.Limit),
+		slog.Int("next_offset", p.NextOffset), slog.Attr{Key: "items", Value: slog.GroupValue(items...)})
 }
 
 // defaultPageSize is the page size All uses when the params set none. The

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"maps"
@@ -247,7 +248,7 @@ type CreateTicketParams struct {
 	Email     []string // the customer's email addresses
 	Phone     []string // the customer's phone numbers, international form: +33612345678
 	Invite    bool     // send the invitation (SMS or email) now
-	Reference string   // the caller's business id, searchable later; CreateOnce requires it
+	Reference string   // the caller's business id, searchable later; CreateOnce requires it; no control character, valid UTF-8
 	SSO       bool     // scope=sso: the answer carries SSOURL, the agent's single-sign-on link
 	// Name, Description, Subject, Type and Language are the recipient's name,
 	// a description, the invitation email's subject, the ticket type and the
@@ -289,6 +290,9 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	}
 	if n := utf8.RuneCountInString(p.Name); n > maxNameLen {
 		return nil, invalid("Name", "is %d characters long, the API accepts at most %d", n, maxNameLen)
+	}
+	if err := checkExact("Reference", p.Reference); err != nil {
+		return nil, err
 	}
 
 	q := url.Values{}
@@ -359,6 +363,21 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsControl)
 }
 
+// checkExact refuses what a server cannot echo byte for byte in a value the
+// SDK later matches exactly (a reference: FindByReference and CreateOnce; a
+// room name: FindByName): invalid UTF-8 comes back from a JSON API as U+FFFD,
+// and a control character may be stripped or end the value (NUL). Refusing
+// it beats CreateOnce never finding the ticket it created, and creating more.
+func checkExact(field, value string) error {
+	switch {
+	case !utf8.ValidString(value):
+		return invalid(field, "is not valid UTF-8")
+	case hasControl(value):
+		return invalid(field, "contains a control character")
+	}
+	return nil
+}
+
 // Create creates a ticket and, with Invite, invites the customer:
 // POST /tickets with its parameters in the query string.
 //
@@ -398,8 +417,9 @@ func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, err
 //
 // Errors: *ValidationError before any request; a non-ambiguous failure (a
 // 4xx, the caller's context ending) is returned at once; when the listing
-// itself fails after an ambiguous failure, the error wraps both: the ticket
-// may then exist.
+// itself fails after an ambiguous failure (an unreadable answer is listed
+// again, at most RetryPolicy.MaxRetries more times), the error wraps both:
+// the ticket may then exist.
 //
 // The ids noted first are what make this safe, so two concurrent calls with
 // the same reference may each return the other's ticket: give each call its
@@ -428,7 +448,7 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 		if err == nil || !ambiguous(ctx, err) {
 			return created, err
 		}
-		after, lookErr := s.withReference(ctx, p.Reference)
+		after, lookErr := s.lookAgain(ctx, p.Reference, policy)
 		if lookErr != nil {
 			return nil, fmt.Errorf("apizee: creating a ticket failed (%w) and listing the tickets with reference %q failed too (%w): the ticket may exist",
 				err, p.Reference, lookErr)
@@ -440,6 +460,27 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts: %w", p.Reference, attempt+1, err)
 		}
 		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, policy.MaxBackoff)
+	}
+}
+
+// lookAgain lists the tickets with reference after an ambiguous create. A
+// listing whose 2xx answer could not be read (a proxy's HTML page, a cut
+// body) is sent again, within the retry policy: the retry layer does not
+// repeat a 2xx, and without this listing a ticket the call did create would
+// be left unreported.
+func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy retry.Policy) ([]Ticket, error) {
+	wait := policy.MinBackoff
+	for attempt := 0; ; attempt++ {
+		tickets, err := s.withReference(ctx, reference)
+		var decErr *DecodeError
+		unreadable := errors.As(err, &decErr) || errors.Is(err, io.ErrUnexpectedEOF)
+		if !unreadable || attempt >= policy.MaxRetries || ctx.Err() != nil {
+			return tickets, err
+		}
+		if sleep(ctx, wait) != nil {
 			return nil, err
 		}
 		wait = min(2*wait, policy.MaxBackoff)
@@ -523,6 +564,9 @@ func (p *ListTicketsParams) query() (url.Values, error) {
 	if err := checkPaging(p.Limit, p.Offset, p.Order); err != nil {
 		return nil, err
 	}
+	if err := checkExact("Reference", p.Reference); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	if err := setTimeRange(q, p.Since, p.Until); err != nil {
 		return nil, err
@@ -581,11 +625,15 @@ func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit i
 // whose reference is exactly reference: GET /tickets?reference=, every page,
 // since the API's match may be loose and its order is not relied on.
 //
-// Errors: *ValidationError for an empty reference; an error matching
+// Errors: *ValidationError for an empty reference, or one with a control
+// character or invalid UTF-8 (no ticket can carry it); an error matching
 // ErrNotFound (errors.Is) when no ticket has it; the listing's errors.
 func (s *TicketsService) FindByReference(ctx context.Context, reference string) (*Ticket, error) {
 	if strings.TrimSpace(reference) == "" {
 		return nil, invalid("Reference", "is empty")
+	}
+	if err := checkExact("Reference", reference); err != nil {
+		return nil, err
 	}
 	tickets, err := s.withReference(ctx, reference)
 	if err != nil {

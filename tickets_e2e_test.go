@@ -1,6 +1,7 @@
 package apizee_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -230,4 +231,40 @@ func TestE2ETicketStats(t *testing.T) {
 	assert.False(t, row.Answered)
 	assert.Equal(t, "Android 10", row.OS)
 	assert.Equal(t, 1, srv.RequestCount(http.MethodGet, "/enterprises/5/tickets-stats"))
+}
+
+// onAttempt is a RateLimiter that runs do before the n-th HTTP attempt:
+// a test uses it to queue a server fault for one request of a sequence.
+type onAttempt struct {
+	n, seen int
+	do      func()
+}
+
+func (l *onAttempt) Wait(context.Context) error {
+	l.seen++
+	if l.seen == l.n {
+		l.do()
+	}
+	return nil
+}
+
+func TestE2ECreateOnceListsAgainWhenTheLookUpIsUnreadable(t *testing.T) {
+	srv := apizeetest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.QueueFault(lostAnswer)
+	// The listing before, the POST whose answer is lost, then the look-up,
+	// answered with a proxy's HTML page.
+	lookUp := &onAttempt{n: 3, do: func() {
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", MalformedBody: true})
+	}}
+	c, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithToken(srv.IssueToken()), apizee.WithRateLimiter(lookUp),
+		apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 3, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}))
+	require.NoError(t, err)
+
+	tk, err := c.Tickets.CreateOnce(t.Context(), supportCase("case-unreadable"))
+	require.NoError(t, err, "the ticket was created: the call must say so")
+	assert.Equal(t, 1, srv.TicketsWithReference("case-unreadable"))
+	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/tickets"), "found, not created again")
+	assert.Equal(t, 3, srv.RequestCount(http.MethodGet, "/tickets"), "the listing before, the unreadable look-up, the one that found it")
+	assert.Equal(t, "case-unreadable", tk.Reference)
 }

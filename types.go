@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -166,8 +167,7 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 	// below accepts too, with the same result.
 	var rfc3339 time.Time
 	if len(b) > 11 && b[0] == '"' && b[11] == 'T' && rfc3339.UnmarshalJSON(b) == nil {
-		*t = flexTime(rfc3339)
-		return nil
+		return t.set(rfc3339, b)
 	}
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
@@ -187,11 +187,21 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 	}
 	for _, layout := range layouts {
 		if parsed, err := time.Parse(layout, v); err == nil {
-			*t = flexTime(parsed)
-			return nil
+			return t.set(parsed, b)
 		}
 	}
 	return fmt.Errorf("apizee: %s is not a timestamp", truncate(b))
+}
+
+// set stores parsed, the time b decoded to.
+func (t *flexTime) set(parsed time.Time, b []byte) error {
+	// An offset can push year 0 or 9999 out of what RFC 3339 (and so
+	// json.Marshal of the decoded model) can write.
+	if y := parsed.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("apizee: %s is out of range", truncate(b))
+	}
+	*t = flexTime(parsed)
+	return nil
 }
 
 // GeoPoint is a position. It decodes {"lat","lng"} and {"lat","lon"},
@@ -255,7 +265,9 @@ func (f *flexFloat) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
-	if err != nil {
+	// ParseFloat takes "NaN" and "Inf", which no coordinate means and
+	// json.Marshal cannot write.
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return fmt.Errorf("apizee: %s is not a number", truncate(b))
 	}
 	*f = flexFloat(v)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,31 +101,6 @@ func TestSplitListOfOneContact(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, splitList("a, ,b"))
 }
 
-// readBody sizes its buffer from Content-Length but never trusts it beyond
-// maxBodyPresize, nor beyond the body actually sent.
-func TestReadBody(t *testing.T) {
-	body := strings.Repeat("x", 3000)
-	for _, tt := range []struct {
-		name          string
-		contentLength int64
-		limit         int64
-		want          int
-	}{
-		{"exact length", 3000, maxJSONBody + 1, 3000},
-		{"unknown length", -1, maxJSONBody + 1, 3000},
-		{"a header announcing more than is sent", 1 << 30, maxJSONBody + 1, 3000},
-		{"the limit wins", 3000, 100, 100},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			resp := &http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: tt.contentLength}
-			got, err := readBody(resp, tt.limit)
-			require.NoError(t, err)
-			assert.Len(t, got, tt.want)
-			assert.Less(t, cap(got), 2*maxBodyPresize, "the buffer does not follow a lying header")
-		})
-	}
-}
-
 // referenceFlexTime is flexTime's decoding without its RFC 3339 fast path.
 func referenceFlexTime(b []byte) (time.Time, error) {
 	var s flexString
@@ -140,6 +113,9 @@ func referenceFlexTime(b []byte) (time.Time, error) {
 	}
 	for _, layout := range timeLayouts {
 		if parsed, err := time.Parse(layout, v); err == nil {
+			if y := parsed.UTC().Year(); y < 0 || y > 9999 {
+				return time.Time{}, errors.New("out of range")
+			}
 			return parsed, nil
 		}
 	}
@@ -150,7 +126,7 @@ var timeCases = []string{
 	`"2023-07-12T15:48:11+00:00"`, `"2023-07-12T15:48:11Z"`, `"2023-07-13 18:03:13Z"`, `"2023-07-13 18:03"`, `"2023-07-13 "`, `"2023-07-12T15:48:11.123456789+02:00"`,
 	`"2023-07-12T15:48:11,5Z"`, `"2023-07-12t15:48:11z"`, `"2023-07-13 18:03:13"`, `"2023-07-13"`,
 	`" 2023-07-12T15:48:11Z "`, `"2023-07-12T24:00:00Z"`, `"2023-02-30T00:00:00Z"`, `"0000-01-01T00:00:00Z"`,
-	`"2023-07-12T15:48:11+24:00"`, `"2023-07-12T15:48:11-0700"`, `""`, `null`, `12`,
+	`"2023-07-12T15:48:11+24:00"`, `"0000-01-01T00:00:00+01:00"`, `"9999-12-31T23:59:59-01:00"`, `"0000-01-01 00:30:00"`, `"2023-07-12T15:48:11-0700"`, `""`, `null`, `12`,
 }
 
 func TestFlexTimeFastPathAgrees(t *testing.T) {
