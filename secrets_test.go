@@ -234,7 +234,7 @@ func TestTransportErrorsCarryNoSecretURL(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, u := range []string{
-		"http://" + addr + "/api/sso?access_token=query-s3cr3t&pwd=4242",
+		"http://" + addr + "/api/sso?access_token=query-s3cr3t&pwd=pwd-s3cr3t-4242",
 		"http://user:userinfo-s3cr3t@" + addr + "/api/x",
 	} {
 		target, err := url.Parse(u)
@@ -247,9 +247,9 @@ func TestTransportErrorsCarryNoSecretURL(t *testing.T) {
 		var urlErr *url.Error
 		assert.True(t, errors.As(err, &urlErr), "the transport error can still be inspected")
 		for _, text := range errorTexts(err) {
-			assertNoSecret(t, "a transport error", text, []string{"query-s3cr3t", "4242", "userinfo-s3cr3t", "bearer-s3cr3t"})
+			assertNoSecret(t, "a transport error", text, []string{"query-s3cr3t", "pwd-s3cr3t-4242", "userinfo-s3cr3t", "bearer-s3cr3t"})
 		}
 	}
 	assert.Contains(t, logs.String(), "connection refused")
-	assertNoSecret(t, "the log", logs.String(), []string{"query-s3cr3t", "4242", "userinfo-s3cr3t", "bearer-s3cr3t"})
+	assertNoSecret(t, "the log", logs.String(), []string{"query-s3cr3t", "pwd-s3cr3t-4242", "userinfo-s3cr3t", "bearer-s3cr3t"})
 }
