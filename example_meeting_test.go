@@ -11,16 +11,6 @@ import (
 	"github.com/apizee-go/apizee/apizeetest"
 )
 
-// exampleClient returns a client of the fake server: in production, leave
-// out WithBaseURL and use your own credentials (or NewClientFromEnv).
-func exampleClient(srv *apizeetest.Server) *apizee.Client {
-	client, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return client
-}
-
 // Create a meeting room for a guest, then give the doctor a link that skips
 // the login card and an iframe for the practice's web page.
 func ExampleConferencesService_Create() {

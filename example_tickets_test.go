@@ -11,20 +11,10 @@ import (
 	"github.com/apizee-go/apizee/apizeetest"
 )
 
-// ticketsExampleClient returns a client of an in-memory Apizee server seeded with
-// the guide's data; a real program would use apizee.NewClientFromEnv.
-func ticketsExampleClient() (*apizee.Client, *apizeetest.Server) {
-	srv := apizeetest.NewServer()
-	client, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return client, srv
-}
-
 func ExampleTicketsService_Create() {
-	client, srv := ticketsExampleClient()
+	srv := apizeetest.NewServer()
 	defer srv.Close()
+	client := exampleClient(srv)
 
 	ticket, err := client.Tickets.Create(context.Background(), &apizee.CreateTicketParams{
 		Agent:     "agent1@apizee.com",
@@ -48,8 +38,9 @@ func ExampleTicketsService_Create() {
 }
 
 func ExampleTicketsService_CreateOnce() {
-	client, srv := ticketsExampleClient()
+	srv := apizeetest.NewServer()
 	defer srv.Close()
+	client := exampleClient(srv)
 	// The server creates the ticket, then the connection drops before the
 	// answer: a plain Create would fail, and creating again would invite the
 	// customer twice.
@@ -72,8 +63,9 @@ func ExampleTicketsService_CreateOnce() {
 }
 
 func ExampleTicketsService_FindByReference() {
-	client, srv := ticketsExampleClient()
+	srv := apizeetest.NewServer()
 	defer srv.Close()
+	client := exampleClient(srv)
 	ctx := context.Background()
 
 	ticket, err := client.Tickets.FindByReference(ctx, "ref12345678")
@@ -99,8 +91,9 @@ func ExampleTicketsService_FindByReference() {
 }
 
 func ExampleStatsService_Tickets() {
-	client, srv := ticketsExampleClient()
+	srv := apizeetest.NewServer()
 	defer srv.Close()
+	client := exampleClient(srv)
 
 	stats, err := client.Stats.Tickets(context.Background(), &apizee.TicketStatsParams{
 		Since: time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC),
