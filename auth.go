@@ -142,19 +142,30 @@ func (tc *tokenCache) token(ctx context.Context) (*Token, error) {
 
 // fly runs the fetch of f and publishes its result.
 func (tc *tokenCache) fly(ctx context.Context, f *tokenFlight) {
-	tok, err := tc.fetch(ctx)
+	var tok *Token
+	err := errors.New("apizee: the token source panicked")
+	// Published in a defer: a TokenSource that panics must not leave the
+	// flight open, or every later call would wait on it for good.
+	defer func() {
+		tc.mu.Lock()
+		defer tc.mu.Unlock()
+		tc.flight = nil
+		switch {
+		case err == nil:
+			tc.current, tc.obtained = tok, tc.now()
+		case tc.current != nil && tc.now().Before(tc.current.ExpiresAt):
+			// An early refresh failed: the current token still works until it
+			// expires, and the next call tries the refresh again.
+			tok, err = tc.current, nil
+		}
+		f.tok, f.err = tok, err
+		f.abandoned = err != nil && ctx.Err() != nil
+		close(f.done)
+	}()
+	tok, err = tc.fetch(ctx)
 	if err == nil && (tok == nil || tok.AccessToken == "") {
 		err = errors.New("apizee: the token source returned no token")
 	}
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	tc.flight = nil
-	f.tok, f.err = tok, err
-	f.abandoned = err != nil && ctx.Err() != nil
-	if err == nil {
-		tc.current, tc.obtained = tok, tc.now()
-	}
-	close(f.done)
 }
 
 // dueForRefresh reports whether less than min(5 minutes, 10% of its

@@ -758,3 +758,61 @@ func TestTokenPrintsRedacted(t *testing.T) {
 	}
 	assert.Contains(t, fmt.Sprint(Token{}), `AccessToken:""`, "an empty token shows as empty")
 }
+
+func TestFailedEarlyRefreshKeepsTheValidToken(t *testing.T) {
+	f := newFakeAPI(t)
+	start := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: start}
+	var first string
+	src := &tokenSource{tokens: func(n int) (*Token, error) {
+		if n == 1 {
+			first = f.issue()
+			return &Token{AccessToken: first, ExpiresAt: clock.Now().Add(time.Hour)}, nil
+		}
+		return nil, errors.New("the token service is down")
+	}}
+	c := f.client(t, WithTokenSource(src))
+	c.tokens.now = clock.Now
+	require.NoError(t, ping(t.Context(), c))
+
+	clock.Set(start.Add(58 * time.Minute)) // due for refresh, not expired
+	require.NoError(t, ping(t.Context(), c), "the current token still works while its refresh fails")
+	assert.Equal(t, int32(2), src.calls.Load(), "the refresh was tried")
+	pings := f.recorded(http.MethodGet, "/ping")
+	assert.Equal(t, "Bearer "+first, pings[len(pings)-1].Auth)
+
+	clock.Set(start.Add(time.Hour)) // expired: nothing left to fall back on
+	assert.Error(t, ping(t.Context(), c))
+}
+
+// panicSource panics on its first call and gives a token afterwards.
+type panicSource struct {
+	calls atomic.Int32
+	token string
+}
+
+func (s *panicSource) Token(context.Context) (*Token, error) {
+	if s.calls.Add(1) == 1 {
+		panic("token source bug")
+	}
+	return &Token{AccessToken: s.token}, nil
+}
+
+func TestPanickingTokenSourceDoesNotWedgeTheClient(t *testing.T) {
+	f := newFakeAPI(t)
+	c := f.client(t, WithTokenSource(&panicSource{token: f.issue()}))
+	assert.Panics(t, func() { _ = ping(t.Context(), c) }, "the panic reaches the caller")
+
+	// Without the flight released, this call would wait for the first one forever.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	assert.NoError(t, ping(ctx, c))
+}
+
+func TestClientValuePrintsNoPassword(t *testing.T) {
+	c, err := NewClient(WithCredentials("bob", fakePassword))
+	require.NoError(t, err)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		assert.NotContains(t, fmt.Sprintf(verb, *c), fakePassword, verb) //nolint:govet // printing the value is the point
+	}
+}

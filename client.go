@@ -21,7 +21,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -51,12 +50,17 @@ type Client struct {
 	Stats       *StatsService
 	Sessions    *SessionsService
 
-	cfg        config
+	// cfg is a pointer so that fmt, printing a struct that holds a Client
+	// (where the Client's String is not called), shows an address rather
+	// than the password.
+	cfg        *config
 	httpClient *http.Client
 	tokens     *tokenCache
 
-	enterpriseMu sync.Mutex
-	enterpriseID int64 // resolved from /users/me when not configured
+	// enterpriseLookup is a one-slot semaphore held while /users/me is
+	// read: a mutex would keep a waiter past the end of its context.
+	enterpriseLookup chan struct{}
+	enterpriseID     int64 // resolved from /users/me when not configured; guarded by enterpriseLookup
 }
 
 // service is what every XxxService is: a handle on the client.
@@ -348,7 +352,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.authKind() == "none" {
 		return nil, invalid("Credentials", "no way to authenticate: use WithCredentials, WithJWTAssertion, WithToken or WithTokenSource")
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: &cfg, enterpriseLookup: make(chan struct{}, 1)}
 	c.httpClient = c.newHTTPClient()
 	c.tokens = newTokenCache(c)
 	s := &service{client: c}
@@ -371,20 +375,30 @@ const (
 
 // NewClientFromEnv is NewClient configured from APIZEE_BASE_URL,
 // APIZEE_USERNAME, APIZEE_PASSWORD, APIZEE_TOKEN and APIZEE_ENTERPRISE_ID
-// (when set), then by opts, which win over the environment. APIZEE_TOKEN
-// wins over APIZEE_USERNAME/APIZEE_PASSWORD.
+// (when set), then by opts, which win over the environment: a variable is
+// not even read when an option sets what it would, so a stale or broken
+// variable cannot fail a client configured explicitly. APIZEE_TOKEN wins
+// over APIZEE_USERNAME/APIZEE_PASSWORD.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
+	// What the options set; their errors are NewClient's to return.
+	var explicit config
+	for _, opt := range opts {
+		if opt != nil {
+			_ = opt(&explicit)
+		}
+	}
 	var env []Option
-	if v := os.Getenv(EnvBaseURL); v != "" {
+	if v := os.Getenv(EnvBaseURL); v != "" && explicit.baseURL == nil {
 		env = append(env, WithBaseURL(v))
 	}
-	if user, pass := os.Getenv(EnvUsername), os.Getenv(EnvPassword); user != "" || pass != "" {
-		env = append(env, WithCredentials(user, pass))
+	if explicit.authKind() == "none" {
+		if v := os.Getenv(EnvToken); v != "" {
+			env = append(env, WithToken(v))
+		} else if user, pass := os.Getenv(EnvUsername), os.Getenv(EnvPassword); user != "" || pass != "" {
+			env = append(env, WithCredentials(user, pass))
+		}
 	}
-	if v := os.Getenv(EnvToken); v != "" {
-		env = append(env, WithToken(v))
-	}
-	if v := os.Getenv(EnvEnterpriseID); v != "" {
+	if v := os.Getenv(EnvEnterpriseID); v != "" && explicit.enterpriseID == 0 {
 		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
 			return nil, invalid("EnterpriseID", "%s is not an integer", EnvEnterpriseID)
@@ -395,13 +409,13 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 }
 
 // String describes the client without its secrets.
-func (c *Client) String() string { return "apizee.Client{" + c.cfg.String() + "}" }
+func (c Client) String() string { return "apizee.Client{" + c.cfg.String() + "}" }
 
 // GoString is String: %#v must not print the password either.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // LogValue logs the client without its secrets.
-func (c *Client) LogValue() slog.Value { return c.cfg.LogValue() }
+func (c Client) LogValue() slog.Value { return c.cfg.LogValue() }
 
 // Close revokes the token this client fetched itself with its credentials
 // or assertion, if any (never one given by WithToken or WithTokenSource).
@@ -519,8 +533,8 @@ func (c *Client) onAPIHost(u *url.URL) bool {
 	return strings.EqualFold(u.Scheme, c.cfg.baseURL.Scheme) && strings.EqualFold(u.Host, c.cfg.baseURL.Host)
 }
 
-// endpoint returns the absolute URL of path (relative to the base URL, with
-// every dynamic segment already escaped) with query.
+// endpoint returns the absolute URL of path (relative to the base URL, and
+// unescaped: it is set as URL.Path, which escapes it) with query.
 func (c *Client) endpoint(path string, query url.Values) *url.URL {
 	u := *c.cfg.baseURL
 	u.Path = c.cfg.baseURL.Path + path
@@ -623,8 +637,12 @@ func (c *Client) enterprise(ctx context.Context) (int64, error) {
 	if c.cfg.enterpriseID > 0 {
 		return c.cfg.enterpriseID, nil
 	}
-	c.enterpriseMu.Lock()
-	defer c.enterpriseMu.Unlock()
+	select {
+	case c.enterpriseLookup <- struct{}{}:
+		defer func() { <-c.enterpriseLookup }()
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 	if c.enterpriseID > 0 {
 		return c.enterpriseID, nil
 	}

@@ -231,9 +231,9 @@ func fuzzListEnvelope[T any](f *testing.F, hasID func(T) bool, mirror func(T) an
 			fuzzEntity(t, it, hasID, mirror)
 		}
 		again := reDecode[listEnvelope[T]](t, marshalable(t, map[string]any{
-			"total": int64(env.Total), "next_offset": int64(env.NextOffset), "data": mirrorAll(env.Data, mirror),
+			"total": int64(env.total()), "next_offset": int64(env.NextOffset), "data": mirrorAll(env.Data, mirror),
 		}))
-		assert.Equal(t, env.Total, again.Total)
+		assert.Equal(t, env.total(), again.total())
 		assert.Equal(t, env.NextOffset, again.NextOffset)
 		assert.Len(t, again.Data, len(env.Data))
 	})
@@ -269,11 +269,11 @@ func FuzzTicketMediaEnvelope(f *testing.F) {
 			fuzzEntity(t, m, func(Media) bool { return true }, mediaMirror)
 		}
 		again := reDecode[ticketMediaEnvelope](t, marshalable(t, map[string]any{
-			"limit": int64(env.Limit), "offset": int64(env.Offset), "count": int64(env.Count), "medias": mirrorAll(env.Medias, mediaMirror),
+			"limit": int64(env.Limit), "offset": int64(env.Offset), "count": int64(env.count()), "medias": mirrorAll(env.Medias, mediaMirror),
 		}))
 		assert.Equal(t, env.Limit, again.Limit)
 		assert.Equal(t, env.Offset, again.Offset)
-		assert.Equal(t, env.Count, again.Count)
+		assert.Equal(t, env.count(), again.count())
 		assert.Len(t, again.Medias, len(env.Medias))
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -98,10 +99,26 @@ func (m *Media) UnmarshalJSON(b []byte) error {
 // whether count is the page's size or the total; Page.Total reports it, and
 // AllForTicket does not stop on it alone (see there).
 type ticketMediaEnvelope struct {
-	Limit  flexInt64 `json:"limit"`
-	Offset flexInt64 `json:"offset"`
-	Count  flexInt64 `json:"count"`
-	Medias []Media   `json:"medias"`
+	Limit  flexInt64  `json:"limit"`
+	Offset flexInt64  `json:"offset"`
+	Count  *flexInt64 `json:"count"` // nil when absent
+	Medias []Media    `json:"medias"`
+}
+
+// check refuses an answer that is no media list, like listEnvelope.check.
+func (e *ticketMediaEnvelope) check() error {
+	if e.Count == nil && e.Medias == nil {
+		return errors.New(`the answer has neither "count" nor "medias": it is not a media list`)
+	}
+	return nil
+}
+
+// count is the reported count, 0 when there is none.
+func (e *ticketMediaEnvelope) count() int {
+	if e.Count == nil {
+		return 0
+	}
+	return int(*e.Count)
 }
 
 // ListForTicket returns one page of the media recorded during an assistance
@@ -161,7 +178,7 @@ func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offs
 	}
 	// The server's own limit, when it echoes one, is what makes a page short:
 	// it may cap the one asked for.
-	return &Page[Media]{Items: env.Medias, Total: int(env.Count), Offset: offset, Limit: cmp.Or(int(env.Limit), limit)}, nil
+	return &Page[Media]{Items: env.Medias, Total: env.count(), Offset: offset, Limit: cmp.Or(int(env.Limit), limit)}, nil
 }
 
 // ListForConference returns one page of a conference's recorded or shared

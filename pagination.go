@@ -2,6 +2,7 @@ package apizee
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"log/slog"
 	"maps"
@@ -97,15 +98,24 @@ func paginate[T any](ctx context.Context, offset int, fetch pageFetcher[T]) iter
 // listEnvelope is the {"total": N, "data": [...]} answer of the ticket,
 // conference, conference media and session lists.
 type listEnvelope[T any] struct {
-	Total      flexInt64 `json:"total"`
-	Data       []T       `json:"data"`
-	NextOffset flexInt64 `json:"next_offset"`
+	// Total is nil when the answer has no total: with no data either, the
+	// answer is not a list at all.
+	Total      *flexInt64 `json:"total"`
+	Data       []T        `json:"data"`
+	NextOffset flexInt64  `json:"next_offset"`
 }
 
-// check runs the check of each item whose type has one: a list decoded
-// into wire items (see TicketsService.page) checks them as their public
-// type's UnmarshalJSON would.
+// check refuses an answer that is no list (a 200 carrying {"message":...}
+// from a proxy or a maintenance page) rather than reading it as an empty
+// page: an empty page ends a walk, and after a lost create it would tell
+// CreateOnce that no ticket was made. It then runs the check of each item
+// whose type has one: a list decoded into wire items (see
+// TicketsService.page) checks them as their public type's UnmarshalJSON
+// would.
 func (e *listEnvelope[T]) check() error {
+	if e.Total == nil && e.Data == nil {
+		return errors.New(`the answer has neither "total" nor "data": it is not a list`)
+	}
 	if _, ok := any((*T)(nil)).(checker); !ok {
 		return nil
 	}
@@ -115,6 +125,14 @@ func (e *listEnvelope[T]) check() error {
 		}
 	}
 	return nil
+}
+
+// total is the reported total, 0 when there is none.
+func (e *listEnvelope[T]) total() flexInt64 {
+	if e.Total == nil {
+		return 0
+	}
+	return *e.Total
 }
 
 // listPage fetches one page of a {"total","data"} list at path. The query
@@ -128,7 +146,7 @@ func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, 
 	if env.Data == nil {
 		env.Data = []T{}
 	}
-	return &Page[T]{Items: env.Data, Total: int(env.Total), Offset: offset, Limit: limit, NextOffset: int(env.NextOffset)}, nil
+	return &Page[T]{Items: env.Data, Total: int(env.total()), Offset: offset, Limit: limit, NextOffset: int(env.NextOffset)}, nil
 }
 
 // checkPaging refuses negative limits and offsets and unknown sort orders.

@@ -12,7 +12,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,12 +193,14 @@ func (t *Ticket) AgentTicketURL() string {
 // String describes the ticket with RequestorURL and SSOURL masked. The
 // receiver is a value so that tickets inside slices and pages print masked too.
 func (t Ticket) String() string {
-	return fmt.Sprintf("apizee.Ticket{ID:%d, State:%q, Reference:%q, Created:%s, Modified:%s, StartTime:%s, EndTime:%s, "+
+	// redact.String catches a secret link quoted where the API allows free
+	// text (Description, Subject).
+	return redact.String(fmt.Sprintf("apizee.Ticket{ID:%d, State:%q, Reference:%q, Created:%s, Modified:%s, StartTime:%s, EndTime:%s, "+
 		"Subject:%q, Type:%q, Description:%q, Agent:%q, Status:%q, Name:%q, RequestorURL:%s, Requestor:%+v, "+
 		"InformationPageURL:%q, ServiceKey:%q, AgentURL:%q, SSOURL:%s, ButtonID:%d, Geoloc:%s}",
 		t.ID, t.State, t.Reference, timeString(t.Created), timeString(t.Modified), timeString(t.StartTime), timeString(t.EndTime),
 		t.Subject, t.Type, t.Description, t.Agent, t.Status, t.Name, maskSecret(t.RequestorURL), t.Requestor,
-		t.InformationPageURL, t.ServiceKey, t.AgentURL, maskSecret(t.SSOURL), t.ButtonID, geoString(t.Geoloc))
+		t.InformationPageURL, t.ServiceKey, t.AgentURL, maskSecret(t.SSOURL), t.ButtonID, geoString(t.Geoloc)))
 }
 
 // GoString is String: %#v must mask the secret URLs too.
@@ -264,9 +265,6 @@ type CreateTicketParams struct {
 // maxNameLen is the longest name the API accepts, in characters.
 const maxNameLen = 255
 
-// phonePattern is the international form the API requires.
-var phonePattern = regexp.MustCompile(`^\+[0-9]{8,15}$`)
-
 // query validates p and returns the query string of POST /tickets.
 func (p *CreateTicketParams) query() (url.Values, error) {
 	if strings.TrimSpace(p.Agent) == "" {
@@ -284,7 +282,7 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	}, "is not an email address"); err != nil {
 		return nil, err
 	}
-	if err := checkContacts("Phone", p.Phone, phonePattern.MatchString,
+	if err := checkContacts("Phone", p.Phone, internationalPhone.MatchString,
 		"is not in international form: + then 8 to 15 digits, e.g. +33612345678"); err != nil {
 		return nil, err
 	}
@@ -491,9 +489,11 @@ func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy
 // server failed (5xx), the answer was lost or cut after the request was sent
 // (a per-attempt timeout included), or a 2xx answer could not be decoded. A
 // refusal (4xx), bad input, a request the SDK itself stopped (rate limiter,
-// redirects) and the caller's own context ending are not.
+// redirects), a token fetch that failed (the POST was never sent) and the
+// caller's own context ending are not.
 func ambiguous(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+	var tokenErr *tokenError
+	if ctx.Err() != nil || errors.As(err, &tokenErr) {
 		return false
 	}
 	var apiErr *APIError

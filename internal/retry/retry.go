@@ -39,7 +39,10 @@ type Policy struct {
 // redirect loop, a refused redirect).
 type PermanentError struct{ Err error }
 
+// Error returns the cause's text.
 func (e *PermanentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
 func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Call is the retry state of one API call across its attempts. It is used by
