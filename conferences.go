@@ -9,12 +9,10 @@ import (
 	"html"
 	"iter"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -245,12 +243,8 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	setIf("open", "true", p.Open)
 	setIf("language", p.Language, p.Language != "")
 	setIf("templateId", strconv.FormatInt(p.TemplateID, 10), p.TemplateID != 0)
-	for _, key := range slices.Sorted(maps.Keys(p.Extra)) {
-		values := p.Extra[key]
-		if q.Has(key) {
-			return nil, invalid("Extra", "%q is already sent by a field of CreateConferenceParams: set that field instead", key)
-		}
-		q[key] = append([]string(nil), values...)
+	if err := addExtra(q, p.Extra); err != nil {
+		return nil, err
 	}
 	return q, nil
 }

@@ -8,7 +8,9 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -170,6 +172,24 @@ func setPaging(q url.Values, offset, limit int) {
 	if offset > 0 {
 		q.Set("offset", strconv.Itoa(offset))
 	}
+}
+
+// addExtra adds a create call's Extra parameters to q, the query its fields
+// built. A key that a field already set, in any case (servers differ on
+// case), is refused: silently preferring either would surprise. A key whose
+// field was left zero may be sent.
+func addExtra(q, extra url.Values) error {
+	for _, key := range slices.Sorted(maps.Keys(extra)) {
+		for name := range q {
+			if strings.EqualFold(name, key) {
+				return invalid("Extra", "%q is already set by the field that sends %q: set one or the other", key, name)
+			}
+		}
+	}
+	for key, values := range extra {
+		q[key] = append(q[key], values...)
+	}
+	return nil
 }
 
 // setOrder sets orderby and order when given.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -173,4 +174,28 @@ func TestTicketPrintMasksSecretsInFreeText(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		assert.NotContains(t, fmt.Sprintf(verb, ticket), "908120", verb)
 	}
+}
+
+// Both create calls refuse, in any case, an Extra key that a field sets,
+// and send one whose field is left zero.
+func TestExtraClashIsRefusedInAnyCase(t *testing.T) {
+	c, mock := ticketsMockClient(t)
+	_, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{
+		Participants: []string{"guest@example.com"}, Password: "12#", Extra: url.Values{"PASSWORD": {"99"}}})
+	var badInput *apizee.ValidationError
+	require.ErrorAs(t, err, &badInput)
+	assert.Equal(t, "Extra", badInput.Field)
+	_, err = c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{
+		Agent: "a", Phone: []string{"+33612345678"}, Extra: url.Values{"AGENT": {"evil"}}})
+	require.ErrorAs(t, err, &badInput)
+	assert.Equal(t, "Extra", badInput.Field)
+	assert.Zero(t, mock.GetTotalCallCount())
+
+	mock.RegisterResponder(http.MethodPost, mockBase+"/conferences", func(r *http.Request) (*http.Response, error) {
+		return jsonResponse(http.StatusOK, []byte(`{"id":1,"name":"`+r.URL.Query().Get("name")+`"}`)), nil
+	})
+	conf, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{
+		Participants: []string{"guest@example.com"}, Extra: url.Values{"name": {"from extra"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "from extra", conf.Name, "a key whose field is zero is sent")
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -314,28 +313,10 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	set("subject", p.Subject)
 	set("type", p.Type)
 	set("language", p.Language)
-	for _, key := range slices.Sorted(maps.Keys(p.Extra)) {
-		if name, ok := modelledParam(q, key); ok {
-			return nil, invalid("Extra", "%q is already set by the field that models %q: set one or the other", key, name)
-		}
-	}
-	for key, values := range p.Extra {
-		for _, v := range values {
-			q.Add(key, v)
-		}
+	if err := addExtra(q, p.Extra); err != nil {
+		return nil, err
 	}
 	return q, nil
-}
-
-// modelledParam reports whether key names (in any case: servers differ on
-// that) a parameter the fields have already set.
-func modelledParam(q url.Values, key string) (string, bool) {
-	for name := range q {
-		if strings.EqualFold(name, key) {
-			return name, true
-		}
-	}
-	return "", false
 }
 
 // checkContacts checks each item of an email or phone list. The wire list is
