@@ -421,8 +421,7 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 		existed[t.ID] = true
 	}
 	policy := s.client.cfg.retry.withDefaults()
-	wait := policy.MinBackoff
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		created, err := s.create(ctx, q)
 		if err == nil || !ambiguous(ctx, err) {
 			return created, err
@@ -435,13 +434,12 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 		if t := firstNew(after, existed); t != nil {
 			return t, nil
 		}
-		if attempt >= policy.MaxRetries {
-			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts: %w", p.Reference, attempt+1, err)
+		if attempt > policy.MaxRetries {
+			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts: %w", p.Reference, attempt, err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, policy.Backoff(attempt)); err != nil {
 			return nil, err
 		}
-		wait = min(2*wait, policy.MaxBackoff)
 	}
 }
 
@@ -451,18 +449,16 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 // repeat a 2xx, and without this listing a ticket the call did create would
 // be left unreported.
 func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy retry.Policy) ([]Ticket, error) {
-	wait := policy.MinBackoff
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		tickets, err := s.withReference(ctx, reference)
 		var decErr *DecodeError
 		unreadable := errors.As(err, &decErr) || errors.Is(err, io.ErrUnexpectedEOF)
-		if !unreadable || attempt >= policy.MaxRetries || ctx.Err() != nil {
+		if !unreadable || attempt > policy.MaxRetries || ctx.Err() != nil {
 			return tickets, err
 		}
-		if sleep(ctx, wait) != nil {
+		if sleep(ctx, policy.Backoff(attempt)) != nil {
 			return nil, err
 		}
-		wait = min(2*wait, policy.MaxBackoff)
 	}
 }
 

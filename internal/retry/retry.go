@@ -105,7 +105,7 @@ func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (
 	if c.Attempts > c.Policy.MaxRetries {
 		return false, nil
 	}
-	wait := c.backoff()
+	wait := c.Policy.Backoff(c.Attempts)
 	if resp != nil {
 		if serverWait, ok := ServerWait(resp.Header, c.now()); ok {
 			c.ServerWait = serverWait
@@ -162,16 +162,17 @@ func (c *Call) reason(resp *http.Response, err error) string {
 	return ""
 }
 
-// backoff is exponential with full jitter: a random wait between MinBackoff
-// and min(MaxBackoff, MinBackoff * 2^retry), retry counting from 1 (so that
-// the first retry is jittered too: clients that failed together must not
-// all come back together).
-func (c *Call) backoff() time.Duration {
-	lo, hi := c.Policy.MinBackoff, c.Policy.MinBackoff
-	for i := 0; i < c.Attempts && hi < c.Policy.MaxBackoff; i++ {
-		hi = min(hi, c.Policy.MaxBackoff/2) * 2 // no overflow
+// Backoff is the wait before the retry that follows attempt (counting from
+// 1): exponential with full jitter, a random wait between MinBackoff and
+// min(MaxBackoff, MinBackoff * 2^attempt). The first retry is jittered too:
+// clients that failed together must not all come back together. It serves
+// the HTTP retries and the SDK's own repeated calls (CreateOnce) alike.
+func (p Policy) Backoff(attempt int) time.Duration {
+	lo, hi := p.MinBackoff, p.MinBackoff
+	for i := 0; i < attempt && hi < p.MaxBackoff; i++ {
+		hi = min(hi, p.MaxBackoff/2) * 2 // no overflow
 	}
-	hi = min(hi, c.Policy.MaxBackoff)
+	hi = min(hi, p.MaxBackoff)
 	if hi <= lo {
 		return lo
 	}

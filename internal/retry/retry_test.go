@@ -241,11 +241,10 @@ func TestBackoffIsExponentialWithJitter(t *testing.T) {
 		t.Run(strconv.Itoa(attempts), func(t *testing.T) {
 			// The cap of the n-th retry is MinBackoff * 2^n, at most MaxBackoff.
 			limit := min(p.MinBackoff<<attempts, p.MaxBackoff)
-			c := &Call{Policy: p, Attempts: attempts}
 			seen := map[time.Duration]bool{}
 			var highest time.Duration
 			for range 500 {
-				d := c.backoff()
+				d := p.Backoff(attempts)
 				require.GreaterOrEqual(t, d, p.MinBackoff)
 				require.LessOrEqual(t, d, limit)
 				seen[d] = true
@@ -259,8 +258,8 @@ func TestBackoffIsExponentialWithJitter(t *testing.T) {
 }
 
 func TestBackoffWithEqualBounds(t *testing.T) {
-	c := &Call{Policy: Policy{MinBackoff: time.Second, MaxBackoff: time.Second}, Attempts: 3}
-	assert.Equal(t, time.Second, c.backoff())
+	p := Policy{MinBackoff: time.Second, MaxBackoff: time.Second}
+	assert.Equal(t, time.Second, p.Backoff(3))
 }
 
 func TestServerWait(t *testing.T) {
