@@ -138,8 +138,8 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 	}
 	*c = Conference{
 		ID: int64(w.ID), Name: string(w.Name),
-		Created: time.Time(w.Created).UTC(), Modified: time.Time(w.Modified).UTC(),
-		StartTime: time.Time(w.StartTime).UTC(), EndTime: time.Time(w.EndTime).UTC(),
+		Created: time.Time(w.Created), Modified: time.Time(w.Modified),
+		StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
 		Status: string(w.Status), RoomName: string(w.RoomName), URL: string(w.URL), ShortURL: string(w.ShortURL),
 		SIPPhoneNumber: string(w.SIPPhoneNumber), SIPDTMFCode: string(w.SIPDTMFCode),
 		Organizer: w.Organizer, CreatedBy: w.CreatedBy, Moderator: w.Moderator, ServiceKey: string(w.ServiceKey),

@@ -75,7 +75,7 @@ func (m *Media) UnmarshalJSON(b []byte) error {
 		ID: int64(w.ID), Hash: string(w.Hash), Title: string(w.Title), Description: string(w.Description),
 		Filename: string(w.Filename), ContentType: string(w.Type), MediaType: string(w.MediaType),
 		Status: string(w.Status), SourceType: string(w.SourceType), URL: string(w.URL),
-		Size: int64(w.Filesize), Created: utc(w.Created), Owner: w.Owner, Location: w.Location,
+		Size: int64(w.Filesize), Created: time.Time(w.Created), Owner: w.Owner, Location: w.Location,
 	}
 	if m.Location == nil {
 		m.Location = w.Geoloc

@@ -81,7 +81,7 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 		return errors.New("a session without an id")
 	}
 	*s = Session{
-		ID: string(w.ID), StartTime: time.Time(w.StartTime).UTC(), EndTime: time.Time(w.EndTime).UTC(),
+		ID: string(w.ID), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
 		BillingDuration: int(w.BillingDuration), TotalParticipantCount: int(w.TotalParticipantCount),
 		Organizer: w.Organizer, Enterprise: w.Enterprise, Service: w.Service, Type: string(w.Type),
 	}

@@ -173,7 +173,7 @@ func decodeInt(b json.RawMessage, out *int) error {
 func decodeTime(b json.RawMessage, out *time.Time) error {
 	var v flexTime
 	err := v.UnmarshalJSON(b)
-	*out = utc(v)
+	*out = time.Time(v)
 	return err
 }
 

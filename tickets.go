@@ -156,7 +156,7 @@ func (w *ticketWire) check() error {
 func (w *ticketWire) ticket() Ticket {
 	t := Ticket{
 		ID: int64(w.ID), State: TicketState(w.State), Reference: string(w.Reference),
-		Created: utc(w.Created), Modified: utc(w.Modified), StartTime: utc(w.StartTime), EndTime: utc(w.EndTime),
+		Created: time.Time(w.Created), Modified: time.Time(w.Modified), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
 		Subject: string(w.Subject), Type: string(w.Type), Description: string(w.Description),
 		Agent: string(w.Agent), Status: string(w.Status), Name: string(w.Name),
 		RequestorURL: string(w.RequestorURL), InformationPageURL: string(w.InformationPageURL),
@@ -172,11 +172,6 @@ func (w *ticketWire) ticket() Ticket {
 	}
 	return t
 }
-
-// utc returns t in UTC, whatever offset it was sent with: the same answer
-// then decodes to the same value whatever the machine's time zone (Go's
-// parser would otherwise pick time.Local for an offset that matches it).
-func utc(t flexTime) time.Time { return time.Time(t).UTC() }
 
 // AgentTicketURL is the agent's deep link to this ticket:
 // AgentURL + "/entrypoint/" + ButtonID + "/tickets/" + ID, e.g.

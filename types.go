@@ -200,7 +200,9 @@ func (t *flexTime) set(parsed time.Time, b []byte) error {
 	if y := parsed.UTC().Year(); y < 0 || y > 9999 {
 		return fmt.Errorf("apizee: %s is out of range", truncate(b))
 	}
-	*t = flexTime(parsed)
+	// Every model reports its times in UTC: one zone whatever the server's
+	// offset, so that times compare and print alike.
+	*t = flexTime(parsed.UTC())
 	return nil
 }
 

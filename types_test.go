@@ -135,17 +135,16 @@ func TestFlexBool(t *testing.T) {
 }
 
 func TestFlexTime(t *testing.T) {
-	paris := time.FixedZone("", 2*3600)
-	// The instant and the offset must match; the zone's name does not matter.
+	// The instant must match, given in UTC whatever the server's offset.
 	instant := func(v flexTime) any { return time.Time(v).Format(time.RFC3339Nano) }
 	runDecodeCasesFunc(t, []decodeCase[flexTime]{
 		{`"2023-07-12T15:48:11+00:00"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 0, time.FixedZone("", 0))))},
 		{`"2023-07-12T15:48:11Z"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 0, time.UTC)))},
-		{`"2023-07-12T17:48:11+02:00"`, ok(flexTime(time.Date(2023, 7, 12, 17, 48, 11, 0, paris)))},
+		{`"2023-07-12T17:48:11+02:00"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 0, time.UTC)))},
 		{`"2023-07-12T15:48:11.250Z"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 250e6, time.UTC)))},
 		{`"2023-07-13 18:03:13"`, ok(flexTime(time.Date(2023, 7, 13, 18, 3, 13, 0, time.UTC)))},
 		{`"2023-07-13T18:03:13"`, ok(flexTime(time.Date(2023, 7, 13, 18, 3, 13, 0, time.UTC)))},
-		{`"2023-07-12T17:48:11+0200"`, ok(flexTime(time.Date(2023, 7, 12, 17, 48, 11, 0, paris)))},
+		{`"2023-07-12T17:48:11+0200"`, ok(flexTime(time.Date(2023, 7, 12, 15, 48, 11, 0, time.UTC)))},
 		{`"2023-07-13"`, ok(flexTime(time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC)))},
 		{`" 2023-07-13 "`, ok(flexTime(time.Date(2023, 7, 13, 0, 0, 0, 0, time.UTC)))},
 		{`""`, ok(flexTime{})},
