@@ -249,9 +249,6 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	return q, nil
 }
 
-// internationalPhone is + and 8 to 15 digits (E.164 without separators).
-var internationalPhone = regexp.MustCompile(`^\+[0-9]{8,15}$`)
-
 // nationalPhone is a number without its country prefix, like the guide's
 // "0612345678".
 var nationalPhone = regexp.MustCompile(`^0[0-9]{6,14}$`)

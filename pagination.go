@@ -258,11 +258,3 @@ func orZero[P any](p *P) *P {
 // cloneQuery copies the filters of an All walk so that each page gets its own.
 // listPage only ever Sets keys, so a shallow copy is enough.
 func cloneQuery(q url.Values) url.Values { return maps.Clone(q) }
-
-// checkID refuses ids the API cannot have.
-func checkID(field string, id int64) error {
-	if id <= 0 {
-		return invalid(field, "must be positive, got %d", id)
-	}
-	return nil
-}

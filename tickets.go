@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/apizee-go/apizee/internal/redact"
@@ -329,25 +328,6 @@ func checkContacts(field string, items []string, valid func(string) bool, reason
 		case !valid(item):
 			return invalid(field, "item %d %q %s", i, item, reason)
 		}
-	}
-	return nil
-}
-
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, unicode.IsControl)
-}
-
-// checkExact refuses what a server cannot echo byte for byte in a value the
-// SDK later matches exactly (a reference: FindByReference and CreateOnce; a
-// room name: FindByName): invalid UTF-8 comes back from a JSON API as U+FFFD,
-// and a control character may be stripped or end the value (NUL). Refusing
-// it beats CreateOnce never finding the ticket it created, and creating more.
-func checkExact(field, value string) error {
-	switch {
-	case !utf8.ValidString(value):
-		return invalid(field, "is not valid UTF-8")
-	case hasControl(value):
-		return invalid(field, "contains a control character")
 	}
 	return nil
 }

@@ -1,0 +1,42 @@
+package apizee
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Checks shared by the services' validation: each returns a
+// *ValidationError naming the field, before any request is sent.
+
+// internationalPhone is + and 8 to 15 digits (E.164 without separators).
+var internationalPhone = regexp.MustCompile(`^\+[0-9]{8,15}$`)
+
+// checkID refuses ids the API cannot have.
+func checkID(field string, id int64) error {
+	if id <= 0 {
+		return invalid(field, "must be positive, got %d", id)
+	}
+	return nil
+}
+
+// hasControl reports whether s holds a control character.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// checkExact refuses what a server cannot echo byte for byte in a value the
+// SDK later matches exactly (a reference: FindByReference and CreateOnce; a
+// room name: FindByName): invalid UTF-8 comes back from a JSON API as U+FFFD,
+// and a control character may be stripped or end the value (NUL). Refusing
+// it beats CreateOnce never finding the ticket it created, and creating more.
+func checkExact(field, value string) error {
+	switch {
+	case !utf8.ValidString(value):
+		return invalid(field, "is not valid UTF-8")
+	case hasControl(value):
+		return invalid(field, "contains a control character")
+	}
+	return nil
+}
