@@ -10,7 +10,6 @@ import (
 	"iter"
 	"log/slog"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -276,7 +275,7 @@ func checkParticipants(list []string) ([]string, error) {
 		case strings.HasPrefix(v, "+"):
 			return nil, invalid("Participants", "item %d %q is not a phone number in international form (+ and 8 to 15 digits, no spaces)", i, v)
 		default:
-			if addr, err := mail.ParseAddress(v); err != nil || addr.Address != v || addr.Name != "" {
+			if !isEmail(v) {
 				return nil, invalid("Participants", "item %d %q is neither an email address nor a phone number in international form (+ and 8 to 15 digits)", i, v)
 			}
 		}

@@ -269,10 +269,7 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	if len(p.Email) == 0 && len(p.Phone) == 0 {
 		return nil, invalid("Email", "neither Email nor Phone is set: the customer needs one to be invited")
 	}
-	if err := checkContacts("Email", p.Email, func(e string) bool {
-		at := strings.LastIndexByte(e, '@')
-		return at > 0 && at < len(e)-1
-	}, "is not an email address"); err != nil {
+	if err := checkContacts("Email", p.Email, isEmail, "is not an email address"); err != nil {
 		return nil, err
 	}
 	if err := checkContacts("Phone", p.Phone, internationalPhone.MatchString,

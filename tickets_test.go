@@ -343,6 +343,8 @@ func TestTicketsValidationSendsNothing(t *testing.T) {
 		{"empty phone item", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{""} })), "Phone"},
 		{"email without @", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"jane.example.com"} })), "Email"},
 		{"email ending with @", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"jane@"} })), "Email"},
+		{"email with a display name", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"Jane <jane@example.com>"} })), "Email"},
+		{"email with a space", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"jane doe@example.com"} })), "Email"},
 		{"two emails in one item", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c,d@e.f"} })), "Email"},
 		{"email with a line break", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c\r\nBcc: x@y.z"} })), "Email"},
 		{"name over 255 characters", create(with(func(p *apizee.CreateTicketParams) { p.Name = strings.Repeat("é", 256) })), "Name"},

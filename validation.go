@@ -1,6 +1,7 @@
 package apizee
 
 import (
+	"net/mail"
 	"regexp"
 	"strings"
 	"unicode"
@@ -12,6 +13,13 @@ import (
 
 // internationalPhone is + and 8 to 15 digits (E.164 without separators).
 var internationalPhone = regexp.MustCompile(`^\+[0-9]{8,15}$`)
+
+// isEmail reports whether s is a bare email address (no display name, no
+// angle brackets), as the API's contact parameters take it.
+func isEmail(s string) bool {
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Address == s && addr.Name == ""
+}
 
 // checkID refuses ids the API cannot have.
 func checkID(field string, id int64) error {
