@@ -80,6 +80,7 @@ type config struct {
 	limiter      RateLimiter
 	logger       *slog.Logger
 	userAgent    string
+	store        Store
 }
 
 // String describes the configuration without its secrets.
