@@ -3,7 +3,7 @@ module github.com/apizee-go/apizee/examples
 go 1.26.0
 
 require (
-	github.com/apizee-go/apizee v0.0.0
+	github.com/apizee-go/apizee v0.2.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
@@ -23,5 +23,3 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
-
-replace github.com/apizee-go/apizee => ../
