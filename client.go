@@ -476,7 +476,7 @@ func (c *Client) newHTTPClient() *http.Client {
 	}
 	userRedirect := userClient.CheckRedirect
 	return &http.Client{
-		Transport: &attemptTransport{base: base, limiter: c.cfg.limiter, logger: c.cfg.logger},
+		Transport: &attemptTransport{base: base, limiter: c.cfg.limiter, logger: c.cfg.logger, budget: newBudgetGate(c)},
 		Jar:       userClient.Jar,
 		Timeout:   userClient.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -495,23 +495,49 @@ func (c *Client) newHTTPClient() *http.Client {
 }
 
 // attemptTransport runs under the retry layer, so it sees every attempt:
-// it waits on the rate limiter and logs the attempt.
+// it waits for the rate-limit budget (the server's last word, then the rate
+// limiter), logs the attempt, and tells the budget what the answer said.
 type attemptTransport struct {
 	base    http.RoundTripper
 	limiter RateLimiter
 	logger  *slog.Logger
+	budget  *budgetGate
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.limiter != nil {
-		if err := t.limiter.Wait(req.Context()); err != nil {
-			if req.Body != nil {
-				req.Body.Close()
-			}
-			// Not a network failure: retrying would only ask the limiter again.
-			return nil, &retry.PermanentError{Err: fmt.Errorf("rate limiter: %w", err)}
+	if err := t.waitForBudget(req); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
 		}
+		// Not a network failure: retrying would only ask the budget again.
+		return nil, &retry.PermanentError{Err: err}
 	}
+	resp, err := t.send(req)
+	if err == nil {
+		t.budget.heard(req.Context(), req.URL, resp)
+	}
+	return resp, err
+}
+
+// waitForBudget waits until the server's rate-limit reset, if it asked for
+// one, then on the rate limiter; and again for a reset the server announced
+// meanwhile, so that a call released by the limiter does not draw a 429.
+func (t *attemptTransport) waitForBudget(req *http.Request) error {
+	ctx := req.Context()
+	if err := t.budget.wait(ctx, req.URL); err != nil {
+		return err
+	}
+	if t.limiter == nil {
+		return nil
+	}
+	if err := t.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	return t.budget.wait(ctx, req.URL)
+}
+
+// send makes the attempt, logged when the client has a logger.
+func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 	if t.logger == nil {
 		return t.base.RoundTrip(req)
 	}
