@@ -247,6 +247,37 @@ func TestRateLimitFeedbackHearsTheServer(t *testing.T) {
 	})
 }
 
+// Through a shared NewRateLimiter, one client's 429 holds the other
+// clients' calls, and refuses at once those it would hold past their
+// deadline.
+func TestSharedLimiterCarriesTheServersWaitToOtherClients(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newSpentBudget("Retry-After", 5*time.Second)
+		limiter := NewRateLimiter(100, time.Second)
+		a := budgetClient(t, srv, WithRateLimiter(limiter), WithRetryPolicy(RetryPolicy{MaxRetries: 0, MaxRetryAfter: time.Minute}))
+		b := budgetClient(t, srv, WithRateLimiter(limiter))
+		start := time.Now()
+		require.ErrorIs(t, ping(t.Context(), a), ErrRateLimited)
+
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		err := ping(ctx, b)
+		assert.ErrorIs(t, err, ErrBudgetWait)
+		assert.Zero(t, time.Since(start), "refused at once")
+
+		impatient := budgetClient(t, srv, WithRateLimiter(limiter), WithRetryPolicy(RetryPolicy{MaxRetryAfter: 2 * time.Second}))
+		err = ping(t.Context(), impatient)
+		assert.ErrorIs(t, err, ErrBudgetWait, "a wait longer than its MaxRetryAfter")
+		assert.Contains(t, err.Error(), "MaxRetryAfter")
+		assert.Zero(t, time.Since(start), "refused at once")
+
+		require.NoError(t, ping(t.Context(), b))
+		assert.Equal(t, 5*time.Second, time.Since(start), "the other client waited for the reset")
+		limited, served := srv.counts()
+		assert.Equal(t, []int{1, 1}, []int{limited, served}, "the other client drew no 429")
+	})
+}
+
 // heldLimiter lets every call through at once, except calls whose context
 // carries heldCall, which it holds until release is closed.
 type heldLimiter struct{ release chan struct{} }
