@@ -56,6 +56,7 @@ type Client struct {
 	cfg        *config
 	httpClient *http.Client
 	tokens     *tokenCache
+	store      *clientStore
 
 	// enterpriseLookup is a one-slot semaphore held while /users/me is
 	// read: a mutex would keep a waiter past the end of its context.
@@ -355,6 +356,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c := &Client{cfg: &cfg, enterpriseLookup: make(chan struct{}, 1)}
 	c.httpClient = c.newHTTPClient()
+	c.store = newClientStore(&cfg)
 	c.tokens = newTokenCache(c)
 	s := &service{client: c}
 	c.Tickets = (*TicketsService)(s)
@@ -421,6 +423,11 @@ func (c Client) LogValue() slog.Value { return c.cfg.LogValue() }
 // Close revokes the token this client fetched itself with its credentials
 // or assertion, if any (never one given by WithToken or WithTokenSource).
 // The client can still be used afterwards: it fetches a new token.
+//
+// With WithStore the token is shared with every client on the store, and
+// Close leaves it valid (revoking it would log out every other replica): it
+// only forgets it. The token then expires on its own; to end it sooner,
+// revoke it from the Apizee console or with a client without a store.
 func (c *Client) Close(ctx context.Context) error {
 	return c.tokens.revoke(ctx)
 }
