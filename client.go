@@ -82,6 +82,7 @@ type config struct {
 	logger       *slog.Logger
 	userAgent    string
 	store        Store
+	claimTTL     time.Duration // of CreateOnce's idempotency claims; zero: the default
 }
 
 // String describes the configuration without its secrets.
