@@ -246,8 +246,11 @@ func WithRetryPolicy(p RetryPolicy) Option {
 
 // WithRateLimiter makes every HTTP attempt (retries, pages and /token
 // included) wait on l first. Apizee counts every endpoint against one
-// per-user budget (10 requests a minute); rate.NewLimiter(rate.Every(6*time.Second), 1)
-// from golang.org/x/time/rate fits.
+// per-user budget (10 requests a minute): NewRateLimiter(10, time.Minute)
+// shared by the clients of a process, the Redis limiter of the apizeeredis
+// module for several processes, or rate.NewLimiter(rate.Every(6*time.Second), 1)
+// from golang.org/x/time/rate. A limiter that implements RateLimitFeedback
+// also hears the server's rate-limit answers.
 func WithRateLimiter(l RateLimiter) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -332,8 +335,9 @@ func (p RetryPolicy) withDefaults() retry.Policy {
 	return out
 }
 
-// RateLimiter paces requests; *rate.Limiter from golang.org/x/time/rate
-// implements it.
+// RateLimiter paces requests: NewRateLimiter returns one, and
+// *rate.Limiter from golang.org/x/time/rate implements it. Wait may read
+// the call's Priority with PriorityFromContext.
 type RateLimiter interface {
 	Wait(ctx context.Context) error
 }
