@@ -126,7 +126,7 @@ func TestTicketStatsPeriod(t *testing.T) {
 // The seed has a row today, whatever the day, so that a report of today
 // (the CLI's default) shows data: a call of up to 5m35s that ended before now,
 // on now's UTC day.
-func TestTicketStatsSeedARowToday(t *testing.T) {
+func TestTicketStatsSeedHasARowToday(t *testing.T) {
 	tests := []struct {
 		now, start, end string
 		seconds         float64
