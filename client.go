@@ -483,9 +483,22 @@ func (c *Client) newHTTPClient() *http.Client {
 			if len(via) >= maxRedirects {
 				return &retry.PermanentError{Err: fmt.Errorf("stopped after %d redirects", maxRedirects)}
 			}
+			if via[0].ContentLength != 0 {
+				// The one call with a body is /token, and its body is the
+				// password or the assertion: a 307 or 308 would send it
+				// wherever Location says, a 301, 302 or 303 would turn it into
+				// a GET that cannot succeed. A token endpoint has no reason
+				// to move; a base URL that needs a redirect is misconfigured.
+				return &retry.PermanentError{Err: fmt.Errorf("refused to follow a %d redirect of a request with a body (the credentials) to %s: set WithBaseURL to the API's final address",
+					req.Response.StatusCode, req.URL.Host)}
+			}
 			if !c.onAPIHost(req.URL) {
 				req.Header.Del("Authorization")
 			}
+			// net/http sends the previous URL as Referer, query included: a
+			// ticket list's reference, a create's phone numbers, a media
+			// URL. No API call needs it, on any host.
+			req.Header.Del("Referer")
 			if userRedirect != nil {
 				return userRedirect(req, via)
 			}
