@@ -2,6 +2,7 @@ package apizee
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,10 +23,29 @@ type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }
 
-// Token is a bearer token. It prints redacted with %v, %+v, %#v and slog.
+// Token is a bearer token. It prints, logs and marshals to JSON with
+// AccessToken masked (String, GoString, LogValue and MarshalJSON), alone or
+// inside a slice or a map. To store a token, marshal UnmaskedToken(t).
 type Token struct {
 	AccessToken string
 	ExpiresAt   time.Time // zero: unknown, the token is used until a 401
+}
+
+// UnmaskedToken is a Token that marshals to JSON with its AccessToken, for
+// a TokenSource or a store that keeps tokens: json.Marshal(apizee.UnmaskedToken(t)).
+// It decodes what it marshals, and converts back with apizee.Token(u). It
+// has none of Token's masking methods: keep it out of logs.
+type UnmaskedToken Token
+
+// MarshalJSON writes the token as UnmaskedToken does, with AccessToken
+// masked: slog's JSON handler marshals a []Token it is given, and nothing
+// in that call would warn that the token goes to the log.
+func (t Token) MarshalJSON() ([]byte, error) {
+	u := UnmaskedToken(t)
+	if u.AccessToken != "" {
+		u.AccessToken = redact.Mask
+	}
+	return json.Marshal(u)
 }
 
 // String describes the token without revealing it.
@@ -208,7 +228,7 @@ func (tc *tokenCache) revoke(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("apizee: revoking the access token: %w", err)
 	}
-	drain(resp)
+	drain(resp.Response)
 	return nil
 }
 
@@ -238,7 +258,7 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 		return nil, c.tokenFailure(err)
 	}
 	var tr tokenResponse
-	if err := decodeJSON(resp, r.method, redact.Path(r.url), &tr); err != nil {
+	if err := decodeJSON(resp.Response, r.method, redact.Path(r.url), &tr, resp.secrets...); err != nil {
 		return nil, c.tokenFailure(err)
 	}
 	switch {
@@ -260,27 +280,10 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 	return tok, nil
 }
 
-// tokenFailure wraps the error of a token fetch, with the password and the
-// assertion masked wherever the answer quotes them: some servers echo what
-// they were sent in their error message.
+// tokenFailure wraps the error of a token fetch. The password and the
+// assertion, which some servers echo in their error message, are already
+// masked: the pipeline masks what a call sent in the raw answer.
 func (c *Client) tokenFailure(err error) error {
-	mask := func(s string) string {
-		for _, secret := range []string{c.cfg.password, c.cfg.assertion} {
-			if secret != "" {
-				s = strings.ReplaceAll(s, secret, redact.Mask)
-			}
-		}
-		return s
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		apiErr.Message, apiErr.Details = mask(apiErr.Message), mask(apiErr.Details)
-		apiErr.Body = []byte(mask(string(apiErr.Body)))
-	}
-	var decodeErr *DecodeError
-	if errors.As(err, &decodeErr) {
-		decodeErr.Excerpt = mask(decodeErr.Excerpt)
-	}
 	return &tokenError{err: err}
 }
 

@@ -12,6 +12,7 @@ package apizee
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -426,14 +427,22 @@ func (c *Client) Close(ctx context.Context) error {
 }
 
 // parseBaseURL checks that raw is an absolute https URL, or http to a
-// loopback host, with no user info, query or fragment.
+// loopback host, with no user info, query or fragment. Its messages quote
+// raw with any user info masked, and never url.Parse's own error text, which
+// quotes raw whole: "https://agent:pass word@host" fails on its password.
 func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	shown := redact.String(redact.UserInfo(raw))
+	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, invalid("BaseURL", "does not parse: %s", redact.String(err.Error()))
+		var urlErr *url.Error
+		if _, err := url.Parse(redact.UserInfo(raw)); errors.As(err, &urlErr) {
+			return nil, invalid("BaseURL", "%q does not parse: %s", shown, redact.String(urlErr.Err.Error()))
+		}
+		return nil, invalid("BaseURL", "%q does not parse: its user info is malformed (and a base URL must not carry any)", shown)
 	case !u.IsAbs() || u.Host == "":
-		return nil, invalid("BaseURL", "%q is not an absolute URL", redact.URL(raw))
+		return nil, invalid("BaseURL", "%q is not an absolute URL", shown)
 	case u.User != nil:
 		return nil, invalid("BaseURL", "must not carry user info")
 	case u.RawQuery != "" || u.Fragment != "":
@@ -570,6 +579,13 @@ type request struct {
 	accept string
 }
 
+// response is a 2xx answer and the secrets of the call that got it, which
+// an error quoting its body must mask.
+type response struct {
+	*http.Response
+	secrets []string
+}
+
 // call is the pipeline every service method uses: it sends method path?query
 // and decodes the JSON answer into out.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any) error {
@@ -578,7 +594,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return err
 	}
-	return decodeJSON(resp, method, redact.Path(r.url), out)
+	return decodeJSON(resp.Response, method, redact.Path(r.url), out, resp.secrets...)
 }
 
 // send makes one API call through the retry layer and returns a 2xx
@@ -586,7 +602,14 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 // outcome is an *APIError or *RequestError. The bearer token goes only to
 // the API host; a 401 with a token the client can renew drops it and
 // replays the call once with a new one.
-func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
+//
+// send is where every call enters the pipeline, so it is where a nil
+// context is refused: net/http would refuse it too, but the token cache and
+// the rate limiter would panic on it first.
+func (c *Client) send(ctx context.Context, r request) (*response, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	path := redact.Path(r.url)
 	call := &retry.Call{Policy: c.cfg.retry.withDefaults(), Method: r.method, Path: path, Logger: c.cfg.logger}
 	withToken := !r.noAuth && c.onAPIHost(r.url)
@@ -624,12 +647,28 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 			c.tokens.invalidate(tok.AccessToken)
 			continue
 		}
+		secrets := c.secrets(tok)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, newAPIError(resp, r.method, path, call)
+			return nil, newAPIError(resp, r.method, path, call, secrets)
 		}
-		return resp, nil
+		return &response{Response: resp, secrets: secrets}, nil
 	}
 }
+
+// secrets are what a call may have sent and an answer may quote back: the
+// password or the assertion (the /token call), the bearer token sent (tok,
+// nil for a call without one) and a fixed token. No pattern recognises an
+// opaque token or a password; only knowing them masks them.
+func (c *Client) secrets(tok *Token) []string {
+	out := []string{c.cfg.password, c.cfg.assertion, c.cfg.token}
+	if tok != nil {
+		out = append(out, tok.AccessToken)
+	}
+	return out
+}
+
+// errNilContext is the error of every call given a nil context.
+var errNilContext = invalid("Context", "is nil: pass context.Background() or the caller's context")
 
 func (c *Client) userAgent() string {
 	if c.cfg.userAgent == "" {

@@ -67,9 +67,9 @@ func (s *MediaService) get(ctx context.Context, m *Media) (*http.Response, *url.
 		defer resp.Body.Close()
 		start, _ := io.ReadAll(io.LimitReader(resp.Body, excerptLen))
 		return nil, nil, &DecodeError{Method: http.MethodGet, Path: redact.Path(u), StatusCode: resp.StatusCode,
-			Err: errors.New("an HTML page came in place of the media file"), Excerpt: redact.String(oneLine(string(start)))}
+			Err: errors.New("an HTML page came in place of the media file"), Excerpt: excerpt(start, len(start) == excerptLen, resp.secrets)}
 	}
-	return resp, u, nil
+	return resp.Response, u, nil
 }
 
 func isHTML(contentType string) bool {
