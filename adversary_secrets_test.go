@@ -114,7 +114,7 @@ func TestAdversaryErrorEchoingTheBearerTokenIsMasked(t *testing.T) {
 			defer api.Close()
 
 			for auth, opt := range map[string]apizee.Option{
-				"fixed token":      apizee.WithToken(fixed),
+				"fixed token":       apizee.WithToken(fixed),
 				"fetched by /token": apizee.WithCredentials("agent", "pw-not-echoed"),
 			} {
 				c := hostileClient(t, api.URL+"/api", opt)
