@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apizee-go/apizee"
 	"github.com/apizee-go/apizee/examples/internal/secrets"
 )
 
@@ -95,8 +96,13 @@ func stream[T any](r *records[T], items iter.Seq2[*T, error], max int) error {
 
 // writeJSON writes v as one line of JSON with its secrets masked. HTML
 // escaping is off so that URLs stay readable (& rather than \u0026) and
-// their secret parameters are found.
+// their secret parameters are found. A ticket marshals with its links masked
+// whole; it is written as an UnmaskedTicket and masked here instead, so that
+// its links keep their shape and only their secret parameters are hidden.
 func writeJSON(w io.Writer, v any) error {
+	if t, ok := v.(*apizee.Ticket); ok {
+		v = (*apizee.UnmaskedTicket)(t)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
