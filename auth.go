@@ -209,18 +209,46 @@ func (tc *tokenCache) invalidate(accessToken string) {
 	}
 }
 
-// revoke revokes the token the client fetched itself, if any.
+// revoke revokes the token the client fetched itself, if any, and the one a
+// fetch in flight lands: that fetch began before Close, and its token would
+// otherwise stay valid for its whole lifetime (a day, at Apizee) with no one
+// left to revoke it. It waits for that fetch within ctx.
 func (tc *tokenCache) revoke(ctx context.Context) error {
 	if !tc.ownsTokens {
 		return nil
 	}
 	tc.mu.Lock()
-	tok := tc.current
+	tok, flight := tc.current, tc.flight
 	tc.current = nil
 	tc.mu.Unlock()
-	if tok == nil {
-		return nil
+	var errs []error
+	if tok != nil {
+		errs = append(errs, tc.revokeToken(ctx, tok))
 	}
+	if flight == nil {
+		return errors.Join(errs...)
+	}
+	select {
+	case <-flight.done:
+	case <-ctx.Done():
+		return errors.Join(append(errs, fmt.Errorf("apizee: a token fetch in flight did not land before the context ended, so its token was not revoked: %w", ctx.Err()))...)
+	}
+	tc.mu.Lock()
+	landed := tc.current
+	if landed != nil && landed == flight.tok {
+		tc.current = nil
+	} else {
+		landed = nil // the fetch failed, or a newer token replaced it: not Close's
+	}
+	tc.mu.Unlock()
+	if landed != nil {
+		errs = append(errs, tc.revokeToken(ctx, landed))
+	}
+	return errors.Join(errs...)
+}
+
+// revokeToken calls POST /token/revoke with tok.
+func (tc *tokenCache) revokeToken(ctx context.Context, tok *Token) error {
 	c := tc.client
 	// The token is named here rather than taken from the cache: it has just
 	// left the cache so that no new call uses it.

@@ -57,6 +57,9 @@ type Client struct {
 	cfg        *config
 	httpClient *http.Client
 	tokens     *tokenCache
+	// ownTransport is the transport the client built itself (no
+	// WithHTTPClient transport): Close closes its idle connections.
+	ownTransport *http.Transport
 
 	// enterpriseLookup is a one-slot semaphore held while /users/me is
 	// read: a mutex would keep a waiter past the end of its context.
@@ -420,10 +423,22 @@ func (c Client) GoString() string { return c.String() }
 func (c Client) LogValue() slog.Value { return c.cfg.LogValue() }
 
 // Close revokes the token this client fetched itself with its credentials
-// or assertion, if any (never one given by WithToken or WithTokenSource).
-// The client can still be used afterwards: it fetches a new token.
+// or assertion, if any (never one given by WithToken or WithTokenSource),
+// including the token of a fetch in flight when Close is called: Close
+// waits for it to land, within ctx, and revokes it too. Then it closes the
+// idle connections of the transport the client built for itself (a
+// WithHTTPClient transport belongs to the caller and is left alone). The
+// client can still be used afterwards: it fetches a new token and opens new
+// connections.
 func (c *Client) Close(ctx context.Context) error {
-	return c.tokens.revoke(ctx)
+	if ctx == nil {
+		return errNilContext
+	}
+	err := c.tokens.revoke(ctx)
+	if c.ownTransport != nil {
+		c.ownTransport.CloseIdleConnections()
+	}
+	return err
 }
 
 // parseBaseURL checks that raw is an absolute https URL, or http to a
@@ -482,6 +497,7 @@ func (c *Client) newHTTPClient() *http.Client {
 		// media download may take minutes): callers bound the whole call with ctx.
 		t.ResponseHeaderTimeout = 60 * time.Second
 		base = t
+		c.ownTransport = t
 	}
 	userRedirect := userClient.CheckRedirect
 	return &http.Client{
