@@ -189,4 +189,3 @@ func TestAdversaryCloseLeavesTheCallersTransportAlone(t *testing.T) {
 	assert.Zero(t, transport.closes.Load(), "a WithHTTPClient transport is the caller's: its pool is shared with other code")
 	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/token/revoke"))
 }
-
