@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -262,8 +263,32 @@ func (tc *tokenCache) revokeToken(ctx context.Context, tok *Token) error {
 
 // tokenResponse is the answer of POST /token.
 type tokenResponse struct {
-	AccessToken string    `json:"access_token"`
-	ExpiresIn   flexInt64 `json:"expires_in"`
+	AccessToken string          `json:"access_token"`
+	ExpiresIn   json.RawMessage `json:"expires_in"`
+}
+
+// lifetime reads expires_in: seconds as a JSON number or a numeric string,
+// fractions included. The token is what the call is for; its lifetime only
+// decides when to renew it early, so a lifetime that cannot be read (absent,
+// not a number, zero or negative) is unknown (0: the token serves until a
+// 401), and an absurd one (1e30, beyond int64 or float64) is the longest a
+// Duration holds, rather than a failure of every call or an overflow into a
+// past expiry that would fetch a token before each one.
+func lifetime(raw json.RawMessage) time.Duration {
+	var s flexString
+	if len(raw) == 0 || s.UnmarshalJSON(raw) != nil {
+		return 0
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(secs), secs <= 0:
+		// ErrRange is a number beyond float64 (±Inf) or below its
+		// precision (0): the sign and the test below sort them.
+		return 0
+	case secs >= float64(math.MaxInt64)/float64(time.Second):
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 // fetchToken calls POST /token with the configured grant, in a form body:
@@ -297,13 +322,10 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 		return nil, &tokenError{err: errors.New("the answer's access_token contains a control character")}
 	}
 	tok := &Token{AccessToken: tr.AccessToken}
-	if tr.ExpiresIn > 0 {
+	if d := lifetime(tr.ExpiresIn); d > 0 {
 		// Our own clock from when we asked, not the server's created_at:
 		// clocks differ, and a late token is worse than an early refresh.
-		// An absurd lifetime is capped: overflowing into a past expiry
-		// would fetch a token before every call.
-		secs := min(int64(tr.ExpiresIn), int64(math.MaxInt64/time.Second))
-		tok.ExpiresAt = start.Add(time.Duration(secs) * time.Second)
+		tok.ExpiresAt = start.Add(d)
 	}
 	return tok, nil
 }

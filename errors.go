@@ -326,7 +326,7 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 	case bytes.Equal(trimmed, []byte("null")):
 		return fail(errors.New("null body"))
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := json.Unmarshal(emptyObjects(body), out); err != nil {
 		return fail(err)
 	}
 	if c, ok := out.(checker); ok {

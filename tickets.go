@@ -52,8 +52,13 @@ type Requestor struct {
 	Emails []string
 }
 
-// UnmarshalJSON accepts "phone" and "email" as strings, lists or null.
+// UnmarshalJSON accepts "phone" and "email" as strings, lists or null, and
+// [] (PHP's empty object) as no contact.
 func (r *Requestor) UnmarshalJSON(b []byte) error {
+	if isEmptyArray(b) {
+		*r = Requestor{}
+		return nil
+	}
 	var wire requestorWire
 	if err := json.Unmarshal(b, &wire); err != nil {
 		return err
@@ -143,7 +148,7 @@ type ticketWire struct {
 // one would hide the server's mistake.
 func (t *Ticket) UnmarshalJSON(b []byte) error {
 	var w ticketWire
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
 		return err
 	}
 	if err := w.check(); err != nil {
