@@ -686,6 +686,16 @@ func (c *Client) secrets(tok *Token) []string {
 // errNilContext is the error of every call given a nil context.
 var errNilContext = invalid("Context", "is nil: pass context.Background() or the caller's context")
 
+// contextErr is ctx.Err(), and errNilContext for a nil ctx: the check of the
+// places that use a context before the pipeline does (the pager, the
+// enterprise look-up, the memory store).
+func contextErr(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	return ctx.Err()
+}
+
 func (c *Client) userAgent() string {
 	if c.cfg.userAgent == "" {
 		return userAgentBase
@@ -705,6 +715,9 @@ func drain(resp *http.Response) {
 func (c *Client) enterprise(ctx context.Context) (int64, error) {
 	if c.cfg.enterpriseID > 0 {
 		return c.cfg.enterpriseID, nil
+	}
+	if ctx == nil {
+		return 0, errNilContext
 	}
 	select {
 	case c.enterpriseLookup <- struct{}{}:
