@@ -228,6 +228,22 @@ func TestAdversaryZeroRetryPolicyDurationsMeanTheDocumentedDefaults(t *testing.T
 		})
 	})
 
+	t.Run("MinBackoff 500ms, capped by MaxBackoff", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// With MaxBackoff at 500ms there is no room for jitter: each wait
+			// is exactly the default MinBackoff.
+			c, st := scriptedClient(t, apizee.RetryPolicy{MaxRetries: 2, MaxBackoff: 500 * time.Millisecond}, unavailable, unavailable, ticket)
+			_, err := c.Tickets.Get(t.Context(), 1)
+			require.NoError(t, err)
+			assert.Equal(t, []time.Duration{500 * time.Millisecond, 500 * time.Millisecond}, st.waits())
+			c, st = scriptedClient(t, apizee.RetryPolicy{MaxRetries: 2, MaxBackoff: 400 * time.Millisecond}, unavailable, unavailable, ticket)
+			_, err = c.Tickets.Get(t.Context(), 1)
+			require.NoError(t, err)
+			assert.Equal(t, []time.Duration{400 * time.Millisecond, 400 * time.Millisecond}, st.waits(),
+				"a MaxBackoff below the default MinBackoff bounds it")
+		})
+	})
+
 	t.Run("MaxBackoff 30s", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			const retries = 12

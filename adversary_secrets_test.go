@@ -150,8 +150,22 @@ func TestAdversaryPasswordIsMaskedBeforeFoldingOrCutting(t *testing.T) {
 		"JSON message, PHP json_encode": func(pw string) (int, string) {
 			return http.StatusBadRequest, `{"message":"wrong password ` + phpEscape(pw) + `"}`
 		},
+		"JSON message, every character escaped": func(pw string) (int, string) {
+			var escaped strings.Builder
+			for _, r := range pw {
+				fmt.Fprintf(&escaped, `\u%04x`, r)
+			}
+			return http.StatusBadRequest, `{"message":"wrong password ` + escaped.String() + `"}`
+		},
 		"HTML title": func(pw string) (int, string) {
 			return http.StatusUnauthorized, "<html><title>Refused: " + html.EscapeString(pw) + "</title></html>"
+		},
+		"HTML title, numeric references": func(pw string) (int, string) {
+			var escaped strings.Builder
+			for _, r := range pw {
+				fmt.Fprintf(&escaped, "&#%d;", r)
+			}
+			return http.StatusUnauthorized, "<html><title>Refused: " + escaped.String() + "</title></html>"
 		},
 		"plain text": func(pw string) (int, string) { return http.StatusUnauthorized, "refused " + pw },
 		"the form body": func(pw string) (int, string) {
