@@ -381,3 +381,33 @@ func TestAdversaryUnmaskedModelsKeepTheirSecretsForStorage(t *testing.T) {
 	require.NoError(t, json.Unmarshal(stored, &backTok))
 	assert.Equal(t, tok, apizee.Token(backTok))
 }
+
+func TestAdversaryTokenEchoedIntoAFieldOfTheWrongTypeIsMasked(t *testing.T) {
+	// The lenient types quote the value they cannot read (cut to 40
+	// bytes): here, the token the call sent, echoed into a number field.
+	const long = "tok_3b9d2f71e8a04c6d95f1a2b3c4d5e6f708192a3b4c5d"
+	const short = "tok_3b9d2f71e8a04c6d95f1"
+	tests := []struct {
+		name, token, body string
+		list              bool
+	}{
+		{"quoted whole", short, `{"id":"` + short + `"}`, false},
+		{"cut at 40 bytes", long, `{"id":"` + long + `"}`, false},
+		{"a list's total", long, `{"total":"` + long + `","data":[]}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tt.body) }))
+			defer api.Close()
+			c := hostileClient(t, api.URL+"/api", apizee.WithToken(tt.token))
+			_, err := c.Tickets.Get(t.Context(), 1)
+			if tt.list {
+				_, err = c.Tickets.List(t.Context(), nil)
+			}
+			var decErr *apizee.DecodeError
+			require.ErrorAs(t, err, &decErr)
+			assert.Contains(t, err.Error(), "is not an integer", "the cause still says what is wrong")
+			assertNotShown(t, everyWay(err), tt.token[:12])
+		})
+	}
+}

@@ -204,6 +204,25 @@ func excerpt(body []byte, cut bool, secrets []string) string {
 	return oneLine(redact.String(string(maskBody(body, cut, secrets))))
 }
 
+// maskCause returns the cause of a DecodeError with the secrets the call
+// sent masked in its text. The lenient types' errors quote the value they
+// could not read, cut to 40 bytes and marked "…", and a server may have
+// echoed a secret there: the text before each "…" may end inside one. An
+// error whose text changes is replaced by one with the masked text: those
+// are the SDK's own plain errors, with nothing to inspect but their text.
+func maskCause(err error, secrets []string) error {
+	text := err.Error()
+	parts := strings.Split(text, "…")
+	for i := range parts[:len(parts)-1] {
+		parts[i] = redact.KnownCut(parts[i], secrets...)
+	}
+	parts[len(parts)-1] = redact.Known(parts[len(parts)-1], secrets...)
+	if masked := strings.Join(parts, "…"); masked != text {
+		return errors.New(masked)
+	}
+	return err
+}
+
 // oneLine collapses white space, drops control and bidirectional formatting
 // characters, and bounds the length of text quoted from a response, so that
 // an error message stays one readable line: a server's text must not move a
@@ -314,7 +333,7 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 	defer resp.Body.Close()
 	body, tooLarge, err := readJSONBody(resp.Body, resp.ContentLength)
 	fail := func(err error) error {
-		return &DecodeError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: err, Excerpt: excerpt(body, tooLarge, secrets)}
+		return &DecodeError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: maskCause(err, secrets), Excerpt: excerpt(body, tooLarge, secrets)}
 	}
 	switch trimmed := bytes.TrimSpace(body); {
 	case err != nil:
