@@ -228,3 +228,32 @@ func TestAdversaryRedirectStatusWithoutLocationIsAnError(t *testing.T) {
 		})
 	}
 }
+
+func TestAdversaryUnauthorizedFromARedirectTargetKeepsTheToken(t *testing.T) {
+	// The CDN a media URL redirects to got no token: its 401 is about its
+	// own access rules, not the client's token, which stays cached.
+	var tokenCalls atomic.Int32
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message":"signature expired"}`)
+	}))
+	defer cdn.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/token" {
+			tokenCalls.Add(1)
+			io.WriteString(w, `{"access_token":"tok_cdn_401","expires_in":3600}`)
+			return
+		}
+		http.Redirect(w, r, cdn.URL+"/file.mp4", http.StatusFound)
+	}))
+	defer api.Close()
+	c := hostileClient(t, api.URL+"/api", apizee.WithCredentials("agent", "pw-Zq9"))
+
+	for range 3 {
+		_, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1"}, io.Discard)
+		var apiErr *apizee.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
+	}
+	assert.Equal(t, int32(1), tokenCalls.Load(), "one token for every call: the CDN's 401 does not drop it")
+}

@@ -658,7 +658,12 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 		if err != nil {
 			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
 		}
-		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() {
+		// Only the API can reject the token: a 401 from a host a redirect
+		// led to (which got no token) says nothing of it, and dropping the
+		// token for it would let any such host make the client fetch a new
+		// one at every call.
+		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() &&
+			(resp.Request == nil || c.onAPIHost(resp.Request.URL)) {
 			drain(resp)
 			c.tokens.invalidate(tok.AccessToken)
 			continue
