@@ -411,3 +411,23 @@ func TestAdversaryTokenEchoedIntoAFieldOfTheWrongTypeIsMasked(t *testing.T) {
 		})
 	}
 }
+
+func TestAdversaryPasswordStraddlingTheExcerptSourceIsMasked(t *testing.T) {
+	// A 200 page of white space, then the password, cut where the excerpt
+	// stops looking: folding brings what is after the white space to the
+	// front of the quote.
+	const pw = "Zq9!straddling-the-window"
+	for _, at := range []int{4<<10 - 10, 4<<10 - 1, 4 << 10} {
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, strings.Repeat(" ", at)+pw+" and more")
+			}))
+			defer api.Close()
+			c := hostileClient(t, api.URL+"/api", apizee.WithCredentials("agent", pw))
+			_, err := c.Tickets.Get(t.Context(), 1)
+			var decErr *apizee.DecodeError
+			require.ErrorAs(t, err, &decErr)
+			assertNotShown(t, everyWay(err), pw[:5])
+		})
+	}
+}

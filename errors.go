@@ -199,10 +199,20 @@ func maskBody(body []byte, cut bool, secrets []string) []byte {
 
 // excerpt is the start of a body that an error quotes: the secrets the call
 // sent masked in the raw bytes (cut: the bytes end where a limit cut them),
-// then the secret patterns, then folded to one bounded line.
+// then the secret patterns, then folded to one bounded line. Only the first
+// excerptSource bytes are looked at: masking a whole 32 MiB answer to quote
+// 200 bytes of it would copy it twice.
 func excerpt(body []byte, cut bool, secrets []string) string {
+	if len(body) > excerptSource {
+		body, cut = body[:excerptSource], true
+	}
 	return oneLine(redact.String(string(maskBody(body, cut, secrets))))
 }
+
+// excerptSource bounds the raw bytes an excerpt is taken from: enough for
+// excerptLen bytes of text after white space is folded, unless the body
+// starts with kilobytes of it.
+const excerptSource = 4 << 10
 
 // maskCause returns the cause of a DecodeError with the secrets the call
 // sent masked in its text. The lenient types' errors quote the value they
