@@ -308,11 +308,11 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 	start := c.tokens.now()
 	resp, err := c.send(ctx, r)
 	if err != nil {
-		return nil, c.tokenFailure(err)
+		return nil, &tokenError{err: err}
 	}
 	var tr tokenResponse
 	if err := decodeJSON(resp.Response, r.method, redact.Path(r.url), &tr, resp.secrets...); err != nil {
-		return nil, c.tokenFailure(err)
+		return nil, &tokenError{err: err}
 	}
 	switch {
 	case strings.TrimSpace(tr.AccessToken) == "":
@@ -330,15 +330,11 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 	return tok, nil
 }
 
-// tokenFailure wraps the error of a token fetch. The password and the
-// assertion, which some servers echo in their error message, are already
-// masked: the pipeline masks what a call sent in the raw answer.
-func (c *Client) tokenFailure(err error) error {
-	return &tokenError{err: err}
-}
-
 // tokenError is a failed token fetch. When /token answered 4xx it matches
-// ErrUnauthorized: the credentials were refused.
+// ErrUnauthorized: the credentials were refused. The password and the
+// assertion, which some servers echo in their error message, are already
+// masked in what it wraps: the pipeline masks what a call sent in the raw
+// answer.
 type tokenError struct{ err error }
 
 func (e *tokenError) Error() string {
