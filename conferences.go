@@ -135,7 +135,7 @@ type conferenceWire struct {
 // not a room, must not become a zero Conference.
 func (c *Conference) UnmarshalJSON(b []byte) error {
 	var w conferenceWire
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
 		return err
 	}
 	if w.ID <= 0 {

@@ -68,7 +68,7 @@ type mediaWire struct {
 // UnmarshalJSON decodes both media shapes leniently.
 func (m *Media) UnmarshalJSON(b []byte) error {
 	var w mediaWire
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
 		return err
 	}
 	*m = Media{

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/apizee-go/apizee/internal/redact"
 )
@@ -67,13 +68,24 @@ func (s *MediaService) get(ctx context.Context, m *Media) (*http.Response, *url.
 		defer resp.Body.Close()
 		start, _ := io.ReadAll(io.LimitReader(resp.Body, excerptLen))
 		return nil, nil, &DecodeError{Method: http.MethodGet, Path: redact.Path(u), StatusCode: resp.StatusCode,
-			Err: errors.New("an HTML page came in place of the media file"), Excerpt: redact.String(oneLine(string(start)))}
+			Err: errors.New("an HTML page came in place of the media file"), Excerpt: excerpt(start, len(start) == excerptLen, resp.secrets)}
 	}
-	return resp, u, nil
+	return resp.Response, u, nil
 }
 
+// isHTML reports whether contentType names an HTML page. A header that
+// does not parse ("text/html, text/plain", "text/html garbage": proxies
+// write such things) is read by the type it names first: mime would give no
+// type at all, and the page would be saved as the file.
 func isHTML(contentType string) bool {
-	mediaType, _, _ := mime.ParseMediaType(contentType)
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil && mediaType == "" {
+		first := strings.TrimSpace(contentType)
+		if i := strings.IndexAny(first, " \t;,"); i >= 0 {
+			first = first[:i]
+		}
+		mediaType = strings.ToLower(first)
+	}
 	return mediaType == "text/html" || mediaType == "application/xhtml+xml"
 }
 

@@ -74,7 +74,7 @@ type pageFetcher[T any] func(ctx context.Context, offset int) (*Page[T], error)
 func paginate[T any](ctx context.Context, offset int, fetch pageFetcher[T]) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		for {
-			if err := ctx.Err(); err != nil {
+			if err := contextErr(ctx); err != nil {
 				yield(nil, err)
 				return
 			}

@@ -69,14 +69,6 @@ func (o *sweepOutput) value(name string, v any) {
 	o.text.Info("returned", name, v)
 }
 
-// print records a slice of tickets as fmt prints it and as a text handler
-// logs it. A JSON handler marshals a slice whole, secret links included, as
-// the doc of Ticket warns: tickets are logged one by one, or inside a Page.
-func (o *sweepOutput) print(name string, v any) {
-	o.texts = append(o.texts, fmt.Sprintf("%s: %v | %+v | %#v | %s", name, v, v, v, v))
-	o.text.Info("returned", name, v)
-}
-
 // failure records the texts of err and of every error it wraps.
 func (o *sweepOutput) failure(call string, err error) {
 	o.t.Helper()
@@ -188,14 +180,15 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	page, err := c.Tickets.List(ctx, &apizee.ListTicketsParams{Limit: 5})
 	require.NoError(t, err)
 	out.value("List", page)
-	out.print("List items", page.Items)
+	out.value("List items", page.Items)
 	var all []*apizee.Ticket
 	for tk, err := range c.Tickets.All(ctx, &apizee.ListTicketsParams{Limit: 2}) {
 		require.NoError(t, err)
 		out.value("All item", tk)
 		all = append(all, tk)
 	}
-	out.print("All", all)
+	out.value("All", all)
+	out.value("All by id", map[int64]*apizee.Ticket{all[0].ID: all[0]})
 	found, err := c.Tickets.FindByReference(ctx, "sweep-1")
 	require.NoError(t, err)
 	out.value("FindByReference", found)

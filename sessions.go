@@ -46,8 +46,13 @@ type Service struct {
 	Name string
 }
 
-// UnmarshalJSON accepts a string or numeric id.
+// UnmarshalJSON accepts a string or numeric id, and [] (PHP's empty
+// object) as an empty service.
 func (s *Service) UnmarshalJSON(b []byte) error {
+	if isEmptyArray(b) {
+		*s = Service{}
+		return nil
+	}
 	var w struct {
 		ID   flexInt64  `json:"id"`
 		Key  flexString `json:"key"`
@@ -74,7 +79,7 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 		Service               *Service   `json:"service"`
 		Type                  flexString `json:"type"`
 	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
 		return err
 	}
 	if w.ID == "" {

@@ -88,10 +88,14 @@ var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 		if err := secs.UnmarshalJSON(b); err != nil {
 			return err
 		}
-		if secs < 0 || float64(secs) > math.MaxInt64/float64(time.Second) {
+		// Compared in nanoseconds, after rounding: MaxInt64 seconds' worth
+		// of nanoseconds is not a float64, and the nearest one, 2^63,
+		// converts to a negative Duration.
+		nanos := math.Round(float64(secs) * float64(time.Second))
+		if secs < 0 || nanos >= float64(math.MaxInt64) {
 			return fmt.Errorf("apizee: %g seconds is not a call duration", float64(secs))
 		}
-		s.CallDuration = time.Duration(math.Round(float64(secs) * float64(time.Second)))
+		s.CallDuration = time.Duration(nanos)
 		return nil
 	},
 	"photos":                 func(s *TicketStat, b json.RawMessage) error { return decodeInt(b, &s.Photos) },

@@ -51,14 +51,31 @@ type Requestor struct {
 	Emails []string
 }
 
-// UnmarshalJSON accepts "phone" and "email" as strings, lists or null.
+// UnmarshalJSON accepts "phone" and "email" as strings, lists or null, and
+// [] (PHP's empty object) as no contact.
 func (r *Requestor) UnmarshalJSON(b []byte) error {
+	if isEmptyArray(b) {
+		*r = Requestor{}
+		return nil
+	}
 	var wire requestorWire
 	if err := json.Unmarshal(b, &wire); err != nil {
 		return err
 	}
 	*r = Requestor{Phones: wire.Phone, Emails: wire.Email}
 	return nil
+}
+
+// MarshalJSON writes {"phone":[...],"email":[...]}, the form
+// UnmarshalJSON reads, so that a marshalled ticket decodes back whole.
+func (r Requestor) MarshalJSON() ([]byte, error) {
+	return json.Marshal(requestorJSON{Phone: r.Phones, Email: r.Emails})
+}
+
+// requestorJSON is a Requestor as MarshalJSON writes it.
+type requestorJSON struct {
+	Phone []string `json:"phone"`
+	Email []string `json:"email"`
 }
 
 // requestorWire is a Requestor as the API sends it; ticketWire holds it
@@ -70,11 +87,12 @@ type requestorWire struct {
 
 // Ticket is a Video Assistance ticket. RequestorURL (it carries the
 // conversation password) and SSOURL (it carries an access token) are
-// secrets: a Ticket prints and logs with both masked, but the fields hold
-// the real values for the caller to hand on, and json.Marshal writes them
-// as they are (a slice of tickets given to slog's JSON handler is marshalled
-// that way: log tickets one by one, or their ids). Times are in UTC; a time
-// the API did not send is zero.
+// secrets: a Ticket prints, logs and marshals to JSON with both masked
+// (String, GoString, LogValue and MarshalJSON), so that a ticket reaches no
+// log or JSON answer with its links, alone or inside a slice, a map or a
+// Page. The fields hold the real values for the caller to hand on; to store
+// or send a ticket with its links, marshal UnmaskedTicket(t). Times are in
+// UTC; a time the API did not send is zero.
 type Ticket struct {
 	ID                 int64
 	State              TicketState
@@ -129,7 +147,7 @@ type ticketWire struct {
 // one would hide the server's mistake.
 func (t *Ticket) UnmarshalJSON(b []byte) error {
 	var w ticketWire
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
 		return err
 	}
 	if err := w.check(); err != nil {
@@ -197,6 +215,36 @@ func (t Ticket) String() string {
 
 // GoString is String: %#v must mask the secret URLs too.
 func (t Ticket) GoString() string { return t.String() }
+
+// MarshalJSON writes the ticket as UnmaskedTicket does, with RequestorURL
+// and SSOURL masked and the secret patterns of its free text too, like
+// String. It masks rather than leaving JSON to the caller because slog's
+// JSON handler marshals whatever it is given: a []Ticket, a
+// map[string]Ticket or a Page's Items logged whole would otherwise write
+// every customer's link, with nothing in the call to warn of it.
+func (t Ticket) MarshalJSON() ([]byte, error) {
+	u := UnmaskedTicket(t)
+	if u.RequestorURL != "" {
+		u.RequestorURL = redact.Mask
+	}
+	if u.SSOURL != "" {
+		u.SSOURL = redact.Mask
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return nil, err
+	}
+	// The patterns stop at a quote, so the document stays valid JSON.
+	return []byte(redact.String(string(b))), nil
+}
+
+// UnmaskedTicket is a Ticket that marshals to JSON with its secret links
+// (RequestorURL, SSOURL), for storage or for code that hands them on under
+// its own control: json.Marshal(apizee.UnmaskedTicket(t)). It decodes what
+// it marshals back into the same ticket, and converts back with
+// apizee.Ticket(u). It has none of Ticket's masking methods: fmt and slog
+// show its links too, so keep it out of logs.
+type UnmaskedTicket Ticket
 
 // LogValue logs the ticket's identity and state, never its secret URLs.
 func (t Ticket) LogValue() slog.Value {

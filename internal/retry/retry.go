@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -190,28 +191,35 @@ func (c *Call) now() time.Time {
 // in seconds or as an HTTP date, else Apizee's X-RateLimit-Reset in seconds.
 func ServerWait(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-			return secondsToDuration(secs), true
+		if wait, ok := seconds(v); ok {
+			return wait, true
 		}
 		if at, err := http.ParseTime(v); err == nil {
 			return max(at.Sub(now), 0), true
 		}
 	}
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-			return secondsToDuration(secs), true
+		if wait, ok := seconds(v); ok {
+			return wait, true
 		}
 	}
 	return 0, false
 }
 
-// secondsToDuration converts without overflowing on absurd header values.
-func secondsToDuration(secs int64) time.Duration {
-	const maxSecs = int64(time.Duration(1<<63-1) / time.Second)
-	if secs > maxSecs {
+// seconds reads a count of seconds (digits only). A count beyond what a
+// Duration holds is the longest Duration: the server asked for a wait too
+// long to honour, which is not the same as asking for none.
+func seconds(v string) (time.Duration, bool) {
+	if strings.Trim(v, "0123456789") != "" {
+		return 0, false
+	}
+	const maxSecs = int64(time.Duration(math.MaxInt64) / time.Second)
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || secs > maxSecs {
+		// Digits only, so the one possible error is the range.
 		secs = maxSecs
 	}
-	return time.Duration(secs) * time.Second
+	return time.Duration(secs) * time.Second, true
 }
 
 func idempotent(method string) bool {
@@ -246,7 +254,8 @@ func notSent(err error) bool {
 }
 
 // isPermanent reports failures that a retry cannot mend: an untrusted or
-// invalid certificate, a redirect loop, an unsupported scheme.
+// invalid certificate, a redirect loop, an unsupported scheme, plain HTTP
+// where TLS was expected.
 func isPermanent(err error) bool {
 	var permanent *PermanentError
 	var unknownAuthority x509.UnknownAuthorityError
@@ -258,6 +267,8 @@ func isPermanent(err error) bool {
 		errors.As(err, &invalidCert) ||
 		errors.As(err, &hostname) ||
 		errors.As(err, &verification) ||
+		// A plain HTTP server at an https address: it will not learn TLS.
+		errors.Is(err, http.ErrSchemeMismatch) ||
 		strings.Contains(err.Error(), "unsupported protocol scheme")
 }
 

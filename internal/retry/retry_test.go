@@ -280,6 +280,9 @@ func TestServerWait(t *testing.T) {
 		{"garbage", []string{"Retry-After", "later", "X-RateLimit-Reset", "x"}, 0, false},
 		{"fractional", []string{"X-RateLimit-Reset", "1.5"}, 0, false},
 		{"huge", []string{"Retry-After", "9223372036854775807"}, time.Duration(1<<63 - 1).Truncate(time.Second), true},
+		{"beyond int64", []string{"Retry-After", "99999999999999999999"}, time.Duration(1<<63 - 1).Truncate(time.Second), true},
+		{"400 digits", []string{"X-RateLimit-Reset", strings.Repeat("9", 400)}, time.Duration(1<<63 - 1).Truncate(time.Second), true},
+		{"a sign is not a count", []string{"Retry-After", "+5"}, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
