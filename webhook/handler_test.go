@@ -193,7 +193,7 @@ func TestHandlerAnswersABodyPastTheCap413WithoutReadingOn(t *testing.T) {
 	assert.Zero(t, announced.n.Load())
 
 	// Streamed without a length: read up to the cap and one byte more.
-	streamed := &countingReader{r: endless{}}
+	streamed := &countingReader{r: io.LimitReader(endless{}, 16<<20)} // bounded, so that a handler reading all fails, not hangs
 	w = deliver(h, "", func(r *http.Request) { r.Body = io.NopCloser(streamed); r.ContentLength = -1 })
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
 	assert.LessOrEqual(t, streamed.n.Load(), int64(limit+512), "read up to the cap, not on")
@@ -318,6 +318,11 @@ type blockingFn struct {
 	calls   atomic.Int32
 }
 
+// blockingClaim is the claim TTL of handlers running a blockingFn: a
+// broken handler that runs fn twice fails the test then, not at the
+// default's two minutes.
+var blockingClaim = webhook.WithClaimTTL(10 * time.Second)
+
 func newBlockingFn() *blockingFn {
 	return &blockingFn{started: make(chan struct{}, 100), release: make(chan struct{})}
 }
@@ -335,7 +340,7 @@ func (b *blockingFn) fn(ctx context.Context, _ *webhook.Event) error {
 
 func TestHandlerAnswers409WhileAnotherDeliveryOfTheEventIsInFlight(t *testing.T) {
 	b := newBlockingFn()
-	h := newHandler(t, b.fn)
+	h := newHandler(t, b.fn, blockingClaim)
 	first := make(chan int)
 	go func() { first <- deliver(h, ticketDone).Code }()
 	<-b.started
@@ -388,7 +393,7 @@ func TestHandlersSharingAStoreDeliverAnEventOnce(t *testing.T) {
 	// In flight on one replica: 409 on the other.
 	blocked := newBlockingFn()
 	shared := apizee.NewMemoryStore()
-	p, q := newHandler(t, blocked.fn, webhook.WithStore(shared)), newHandler(t, blocked.fn, webhook.WithStore(shared))
+	p, q := newHandler(t, blocked.fn, webhook.WithStore(shared), blockingClaim), newHandler(t, blocked.fn, webhook.WithStore(shared), blockingClaim)
 	done := make(chan int)
 	go func() { done <- deliver(p, ticketDone).Code }()
 	<-blocked.started
@@ -422,7 +427,7 @@ func TestHandlerFunctionContextCarriesTheRequestDeadline(t *testing.T) {
 
 	// The request ending ends the function's context: 500, not delivered.
 	b := newBlockingFn()
-	h = newHandler(t, b.fn)
+	h = newHandler(t, b.fn, blockingClaim)
 	ctx, cancel = context.WithCancel(context.Background())
 	code := make(chan int)
 	go func() { code <- deliver(h, ticketDone, func(r *http.Request) { *r = *r.WithContext(ctx) }).Code }()

@@ -135,6 +135,10 @@ func TestVerifiersPrintNoSecret(t *testing.T) {
 		assert.NotContains(t, text, newSecret)
 		assert.NotContains(t, text, oldSecret)
 	}
+	// Not even the digests: an unsalted SHA-256 of a weak secret can be
+	// brute-forced.
 	assert.Equal(t, "HeaderSecret(X-Webhook-Secret, 2 secrets)", fmt.Sprint(hs))
+	assert.Equal(t, "HeaderSecret(X-Webhook-Secret, 2 secrets)", fmt.Sprintf("%#v", hs))
 	assert.Equal(t, "BasicAuth(apizee)", fmt.Sprint(ba))
+	assert.Equal(t, "BasicAuth(apizee)", fmt.Sprintf("%#v", ba))
 }
