@@ -152,7 +152,6 @@ func TestServerChangesPostWebhooks(t *testing.T) {
 	assert.Equal(t, "finished", ended.Status)
 }
 
-
 // readWebhookTestdata returns a file of testdata/webhooks without its final
 // newline.
 func readWebhookTestdata(t *testing.T, name string) string {
