@@ -217,7 +217,10 @@ func (w *webhookSender) enqueue(d *WebhookDelivery) {
 	if w.stop == nil {
 		w.stop, w.stopped, w.wake = make(chan struct{}), make(chan struct{}), make(chan struct{}, 1)
 		w.client = &http.Client{
-			Transport: &http.Transport{},
+			// A connection per delivery: a receiver that restarts between
+			// two deliveries does not fail the second on a stale connection
+			// (net/http never replays a POST).
+			Transport: &http.Transport{DisableKeepAlives: true},
 			Timeout:   webhookTimeout,
 			// A sender posts to the URL it was given: a redirect is the
 			// receiver's answer, not a new target.
