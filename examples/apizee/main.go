@@ -11,6 +11,7 @@
 //	go run ./examples/apizee -fake tickets create --phone +33612345678 --reference case-4711 --sso
 //	go run ./examples/apizee -fake -o csv stats tickets --since 2023-07-01 --until 2023-07-31
 //	go run ./examples/apizee -fake media download 1973404 --ticket 663614 -f video.mp4
+//	go run ./examples/apizee webhook listen --addr :8080 --header-secret X-Webhook-Secret="$WEBHOOK_SECRET"
 //
 // Secrets (the customer link's pwd=, the SSO link's access_token=) are
 // masked in everything it prints.
@@ -105,7 +106,8 @@ Exit codes: 0 ok, 1 API or network error, 2 bad usage or invalid input.`,
 	}
 	root.PersistentFlags().BoolVar(&a.fake, "fake", false, "run against an in-process fake Apizee server (apizeetest)")
 	root.PersistentFlags().StringVarP(&a.format, "output", "o", "json", "output format: json or csv")
-	root.AddCommand(a.ticketsCommand(), a.mediaCommand(), a.statsCommand(), a.conferencesCommand(), a.sessionsCommand())
+	root.AddCommand(a.ticketsCommand(), a.mediaCommand(), a.statsCommand(), a.conferencesCommand(), a.sessionsCommand(),
+		a.webhookCommand())
 	return root
 }
 
