@@ -66,6 +66,7 @@ type ParseError struct {
 	Reason string
 }
 
+// Error returns "webhook: not an Apizee event: field <Field> <Reason>".
 func (e *ParseError) Error() string {
 	if e.Field == "" {
 		return "webhook: not an Apizee event: " + e.Reason
