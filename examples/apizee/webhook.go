@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,15 +22,25 @@ func (a *app) webhookCommand() *cobra.Command {
 	return group("webhook", "Apizee's webhooks", a.webhookListenCommand())
 }
 
-// webhookLine is one event as listen prints it: snake_case keys, props as
-// Apizee sent them.
-type webhookLine struct {
-	Action   webhook.Action  `json:"action"`
-	Object   webhook.Object  `json:"object"`
-	ObjectID string          `json:"object_id"`
-	Time     *time.Time      `json:"time,omitempty"`
-	Key      string          `json:"key"`
-	Props    json.RawMessage `json:"props,omitempty"`
+// webhookColumns are the records of listen: an event, with its
+// de-duplication key and its props as Apizee sent them (compacted).
+var webhookColumns = []column[webhook.Event]{
+	{"action", func(e *webhook.Event) field { return text(string(e.Action)) }},
+	{"object", func(e *webhook.Event) field { return text(string(e.Object)) }},
+	{"object_id", func(e *webhook.Event) field { return text(e.ObjectID) }},
+	{"time", func(e *webhook.Event) field { return timestamp(e.Time) }},
+	{"key", func(e *webhook.Event) field { return text(e.Key()) }},
+	{"props", func(e *webhook.Event) field { return rawJSON(e.Props) }},
+}
+
+// rawJSON is a JSON value as is in JSON, compacted in CSV; absent when
+// empty.
+func rawJSON(raw json.RawMessage) field {
+	var compact bytes.Buffer
+	if len(raw) == 0 || json.Compact(&compact, raw) != nil {
+		return field{"", nil}
+	}
+	return field{compact.String(), json.RawMessage(compact.Bytes())}
 }
 
 func (a *app) webhookListenCommand() *cobra.Command {
@@ -38,10 +49,10 @@ func (a *app) webhookListenCommand() *cobra.Command {
 	var unverified bool
 	cmd := &cobra.Command{
 		Use:   "listen",
-		Short: "Receive Apizee's webhooks and print each verified event as a JSON line",
-		Long: `Receive Apizee's webhooks and print each verified event as one JSON line:
-{"action","object","object_id","time","key","props"}. An event delivered again is
-printed once. It runs until interrupted; it needs no account.
+		Short: "Receive Apizee's webhooks and print each verified event as a record",
+		Long: `Receive Apizee's webhooks and print each verified event as one record (a JSON line,
+or a CSV row with -o csv): action, object, object_id, time, key, props. An event
+delivered again is printed once. It runs until interrupted; it needs no account.
 
 Set the URL and a custom header in the Apizee console (Settings, WebHooks), then:
   apizee webhook listen --addr :8080 --header-secret X-Webhook-Secret="$WEBHOOK_SECRET"
@@ -107,15 +118,12 @@ func listenVerifier(headerSecrets []string, basicAuth string, unverified bool) (
 
 // listen serves the webhook handler on addr until ctx ends.
 func (a *app) listen(ctx context.Context, addr string, verify webhook.HandlerOption) error {
-	var mu sync.Mutex // one line at a time from concurrent deliveries
+	out := newRecords(a, webhookColumns)
+	var mu sync.Mutex // one record at a time from concurrent deliveries
 	printEvent := func(_ context.Context, e *webhook.Event) error {
-		line := webhookLine{Action: e.Action, Object: e.Object, ObjectID: e.ObjectID, Key: e.Key(), Props: e.Props}
-		if !e.Time.IsZero() {
-			line.Time = &e.Time
-		}
 		mu.Lock()
 		defer mu.Unlock()
-		return writeJSON(a.stdout, line)
+		return out.write(e)
 	}
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
 	h, err := webhook.NewHandler(printEvent, verify, webhook.WithLogger(log))
@@ -138,5 +146,10 @@ func (a *app) listen(ctx context.Context, addr string, verify webhook.HandlerOpt
 	}
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return out.close() // the CSV header of a session without events
 }

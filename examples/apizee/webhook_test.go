@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -14,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// syncBuffer is a buffer safe for concurrent writers that tells when
+// watchBuffer is a buffer safe for concurrent writers that tells when
 // pattern has been written, with its first group.
-type syncBuffer struct {
+type watchBuffer struct {
 	mu      sync.Mutex
 	buf     bytes.Buffer
 	pattern *regexp.Regexp
@@ -24,11 +26,11 @@ type syncBuffer struct {
 	found   chan string
 }
 
-func newSyncBuffer(pattern string) *syncBuffer {
-	return &syncBuffer{pattern: regexp.MustCompile(pattern), found: make(chan string, 1)}
+func newWatchBuffer(pattern string) *watchBuffer {
+	return &watchBuffer{pattern: regexp.MustCompile(pattern), found: make(chan string, 1)}
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *watchBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	n, err := b.buf.Write(p)
 	m := b.pattern.FindStringSubmatch(b.buf.String())
@@ -39,7 +41,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *syncBuffer) String() string {
+func (b *watchBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -49,8 +51,8 @@ func (b *syncBuffer) String() string {
 // deliver with its URL, then interrupts it, as Ctrl-C does.
 func listenSession(t *testing.T, deliver func(url string), args ...string) result {
 	t.Helper()
-	stdout := newSyncBuffer(`^$never`)
-	stderr := newSyncBuffer(`listening for webhooks on (http://\S+)`)
+	stdout := newWatchBuffer(`^$never`)
+	stderr := newWatchBuffer(`listening for webhooks on (http://\S+)`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	code := make(chan int, 1)
@@ -165,4 +167,55 @@ func TestWebhookListenRefusesABadCommandLineWithoutQuotingTheSecret(t *testing.T
 	// An address it cannot listen on is no usage error.
 	r := cli(t, "webhook", "listen", "--addr", "256.0.0.1:1", "--allow-unverified")
 	assert.Equal(t, exitAPIError, r.code, r.stderr)
+}
+
+// The records of listen follow the CLI's dialect: the JSON keys are the CSV
+// header, snake_case, times in UTC; props, an object, is the compacted JSON
+// in its CSV cell.
+func TestWebhookListenSpeaksTheDialect(t *testing.T) {
+	noAccount(t)
+	spaced := strings.Replace(convEvent, `{"eventType"`, "{ \"eventType\" ", 1)
+	session := func(args ...string) result {
+		return listenSession(t, func(url string) {
+			for _, body := range []string{ticketEvent, spaced, `{"event":"delete","object":"ticket","objectId":"7"}`} {
+				require.Equal(t, http.StatusOK, post(t, url, body, http.Header{}))
+			}
+		}, append(args, "--allow-unverified")...)
+	}
+	asJSON, asCSV := session(), session("-o", "csv")
+	require.Equal(t, exitOK, asJSON.code, asJSON.stderr)
+	require.Equal(t, exitOK, asCSV.code, asCSV.stderr)
+	rows, err := csv.NewReader(strings.NewReader(asCSV.stdout)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 4, "a header and three events")
+	header, rows := rows[0], rows[1:]
+	assert.Equal(t, []string{"action", "object", "object_id", "time", "key", "props"}, header)
+	lines := strings.Split(strings.TrimSuffix(asJSON.stdout, "\n"), "\n")
+	require.Len(t, lines, 3)
+	for i, line := range lines {
+		dec := json.NewDecoder(strings.NewReader(line))
+		_, err := dec.Token()
+		require.NoError(t, err)
+		var keys, cells []string
+		for dec.More() {
+			key, err := dec.Token()
+			require.NoError(t, err)
+			var raw json.RawMessage
+			require.NoError(t, dec.Decode(&raw))
+			keys = append(keys, key.(string))
+			var s string
+			switch {
+			case string(raw) == "null":
+			case json.Unmarshal(raw, &s) == nil:
+			default:
+				s = string(raw) // props: its JSON is the cell
+			}
+			cells = append(cells, s)
+		}
+		assert.Equal(t, header, keys)
+		assert.Equal(t, rows[i], cells, "JSON values == CSV cells")
+		assertSnakeCaseUTC(t, keys, cells)
+	}
+	assert.Equal(t, `{"eventType":"conversationEnded","name":"TEST","finishedAt":"2021-09-20T13:25:06+00:00"}`, rows[1][5], "compacted, in Apizee's order")
+	assert.Equal(t, []string{"delete", "ticket", "7", "", rows[2][4], ""}, rows[2], "no time, no props: empty cells")
 }
