@@ -184,6 +184,7 @@ func (s *Server) AddTicketMedia(ticketID int64, size int64) (mediaURL string) {
 	defer s.mu.Unlock()
 	m.ID = s.newID(mediaIDs)
 	s.ticketMedia[ticketID] = append(s.ticketMedia[ticketID], m)
+	s.emitTicketMedia(ticketID, m)
 	return m.URL
 }
 
@@ -203,6 +204,7 @@ func (s *Server) AddConferenceMedia(conferenceID int64, size int64) (mediaURL st
 	defer s.mu.Unlock()
 	m.ID = s.newID(mediaIDs)
 	s.confMedia[conferenceID] = append(s.confMedia[conferenceID], m)
+	s.emitConferenceMedia(conferenceID, m)
 	return m.URL
 }
 
