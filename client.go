@@ -555,25 +555,42 @@ type request struct {
 	bearer *Token
 	// accept overrides the Accept header (media files are not JSON).
 	accept string
+	// opts are the caller's CallOptions.
+	opts []CallOption
+	// noContentOK lets a 204 or 205 answer, which has no body, leave out
+	// as it is (Do); a service method expects its JSON document.
+	noContentOK bool
 }
 
 // call is the pipeline every service method uses: it sends method path?query
-// and decodes the JSON answer into out.
-func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any) error {
-	r := request{method: method, url: c.endpoint(path, query)}
+// and decodes the JSON answer into out (nil: the body is discarded).
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any, opts ...CallOption) error {
+	return c.exchange(ctx, request{method: method, url: c.endpoint(path, query), opts: opts}, out)
+}
+
+// exchange sends r and decodes a 2xx JSON answer into out; out nil discards
+// the body. It is the one function behind call and Do.
+func (c *Client) exchange(ctx context.Context, r request, out any) error {
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
-	return decodeJSON(resp, method, redact.Path(r.url), out)
+	noContent := resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusResetContent
+	if out == nil || (r.noContentOK && noContent) {
+		drain(resp)
+		return nil
+	}
+	return decodeJSON(resp, r.method, redact.Path(r.url), out)
 }
 
 // send makes one API call through the retry layer and returns a 2xx
 // response with its body open for the caller to read and close. Any other
 // outcome is an *APIError or *RequestError. The bearer token goes only to
 // the API host; a 401 with a token the client can renew drops it and
-// replays the call once with a new one.
+// replays the call once with a new one. The Responses of ResponseInto are
+// filled with the answer returned, whatever the outcome.
 func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
+	opts := newCallOptions(r.opts)
 	path := redact.Path(r.url)
 	call := &retry.Call{Policy: c.cfg.retry.withDefaults(), Method: r.method, Path: path, Logger: c.cfg.logger}
 	withToken := !r.noAuth && c.onAPIHost(r.url)
@@ -586,6 +603,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	for replayed := false; ; replayed = true {
 		req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 		if err != nil {
+			opts.fill(nil, call.Attempts)
 			return nil, &RequestError{Method: r.method, Path: path, Err: err}
 		}
 		req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
@@ -596,21 +614,26 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		tok := r.bearer
 		if withToken && tok == nil {
 			if tok, err = c.tokens.token(ctx); err != nil {
+				opts.fill(nil, call.Attempts)
 				return nil, err
 			}
 		}
+		var accessToken string
 		if withToken {
-			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			accessToken = tok.AccessToken
+			req.Header.Set("Authorization", "Bearer "+accessToken)
 		}
 		resp, err := call.Client(c.httpClient).Do(req)
 		if err != nil {
+			opts.fill(nil, call.Attempts)
 			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
 		}
 		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() {
 			drain(resp)
-			c.tokens.invalidate(tok.AccessToken)
+			c.tokens.invalidate(accessToken)
 			continue
 		}
+		opts.fill(resp, call.Attempts, accessToken, c.cfg.password, c.cfg.assertion)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			return nil, newAPIError(resp, r.method, path, call)
 		}

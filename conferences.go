@@ -160,13 +160,13 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 // TemplateID, or an Extra key a field already sends. *APIError with
 // ErrForbidden when the account lacks the Video Meeting service (its message
 // then says so), code 10 when the API refuses a parameter.
-func (s *ConferencesService) Create(ctx context.Context, p *CreateConferenceParams) (*Conference, error) {
+func (s *ConferencesService) Create(ctx context.Context, p *CreateConferenceParams, opts ...CallOption) (*Conference, error) {
 	q, err := createConferenceQuery(orZero(p))
 	if err != nil {
 		return nil, err
 	}
 	var conf Conference
-	if err := s.client.call(ctx, http.MethodPost, "/conferences", q, &conf); err != nil {
+	if err := s.client.call(ctx, http.MethodPost, "/conferences", q, &conf, opts...); err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden {
 			// The API only says "user is not allowed to create conferences",
@@ -287,12 +287,12 @@ func checkParticipants(list []string) ([]string, error) {
 // Get returns one conference: GET /conferences/{id}. Errors:
 // *ValidationError for an id <= 0; *APIError with ErrNotFound for an unknown
 // room, ErrForbidden for another account's.
-func (s *ConferencesService) Get(ctx context.Context, id int64) (*Conference, error) {
+func (s *ConferencesService) Get(ctx context.Context, id int64, opts ...CallOption) (*Conference, error) {
 	if err := checkID("ID", id); err != nil {
 		return nil, err
 	}
 	var conf Conference
-	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/conferences/%d", id), nil, &conf); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/conferences/%d", id), nil, &conf, opts...); err != nil {
 		return nil, err
 	}
 	return &conf, nil
@@ -302,19 +302,19 @@ func (s *ConferencesService) Get(ctx context.Context, id int64) (*Conference, er
 // since and until (RFC 3339, UTC), orderby, order, limit and offset. Errors:
 // *ValidationError for Since after Until, a negative Limit or Offset, or an
 // unknown Order; *APIError from the API.
-func (s *ConferencesService) List(ctx context.Context, p *ListConferencesParams) (*Page[Conference], error) {
+func (s *ConferencesService) List(ctx context.Context, p *ListConferencesParams, opts ...CallOption) (*Page[Conference], error) {
 	p = orZero(p)
 	q, err := listConferencesQuery(p)
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Conference](ctx, s.client, "/conferences", q, p.Offset, p.Limit)
+	return listPage[Conference](ctx, s.client, "/conferences", q, p.Offset, p.Limit, opts...)
 }
 
 // All iterates over every conference that matches p, fetching pages of
 // p.Limit (default 100) from p.Offset as the loop asks for them (see List).
 // On an error it yields (nil, err) once and stops.
-func (s *ConferencesService) All(ctx context.Context, p *ListConferencesParams) iter.Seq2[*Conference, error] {
+func (s *ConferencesService) All(ctx context.Context, p *ListConferencesParams, opts ...CallOption) iter.Seq2[*Conference, error] {
 	p = orZero(p)
 	q, err := listConferencesQuery(p)
 	if err != nil {
@@ -322,7 +322,7 @@ func (s *ConferencesService) All(ctx context.Context, p *ListConferencesParams) 
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Conference], error) {
-		return listPage[Conference](ctx, s.client, "/conferences", cloneQuery(q), offset, limit)
+		return listPage[Conference](ctx, s.client, "/conferences", cloneQuery(q), offset, limit, opts...)
 	})
 }
 
@@ -347,7 +347,7 @@ func listConferencesQuery(p *ListConferencesParams) (url.Values, error) {
 // *ValidationError for an empty name, or one with a control character or
 // invalid UTF-8; an error matching ErrNotFound when no
 // conference has that exact name; *APIError from the API.
-func (s *ConferencesService) FindByName(ctx context.Context, name string) (*Conference, error) {
+func (s *ConferencesService) FindByName(ctx context.Context, name string, opts ...CallOption) (*Conference, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid("Name", "is empty")
 	}
@@ -355,7 +355,7 @@ func (s *ConferencesService) FindByName(ctx context.Context, name string) (*Conf
 		return nil, err
 	}
 	var newest *Conference
-	for conf, err := range s.All(ctx, &ListConferencesParams{Search: name}) {
+	for conf, err := range s.All(ctx, &ListConferencesParams{Search: name}, opts...) {
 		if err != nil {
 			return nil, err
 		}

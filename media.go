@@ -126,24 +126,24 @@ func (e *ticketMediaEnvelope) count() int {
 // enterprise id comes from WithEnterpriseID or, once, from GET /users/me.
 // Errors: *ValidationError for an id <= 0 or bad paging; *APIError with
 // ErrNotFound for an unknown ticket, ErrForbidden for another enterprise's.
-func (s *MediaService) ListForTicket(ctx context.Context, ticketID int64, p *ListMediaParams) (*Page[Media], error) {
+func (s *MediaService) ListForTicket(ctx context.Context, ticketID int64, p *ListMediaParams, opts ...CallOption) (*Page[Media], error) {
 	p = orZero(p)
 	if err := checkTicketMediaParams(ticketID, p); err != nil {
 		return nil, err
 	}
-	return s.ticketMediaPage(ctx, ticketID, p.Offset, p.Limit)
+	return s.ticketMediaPage(ctx, ticketID, p.Offset, p.Limit, opts)
 }
 
 // AllForTicket iterates over every media of a ticket, fetching pages as the
 // loop asks for them (see ListForTicket).
-func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *ListMediaParams) iter.Seq2[*Media, error] {
+func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *ListMediaParams, opts ...CallOption) iter.Seq2[*Media, error] {
 	p = orZero(p)
 	if err := checkTicketMediaParams(ticketID, p); err != nil {
 		return failed[Media](err)
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
-		page, err := s.ticketMediaPage(ctx, ticketID, offset, limit)
+		page, err := s.ticketMediaPage(ctx, ticketID, offset, limit, opts)
 		if err == nil && page.Total <= page.Offset+len(page.Items) {
 			// A count that does not go past what has been seen may be this
 			// page's size rather than the total: stopping on it could drop
@@ -161,7 +161,7 @@ func checkTicketMediaParams(ticketID int64, p *ListMediaParams) error {
 	return checkPaging(p.Limit, p.Offset, p.Order)
 }
 
-func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offset, limit int) (*Page[Media], error) {
+func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offset, limit int, opts []CallOption) (*Page[Media], error) {
 	eid, err := s.client.enterprise(ctx)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offs
 	setPaging(q, offset, limit)
 	var env ticketMediaEnvelope
 	path := fmt.Sprintf("/enterprises/%d/tickets/%d/medias", eid, ticketID)
-	if err := s.client.call(ctx, http.MethodGet, path, q, &env); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, path, q, &env, opts...); err != nil {
 		return nil, err
 	}
 	if env.Medias == nil {
@@ -184,18 +184,18 @@ func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offs
 // ListForConference returns one page of a conference's recorded or shared
 // files: GET /conferences/{id}/media. Errors: *ValidationError for an id <= 0
 // or bad paging; *APIError with ErrNotFound for an unknown conference.
-func (s *MediaService) ListForConference(ctx context.Context, conferenceID int64, p *ListMediaParams) (*Page[Media], error) {
+func (s *MediaService) ListForConference(ctx context.Context, conferenceID int64, p *ListMediaParams, opts ...CallOption) (*Page[Media], error) {
 	p = orZero(p)
 	q, err := conferenceMediaQuery(conferenceID, p)
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), q, p.Offset, p.Limit)
+	return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), q, p.Offset, p.Limit, opts...)
 }
 
 // AllForConference iterates over every media of a conference, fetching pages
 // as the loop asks for them (see ListForConference).
-func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64, p *ListMediaParams) iter.Seq2[*Media, error] {
+func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64, p *ListMediaParams, opts ...CallOption) iter.Seq2[*Media, error] {
 	p = orZero(p)
 	q, err := conferenceMediaQuery(conferenceID, p)
 	if err != nil {
@@ -203,7 +203,7 @@ func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64,
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
-		return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), cloneQuery(q), offset, limit)
+		return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), cloneQuery(q), offset, limit, opts...)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -294,6 +295,26 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	_, err = c.Media.Open(ctx, &apizee.Media{URL: "ftp://host/?" + echoedPwd})
 	out.failure("Open of a bad URL", err)
 
+	// Do, on an endpoint the SDK does not model and on failures that quote
+	// secrets.
+	var raw map[string]any
+	doResp, err := c.Do(ctx, http.MethodGet, "/users/me", nil, &raw)
+	require.NoError(t, err)
+	out.value("Do Response", doResp)
+	out.value("Do Response value", *doResp)
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", Status: http.StatusBadRequest,
+		Header: http.Header{"X-Echo": {"Bearer " + echoedToken}, "Set-Cookie": {"pwd=" + echoedToken}},
+		Body:   `{"code":10,"message":"bad link ` + once.RequestorURL + `","details":"access_token=` + echoedToken + `"}`})
+	doResp, err = c.Do(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(once.ID, 10), nil, &raw)
+	out.failure("Do refused, quoting secrets", err)
+	out.value("Do Response of a refusal", doResp)
+	_, err = c.Do(ctx, http.MethodGet, "/links/access_token="+echoedToken+"/x", nil, nil)
+	out.failure("Do of a secret-bearing path that is not found", err)
+	_, err = c.Do(ctx, http.MethodGet, "/../access_token="+echoedToken, nil, nil)
+	out.failure("Do of a refused secret-bearing path", err)
+	_, err = c.Do(ctx, http.MethodGet, "https://evil.example/?"+echoedPwd, nil, nil)
+	out.failure("Do of an absolute secret-bearing URL", err)
+
 	// Clients whose credentials or token are refused.
 	wrong, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, wrongPassword), apizee.WithLogger(out.json))
 	require.NoError(t, err)
@@ -326,7 +347,7 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	assert.Contains(t, log, `"List":{"total":`, "a page logs through its LogValue")
 	assert.Contains(t, log, `"items":{"0":{"id":`, "with its items, each redacted")
 	assert.GreaterOrEqual(t, len(secrets), 10, "the password, several tokens and ticket links")
-	assert.Equal(t, 15, out.failed)
+	assert.Equal(t, 19, out.failed)
 	hits := 0
 	for _, s := range secrets {
 		if strings.Contains(log, s) {

@@ -337,17 +337,17 @@ func checkContacts(field string, items []string, valid func(string) bool, reason
 // connection lost after the request was sent is returned as is and never
 // retried, since the ticket may exist and the customer may have been
 // invited: use CreateOnce to create exactly one ticket across such failures.
-func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
+func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
 	q, err := orZero(p).query()
 	if err != nil {
 		return nil, err
 	}
-	return s.create(ctx, q)
+	return s.create(ctx, q, opts)
 }
 
-func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, error) {
+func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOption) (*Ticket, error) {
 	var w ticketWire
-	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &w); err != nil {
+	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &w, opts...); err != nil {
 		return nil, err
 	}
 	t := w.ticket()
@@ -375,7 +375,7 @@ func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, err
 // The ids noted first are what make this safe, so two concurrent calls with
 // the same reference may each return the other's ticket: give each call its
 // own reference.
-func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
+func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
 	p = orZero(p)
 	q, err := p.query()
 	if err != nil {
@@ -384,7 +384,7 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 	if strings.TrimSpace(p.Reference) == "" {
 		return nil, invalid("Reference", "is required: CreateOnce finds a ticket it may have created by its reference")
 	}
-	before, err := s.withReference(ctx, p.Reference)
+	before, err := s.withReference(ctx, p.Reference, opts)
 	if err != nil {
 		return nil, fmt.Errorf("apizee: listing the tickets with reference %q before creating: %w", p.Reference, err)
 	}
@@ -394,11 +394,11 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 	}
 	policy := s.client.cfg.retry.withDefaults()
 	for attempt := 1; ; attempt++ {
-		created, err := s.create(ctx, q)
+		created, err := s.create(ctx, q, opts)
 		if err == nil || !ambiguous(ctx, err) {
 			return created, err
 		}
-		after, lookErr := s.lookAgain(ctx, p.Reference, policy)
+		after, lookErr := s.lookAgain(ctx, p.Reference, policy, opts)
 		if lookErr != nil {
 			return nil, fmt.Errorf("apizee: creating a ticket failed (%w) and listing the tickets with reference %q failed too (%w): the ticket may exist",
 				err, p.Reference, lookErr)
@@ -420,9 +420,9 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 // body) is sent again, within the retry policy: the retry layer does not
 // repeat a 2xx, and without this listing a ticket the call did create would
 // be left unreported.
-func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy retry.Policy) ([]Ticket, error) {
+func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy retry.Policy, opts []CallOption) ([]Ticket, error) {
 	for attempt := 1; ; attempt++ {
-		tickets, err := s.withReference(ctx, reference)
+		tickets, err := s.withReference(ctx, reference, opts)
 		var decErr *DecodeError
 		unreadable := errors.As(err, &decErr) || errors.Is(err, io.ErrUnexpectedEOF)
 		if !unreadable || attempt > policy.MaxRetries || ctx.Err() != nil {
@@ -487,12 +487,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 //
 // Errors: *ValidationError for an id <= 0; *APIError with ErrNotFound for an
 // unknown ticket.
-func (s *TicketsService) Get(ctx context.Context, id int64) (*Ticket, error) {
+func (s *TicketsService) Get(ctx context.Context, id int64, opts ...CallOption) (*Ticket, error) {
 	if err := checkID("ID", id); err != nil {
 		return nil, err
 	}
 	var w ticketWire
-	if err := s.client.call(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(id, 10), nil, &w); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(id, 10), nil, &w, opts...); err != nil {
 		return nil, err
 	}
 	t := w.ticket()
@@ -531,20 +531,20 @@ func (p *ListTicketsParams) query() (url.Values, error) {
 //
 // Errors: *ValidationError for a negative Limit or Offset, an unknown Order
 // or Since after Until; *APIError for a refusal.
-func (s *TicketsService) List(ctx context.Context, p *ListTicketsParams) (*Page[Ticket], error) {
+func (s *TicketsService) List(ctx context.Context, p *ListTicketsParams, opts ...CallOption) (*Page[Ticket], error) {
 	p = orZero(p)
 	q, err := p.query()
 	if err != nil {
 		return nil, err
 	}
-	return s.page(ctx, q, p.Offset, p.Limit)
+	return s.page(ctx, q, p.Offset, p.Limit, opts)
 }
 
 // All iterates over every ticket that matches p, from p.Offset on, fetching
 // a page (GET /tickets, p.Limit or 100 tickets) only when the loop asks for
 // it. An error is yielded once, with a nil ticket, and ends the walk;
 // breaking out of the loop fetches nothing more.
-func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq2[*Ticket, error] {
+func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams, opts ...CallOption) iter.Seq2[*Ticket, error] {
 	p = orZero(p)
 	q, err := p.query()
 	if err != nil {
@@ -552,14 +552,14 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Ticket], error) {
-		return s.page(ctx, cloneQuery(q), offset, limit)
+		return s.page(ctx, cloneQuery(q), offset, limit, opts)
 	})
 }
 
 // page fetches one page of GET /tickets, decoded as wire tickets and then
 // converted (see ticketWire.ticket).
-func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit int) (*Page[Ticket], error) {
-	wire, err := listPage[ticketWire](ctx, s.client, "/tickets", q, offset, limit)
+func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit int, opts []CallOption) (*Page[Ticket], error) {
+	wire, err := listPage[ticketWire](ctx, s.client, "/tickets", q, offset, limit, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -577,14 +577,14 @@ func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit i
 // Errors: *ValidationError for an empty reference, or one with a control
 // character or invalid UTF-8 (no ticket can carry it); an error matching
 // ErrNotFound (errors.Is) when no ticket has it; the listing's errors.
-func (s *TicketsService) FindByReference(ctx context.Context, reference string) (*Ticket, error) {
+func (s *TicketsService) FindByReference(ctx context.Context, reference string, opts ...CallOption) (*Ticket, error) {
 	if strings.TrimSpace(reference) == "" {
 		return nil, invalid("Reference", "is empty")
 	}
 	if err := checkExact("Reference", reference); err != nil {
 		return nil, err
 	}
-	tickets, err := s.withReference(ctx, reference)
+	tickets, err := s.withReference(ctx, reference, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -598,9 +598,9 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string) 
 }
 
 // withReference lists every ticket whose reference is exactly reference.
-func (s *TicketsService) withReference(ctx context.Context, reference string) ([]Ticket, error) {
+func (s *TicketsService) withReference(ctx context.Context, reference string, opts []CallOption) ([]Ticket, error) {
 	var out []Ticket
-	for t, err := range s.All(ctx, &ListTicketsParams{Reference: reference, OrderBy: "date", Order: OrderDesc}) {
+	for t, err := range s.All(ctx, &ListTicketsParams{Reference: reference, OrderBy: "date", Order: OrderDesc}, opts...) {
 		if err != nil {
 			return nil, err
 		}

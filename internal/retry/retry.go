@@ -61,6 +61,11 @@ type Call struct {
 	// GaveUpWaiting is set when the call stopped because the server asked
 	// for a wait longer than MaxRetryAfter or past the context deadline.
 	GaveUpWaiting bool
+	// RetriedAmbiguous is set once an attempt that may have been processed
+	// (answered 5xx, or lost after the request was sent) was retried: a
+	// later answer may then describe the effect of that attempt (a DELETE
+	// retried into a 404).
+	RetriedAmbiguous bool
 
 	nextWait time.Duration
 }
@@ -123,6 +128,9 @@ func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (
 		return false, nil
 	}
 	c.nextWait = wait
+	if (err != nil && !notSent(err)) || (resp != nil && resp.StatusCode >= 500) {
+		c.RetriedAmbiguous = true
+	}
 	if c.Logger != nil {
 		c.Logger.LogAttrs(ctx, slog.LevelInfo, "apizee: retrying request",
 			slog.String("method", c.Method), slog.String("path", c.Path),
@@ -197,6 +205,17 @@ func ServerWait(h http.Header, now time.Time) (time.Duration, bool) {
 			return max(at.Sub(now), 0), true
 		}
 	}
+	return rateLimitReset(h)
+}
+
+// RateLimitReset reads Apizee's X-RateLimit-Reset, the seconds until the
+// rate-limit window resets: 0 when the header is absent or unreadable.
+func RateLimitReset(h http.Header) time.Duration {
+	d, _ := rateLimitReset(h)
+	return d
+}
+
+func rateLimitReset(h http.Header) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
 			return secondsToDuration(secs), true
