@@ -113,6 +113,8 @@ func TestEveryServiceMethodTakesResponseInto(t *testing.T) {
 	}
 	_, err = c.Conferences.FindByName(ctx, "into", into("Conferences.FindByName"))
 	require.NoError(t, err)
+	_, err = c.Conferences.GetWith(ctx, conf.ID, &apizee.GetConferenceParams{SSO: true}, into("Conferences.GetWith"))
+	require.NoError(t, err)
 	page, err := c.Media.ListForTicket(ctx, 663614, nil, into("Media.ListForTicket"))
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Items)
@@ -136,7 +138,10 @@ func TestEveryServiceMethodTakesResponseInto(t *testing.T) {
 	for _, err := range c.Sessions.All(ctx, nil, into("Sessions.All")) {
 		require.NoError(t, err)
 	}
-	assert.Len(t, filled, 20)
+	require.NoError(t, c.Conferences.Delete(ctx, conf.ID, into("Conferences.Delete")))
+	assert.Len(t, filled, 22)
+	assert.Equal(t, http.StatusNoContent, filled["Conferences.Delete"].StatusCode)
+	delete(filled, "Conferences.Delete")
 	for method, r := range filled {
 		assert.Equal(t, http.StatusOK, r.StatusCode, method)
 		assert.Equal(t, 1, r.Attempts, method)
