@@ -3,8 +3,10 @@ package apizee_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log"
+	"os"
 	"strings"
 	"time"
 
@@ -49,6 +51,44 @@ func ExampleNewClient() {
 	// Output:
 	// 663614 done ref12345678
 	// token fetches: 1
+}
+
+// A deployment configures the client in its environment: APIZEE_USERNAME
+// and APIZEE_PASSWORD (or APIZEE_TOKEN), APIZEE_BASE_URL for another host,
+// APIZEE_ENTERPRISE_ID to skip the /users/me look-up.
+func ExampleNewClientFromEnv() {
+	srv := apizeetest.NewServer() // stands in for the account the environment names
+	defer srv.Close()
+	for name, value := range map[string]string{
+		apizee.EnvBaseURL: srv.URL, apizee.EnvUsername: srv.Username, apizee.EnvPassword: srv.Password,
+		apizee.EnvToken: "", apizee.EnvEnterpriseID: "",
+	} {
+		defer os.Setenv(name, os.Getenv(name))
+		os.Setenv(name, value)
+	}
+	ctx := context.Background()
+
+	client, err := apizee.NewClientFromEnv(apizee.WithUserAgent("crm-sync/2.0")) // options win over the environment
+	if err != nil {
+		log.Fatal(err) // a *apizee.ValidationError when no account is configured
+	}
+	defer client.Close(ctx)
+	ticket, err := client.Tickets.Get(ctx, 82070)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ticket.ID, ticket.State, "token fetches:", srv.TokensIssued())
+
+	os.Setenv(apizee.EnvPassword, "")
+	os.Setenv(apizee.EnvUsername, "")
+	_, err = apizee.NewClientFromEnv()
+	var badConfig *apizee.ValidationError
+	if errors.As(err, &badConfig) {
+		fmt.Println("without an account, the client is refused:", badConfig.Field)
+	}
+	// Output:
+	// 82070 invited token fetches: 1
+	// without an account, the client is refused: Credentials
 }
 
 func ExampleTicketsService_Get() {

@@ -90,6 +90,23 @@ func ExampleTicketsService_FindByReference() {
 	// 1973403 image/jpeg diag_snapshot_1677103206155 at 48.7703,-3.5150
 }
 
+// One page of tickets and the total, for a screen that pages itself; All
+// walks every page.
+func ExampleTicketsService_List() {
+	srv := apizeetest.NewServer()
+	defer srv.Close()
+	client := exampleClient(srv)
+	srv.AddTickets(25, "campaign-7")
+
+	page, err := client.Tickets.List(context.Background(), &apizee.ListTicketsParams{Reference: "campaign-7", Limit: 10, Offset: 20})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("tickets %d to %d of %d\n", page.Offset+1, page.Offset+len(page.Items), page.Total)
+	// Output:
+	// tickets 21 to 25 of 25
+}
+
 func ExampleStatsService_Tickets() {
 	srv := apizeetest.NewServer()
 	defer srv.Close()

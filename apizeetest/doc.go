@@ -8,7 +8,8 @@
 // is seeded with the examples of the vendor's guide: tickets 82070
 // (invited, reference "1234") and 663614 (done, reference "ref12345678",
 // with a video and a photo), conferences 842199 ("TEST") and 842341
-// ("TEST XX", with a recording), a statistics row and sessions of the
+// ("TEST XX", with a recording), the guide's statistics row and one dated
+// today (so that a report of today has data), and sessions of the
 // conference service. Media files are generated as they are sent, so a
 // 1 GiB file costs no memory; MediaContent returns the same bytes for
 // checksums.

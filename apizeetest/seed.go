@@ -88,7 +88,7 @@ func (s *Server) seed() {
 		Start: seedTime("2023-07-13T18:03:13+00:00"), End: seedTime("2023-07-13T18:33:13+00:00"),
 		SMSInvitations: 1, Calls: 1, CallSeconds: 335, Photos: 1, Login: seedAgent, Service: "Tickets",
 		Device: "K", OS: "Android 10", Browser: "Chrome 114.0.0.0",
-	}}
+	}, todayStatRow(s.now())}
 
 	s.conferences = []*conference{
 		{
@@ -168,3 +168,27 @@ func (s *Server) seed() {
 
 // seedTime parses a time of the seed, in stampLayout.
 func seedTime(s string) time.Time { return time.Time(mustStamp(s)) }
+
+// seedTodayStatID is the id of the statistics row the seed dates today.
+const seedTodayStatID = 821794
+
+// todayStatRow is the seed's statistics row of an answered call that ended
+// shortly before now, on now's day in UTC: a report of today (the default
+// of "apizee stats tickets") has data, as it would on an account in use.
+func todayStatRow(now time.Time) statRow {
+	now = now.UTC().Truncate(time.Second)
+	start := now.Add(-15 * time.Minute)
+	if midnight := now.Truncate(24 * time.Hour); start.Before(midnight) {
+		start = midnight
+	}
+	end := start.Add(335 * time.Second)
+	if end.After(now) {
+		end = now
+	}
+	return statRow{
+		ID: seedTodayStatID, Ref: "5678", Priority: "Immédiat", Requester: "Jane Doe", Contact: seedPhone, State: "Fermé",
+		AssignedTo: agentParty.Name, Group: "Support", Start: start, End: end, Answered: true,
+		Invitations: 1, SMSInvitations: 1, Calls: 1, CallSeconds: int(end.Sub(start) / time.Second), Videos: 1,
+		Login: seedAgent, Service: "Tickets", Device: "Pixel 7", OS: "Android 14", Browser: "Chrome 126.0.0.0",
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -74,6 +75,7 @@ type serverConfig struct {
 	conferencesDisabled bool
 	rateLimit           int
 	rateWindow          time.Duration
+	listener            net.Listener
 }
 
 // Option configures a Server.
@@ -137,6 +139,15 @@ func WithRateLimit(n int, window time.Duration) Option {
 	return func(c *serverConfig) { c.rateLimit, c.rateWindow = n, window }
 }
 
+// WithListener serves on l instead of a new listener on a random port of
+// 127.0.0.1, for a server that other processes reach at an address they know
+// (the apizee CLI's "fake serve --addr"). l should listen on a loopback
+// address: the server speaks plain HTTP, which apizee.WithBaseURL accepts
+// only for loopback hosts. Close closes l.
+func WithListener(l net.Listener) Option {
+	return func(c *serverConfig) { c.listener = l }
+}
+
 // NewServer starts a server listening on 127.0.0.1, seeded with the
 // examples of the vendor's guide unless WithoutSeed is given.
 func NewServer(opts ...Option) *Server {
@@ -170,6 +181,10 @@ func NewServer(opts ...Option) *Server {
 	// The seed's URLs need the address, and the seed must be in place before
 	// the first request: listen, seed, then serve.
 	s.http = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if cfg.listener != nil {
+		s.http.Listener.Close()
+		s.http.Listener = cfg.listener
+	}
 	s.root = "http://" + s.http.Listener.Addr().String()
 	s.URL = s.root + cfg.prefix
 	if cfg.seed {

@@ -2,6 +2,7 @@ package apizeetest_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -173,6 +174,22 @@ func TestWithoutSeed(t *testing.T) {
 	}
 	assert.Equal(t, "[]", string(get(t, srv, "/enterprises/1/tickets-stats").Body))
 	assert.Equal(t, http.StatusNotFound, get(t, srv, "/tickets/82070").Status)
+}
+
+func TestWithListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := apizeetest.NewServer(apizeetest.WithListener(l))
+
+	assert.Equal(t, "http://"+l.Addr().String()+apizeetest.DefaultPrefix, srv.URL, "the URL names the listener's address")
+	a := get(t, srv, "/tickets/82070")
+	assert.Equal(t, http.StatusOK, a.Status, "served on the listener, seeded: %s", a.Body)
+	media := get(t, srv, "/enterprises/1/tickets/663614/medias").object(t)["medias"].([]any)[0].(map[string]any)
+	assert.True(t, strings.HasPrefix(media["url"].(string), "http://"+l.Addr().String()+"/"), "media links too: %v", media["url"])
+
+	srv.Close()
+	_, err = net.Dial("tcp", l.Addr().String())
+	assert.Error(t, err, "Close closes the listener")
 }
 
 func TestCloseDoesNotWaitForAbandonedDownloads(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 func TestTicketStatsRowOfACreatedTicket(t *testing.T) {
 	clk := newClock("2024-03-01T10:00:00Z")
-	srv := newServer(t, apizeetest.WithClock(clk.Now))
+	srv := newServer(t, apizeetest.WithoutSeed(), apizeetest.WithClock(clk.Now)) // no seeded row of that day
 	ticket := post(t, srv, "/tickets?agent=agent1%40apizee.com&phone=%2B33612345678&email=jane%40example.com&invite=1&reference=A-1&name=Jane&description=Printer").object(t)
 
 	a := get(t, srv, "/enterprises/1/tickets-stats?format=JSON&since=2024-03-01&until=2024-03-01")
@@ -98,17 +98,18 @@ func TestTicketStatsOfAnAnsweredTicketWithMedia(t *testing.T) {
 }
 
 func TestTicketStatsPeriod(t *testing.T) {
-	srv := newServer(t)
+	srv := newServer(t, apizeetest.WithClock(newClock("2024-03-01T10:00:00Z").Now))
 
 	tests := []struct {
 		query string
 		want  []any
 	}{
-		{"", []any{float64(663614), float64(82070), float64(821793)}},
-		{"?since=2023-07-12", []any{float64(82070), float64(821793)}},
+		{"", []any{float64(663614), float64(82070), float64(821793), float64(821794)}},
+		{"?since=2023-07-12", []any{float64(82070), float64(821793), float64(821794)}},
 		{"?since=2023-07-13&until=2023-07-14", []any{float64(821793)}},
 		{"?until=2023-07-12", []any{float64(663614), float64(82070)}},
-		{"?since=2023-07-14", []any{}},
+		{"?since=2023-07-14&until=2024-02-29", []any{}},
+		{"?since=2024-03-01&until=2024-03-01", []any{float64(821794)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -118,6 +119,36 @@ func TestTicketStatsPeriod(t *testing.T) {
 				got[i] = row["ID"]
 			}
 			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// The seed has a row today, whatever the day, so that a report of today
+// (the CLI's default) shows data: a call of up to 5m35s that ended before now,
+// on now's UTC day.
+func TestTicketStatsSeedHasARowToday(t *testing.T) {
+	tests := []struct {
+		now, start, end string
+		seconds         float64
+	}{
+		{"2024-03-01T10:00:00Z", "2024-03-01 09:45:00", "2024-03-01 09:50:35", 335},
+		{"2024-03-01T10:00:00.9+02:00", "2024-03-01 07:45:00", "2024-03-01 07:50:35", 335},
+		{"2024-03-01T00:05:00Z", "2024-03-01 00:00:00", "2024-03-01 00:05:00", 300},
+		{"2024-03-01T00:00:00Z", "2024-03-01 00:00:00", "2024-03-01 00:00:00", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.now, func(t *testing.T) {
+			srv := newServer(t, apizeetest.WithClock(newClock(tt.now).Now))
+			day := tt.start[:len("2024-03-01")]
+
+			rows := get(t, srv, "/enterprises/1/tickets-stats?since="+day+"&until="+day).list(t)
+
+			require.Len(t, rows, 1)
+			assert.Equal(t, float64(821794), rows[0]["ID"])
+			assert.Equal(t, tt.start, rows[0]["Date de début de session"])
+			assert.Equal(t, tt.end, rows[0]["Date de fin"])
+			assert.Equal(t, tt.seconds, rows[0]["Durée totale des appels (secondes)"])
+			assert.Equal(t, "oui", rows[0]["Répondues"])
 		})
 	}
 }

@@ -6,25 +6,36 @@ import (
 	"github.com/apizee-go/apizee"
 )
 
-// conferenceColumns are the CSV columns of a meeting.
+// conferenceColumns are the columns of a meeting.
 var conferenceColumns = []column[apizee.Conference]{
-	{"id", func(c *apizee.Conference) string { return cellInt(c.ID) }},
-	{"name", func(c *apizee.Conference) string { return c.Name }},
-	{"status", func(c *apizee.Conference) string { return c.Status }},
-	{"created", func(c *apizee.Conference) string { return cellTime(c.Created) }},
-	{"start_time", func(c *apizee.Conference) string { return cellTime(c.StartTime) }},
-	{"end_time", func(c *apizee.Conference) string { return cellTime(c.EndTime) }},
-	{"url", func(c *apizee.Conference) string { return c.URL }},
-	{"short_url", func(c *apizee.Conference) string { return c.ShortURL }},
-	{"organizer", func(c *apizee.Conference) string { return partyName(c.Organizer) }},
-	{"service_key", func(c *apizee.Conference) string { return c.ServiceKey }},
+	{"id", func(c *apizee.Conference) field { return number(c.ID) }},
+	{"name", func(c *apizee.Conference) field { return text(c.Name) }},
+	{"status", func(c *apizee.Conference) field { return text(c.Status) }},
+	{"created", func(c *apizee.Conference) field { return timestamp(c.Created) }},
+	{"start_time", func(c *apizee.Conference) field { return timestamp(c.StartTime) }},
+	{"end_time", func(c *apizee.Conference) field { return timestamp(c.EndTime) }},
+	{"url", func(c *apizee.Conference) field { return text(c.URL) }},
+	{"short_url", func(c *apizee.Conference) field { return text(c.ShortURL) }},
+	{"organizer", func(c *apizee.Conference) field { return partyName(c.Organizer) }},
+	{"service_key", func(c *apizee.Conference) field { return text(c.ServiceKey) }},
+	{"modified", func(c *apizee.Conference) field { return timestamp(c.Modified) }},
+	{"room_name", func(c *apizee.Conference) field { return text(c.RoomName) }},
+	{"sip_phone_number", func(c *apizee.Conference) field { return text(c.SIPPhoneNumber) }},
+	{"sip_dtmf_code", func(c *apizee.Conference) field { return text(c.SIPDTMFCode) }},
+	{"moderator", func(c *apizee.Conference) field { return partyName(c.Moderator) }},
+	{"created_by", func(c *apizee.Conference) field { return partyName(c.CreatedBy) }},
 }
 
-func partyName(p *apizee.Party) string {
-	if p == nil {
-		return ""
-	}
-	return p.Name
+// joinURL is what join-url prints.
+type joinURL struct {
+	id          int64
+	url, iframe string
+}
+
+var joinURLColumns = []column[joinURL]{
+	{"id", func(j *joinURL) field { return number(j.id) }},
+	{"join_url", func(j *joinURL) field { return text(j.url) }},
+	{"iframe", func(j *joinURL) field { return text(j.iframe) }},
 }
 
 func (a *app) conferencesCommand() *cobra.Command {
@@ -124,11 +135,7 @@ func (a *app) conferencesJoinURLCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeJSON(a.stdout, struct {
-				ID      int64  `json:"id"`
-				JoinURL string `json:"join_url"`
-				Iframe  string `json:"iframe"`
-			}{c.ID, c.JoinURL(participant), c.IframeHTML(c.Name)})
+			return newRecords(a, joinURLColumns).write(&joinURL{c.ID, c.JoinURL(participant), c.IframeHTML(c.Name)})
 		})
 	cmd.Flags().StringVar(&participant, "participant-name", "", "the participant's name: skips the login card")
 	return cmd

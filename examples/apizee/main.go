@@ -1,7 +1,9 @@
 // Command apizee calls the Apizee API from scripts: one subcommand per SDK
-// call, JSON out (lists as JSON Lines, streamed page by page), CSV for lists
-// and statistics with -o csv, one error line on stderr, and an exit code a
-// script can branch on: 0 ok, 1 API or network error, 2 bad usage or input.
+// call, JSON Lines out (lists streamed page by page), or the same records as
+// CSV with -o csv (the CSV header is the JSON keys, snake_case; times in
+// RFC 3339 UTC; durations in seconds), one error line on stderr, and an exit
+// code a script can branch on: 0 ok, 1 API or network error, 2 bad usage or
+// input.
 //
 // It reads the account from the environment, like apizee.NewClientFromEnv
 // (APIZEE_USERNAME and APIZEE_PASSWORD, or APIZEE_TOKEN; APIZEE_BASE_URL,
@@ -10,7 +12,13 @@
 //	go run ./examples/apizee -fake tickets list
 //	go run ./examples/apizee -fake tickets create --phone +33612345678 --reference case-4711 --sso
 //	go run ./examples/apizee -fake -o csv stats tickets --since 2023-07-01 --until 2023-07-31
-//	go run ./examples/apizee -fake media download 1973404 --ticket 663614 -f video.mp4
+//	go run ./examples/apizee -fake media download 1973404 --ticket 663614
+//
+// "apizee fake serve" runs that fake as a process, prints the APIZEE_*
+// environment that points at it, and serves until interrupted, so that
+// several commands and your own program share one fake:
+//
+//	go run ./examples/apizee fake serve --addr 127.0.0.1:8089
 //
 // Secrets (the customer link's pwd=, the SSO link's access_token=) are
 // masked in everything it prints.
@@ -25,6 +33,7 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,7 +52,7 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -93,10 +102,12 @@ The account comes from the environment: APIZEE_USERNAME and APIZEE_PASSWORD
 (or APIZEE_TOKEN), and optionally APIZEE_BASE_URL and APIZEE_ENTERPRISE_ID.
 With -fake it runs against an in-process fake Apizee server with sample data.
 
-Output is JSON with the SDK's field names (apizee.Ticket, apizee.Conference...):
-one object per line for lists, streamed as pages arrive. -o csv writes lists
-and statistics as CSV with a header. The secrets in links (the pwd and
+Output is JSON Lines, one object per line, streamed as pages arrive; -o csv
+writes the same records as CSV, whose header is the JSON keys (snake_case).
+Times are RFC 3339 in UTC; a quantity's key names its unit
+(call_duration_seconds, size_bytes). The secrets in links (the pwd and
 access_token parameters) are masked.
+"apizee fake serve" runs the fake as a process that several commands share.
 Exit codes: 0 ok, 1 API or network error, 2 bad usage or invalid input.`,
 		Args:          cobra.NoArgs,
 		SilenceErrors: true,
@@ -106,6 +117,7 @@ Exit codes: 0 ok, 1 API or network error, 2 bad usage or invalid input.`,
 	root.PersistentFlags().BoolVar(&a.fake, "fake", false, "run against an in-process fake Apizee server (apizeetest)")
 	root.PersistentFlags().StringVarP(&a.format, "output", "o", "json", "output format: json or csv")
 	root.AddCommand(a.ticketsCommand(), a.mediaCommand(), a.statsCommand(), a.conferencesCommand(), a.sessionsCommand())
+	root.AddCommand(a.fakeCommand())
 	return root
 }
 

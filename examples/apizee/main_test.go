@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -88,7 +90,7 @@ func TestFakeFlagWithOneOrTwoDashes(t *testing.T) {
 	for _, flag := range []string{"-fake", "--fake"} {
 		r := cli(t, flag, "tickets", "get", "82070")
 		require.Equal(t, exitOK, r.code, r.stderr)
-		assert.Equal(t, float64(82070), jsonLines(t, r.stdout)[0]["ID"])
+		assert.Equal(t, float64(82070), jsonLines(t, r.stdout)[0]["id"])
 	}
 }
 
@@ -213,17 +215,22 @@ func TestListMaxStopsPaging(t *testing.T) {
 	assert.Equal(t, 2, srv.RequestCount("GET", "/tickets"), "no third page")
 }
 
+// ticketHeader is the CSV header of tickets, and their JSON keys.
+const ticketHeader = "id,state,reference,created,agent,name,phones,emails,status,agent_ticket_url," +
+	"modified,start_time,end_time,subject,type,description,service_key,button_id,latitude,longitude," +
+	"information_page_url,requestor_url,sso_url"
+
 func TestCSVOutput(t *testing.T) {
 	noAccount(t)
 	tests := []struct {
 		args   []string
 		header string
 	}{
-		{[]string{"tickets", "list"}, "id,state,reference,created,agent,name,phones,emails,status,agent_ticket_url"},
+		{[]string{"tickets", "list"}, ticketHeader},
 		{[]string{"stats", "tickets", "--since", "2023-07-13", "--until", "2023-07-13"}, "id,ref,description,priority,requester,contact,state,assigned_to,group,type,session_start,session_end,answered,invitations,email_invitations,sms_invitations,calls,call_duration_seconds,photos,videos,scans,login,service,device,os,browser"},
-		{[]string{"conferences", "list"}, "id,name,status,created,start_time,end_time,url,short_url,organizer,service_key"},
-		{[]string{"media", "list", "--ticket", "663614"}, "id,title,filename,content_type,media_type,status,size,created,url"},
-		{[]string{"sessions", "list"}, "id,type,start_time,end_time,billing_duration,participants,organizer,service_key"},
+		{[]string{"conferences", "list"}, "id,name,status,created,start_time,end_time,url,short_url,organizer,service_key,modified,room_name,sip_phone_number,sip_dtmf_code,moderator,created_by"},
+		{[]string{"media", "list", "--ticket", "663614"}, "id,title,filename,content_type,media_type,status,size_bytes,created,url,local_filename,hash,description,source_type,owner,latitude,longitude"},
+		{[]string{"sessions", "list"}, "id,type,start_time,end_time,billing_duration,participants,organizer,service_key,duration_seconds,enterprise"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -249,7 +256,7 @@ func TestEmptyCSVListHasItsHeader(t *testing.T) {
 	noAccount(t)
 	r := cli(t, "-fake", "-o", "csv", "tickets", "list", "--reference", "no-such-reference")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, "id,state,reference,created,agent,name,phones,emails,status,agent_ticket_url\n", r.stdout)
+	assert.Equal(t, ticketHeader+"\n", r.stdout)
 }
 
 func TestExitCodes(t *testing.T) {
@@ -327,7 +334,7 @@ func TestCreateWithReferenceSurvivesALostAnswer(t *testing.T) {
 	r := cli(t, "tickets", "create", "--phone", "+33612345678", "--reference", "case-7")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, 1, srv.TicketsWithReference("case-7"), "CreateOnce found the ticket the lost answer named")
-	assert.Equal(t, "case-7", jsonLines(t, r.stdout)[0]["Reference"])
+	assert.Equal(t, "case-7", jsonLines(t, r.stdout)[0]["reference"])
 }
 
 func TestDownloadToFile(t *testing.T) {
@@ -340,8 +347,12 @@ func TestDownloadToFile(t *testing.T) {
 	require.NoError(t, err)
 	summary := jsonLines(t, r.stdout)
 	require.Len(t, summary, 1)
-	assert.Equal(t, path, summary[0]["file"])
+	assert.Equal(t, float64(1973404), summary[0]["id"])
+	assert.Equal(t, path, summary[0]["path"])
 	assert.Equal(t, float64(info.Size()), summary[0]["bytes"])
+	content, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("%x", sha256.Sum256(content)), summary[0]["sha256"])
 	assert.Positive(t, info.Size())
 	assert.Empty(t, r.stderr, "no progress bar when stderr is not a terminal")
 
@@ -361,8 +372,8 @@ func TestDownloadToStdoutIsTheServedFile(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	var id string
 	for _, m := range jsonLines(t, r.stdout) {
-		if m["URL"] == mediaURL {
-			id = strconv.FormatFloat(m["ID"].(float64), 'f', 0, 64)
+		if m["url"] == mediaURL {
+			id = strconv.FormatFloat(m["id"].(float64), 'f', 0, 64)
 		}
 	}
 	require.NotEmpty(t, id, "the added media is listed")
@@ -456,7 +467,7 @@ func TestCreateAgentDefaultsToTheAccount(t *testing.T) {
 
 	r := cli(t, "tickets", "create", "--phone", "+33612345678")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, srv.Username, jsonLines(t, r.stdout)[0]["Agent"])
+	assert.Equal(t, srv.Username, jsonLines(t, r.stdout)[0]["agent"])
 }
 
 func TestBadParamIsAUsageError(t *testing.T) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"iter"
@@ -16,17 +18,45 @@ import (
 	"github.com/apizee-go/apizee"
 )
 
-// mediaColumns are the CSV columns of a media.
+// mediaColumns are the columns of a media. local_filename is the name
+// "media download" saves it under.
 var mediaColumns = []column[apizee.Media]{
-	{"id", func(m *apizee.Media) string { return cellInt(m.ID) }},
-	{"title", func(m *apizee.Media) string { return m.Title }},
-	{"filename", func(m *apizee.Media) string { return m.Filename }},
-	{"content_type", func(m *apizee.Media) string { return m.ContentType }},
-	{"media_type", func(m *apizee.Media) string { return m.MediaType }},
-	{"status", func(m *apizee.Media) string { return m.Status }},
-	{"size", func(m *apizee.Media) string { return cellInt(m.Size) }},
-	{"created", func(m *apizee.Media) string { return cellTime(m.Created) }},
-	{"url", func(m *apizee.Media) string { return m.URL }},
+	{"id", func(m *apizee.Media) field { return number(m.ID) }},
+	{"title", func(m *apizee.Media) field { return text(m.Title) }},
+	{"filename", func(m *apizee.Media) field { return text(m.Filename) }},
+	{"content_type", func(m *apizee.Media) field { return text(m.ContentType) }},
+	{"media_type", func(m *apizee.Media) field { return text(m.MediaType) }},
+	{"status", func(m *apizee.Media) field { return text(m.Status) }},
+	{"size_bytes", func(m *apizee.Media) field {
+		if m.Size <= 0 {
+			return field{"", nil} // ticket media: the API does not say
+		}
+		return number(m.Size)
+	}},
+	{"created", func(m *apizee.Media) field { return timestamp(m.Created) }},
+	{"url", func(m *apizee.Media) field { return text(m.URL) }},
+	{"local_filename", func(m *apizee.Media) field { return text(m.LocalFilename()) }},
+	{"hash", func(m *apizee.Media) field { return text(m.Hash) }},
+	{"description", func(m *apizee.Media) field { return text(m.Description) }},
+	{"source_type", func(m *apizee.Media) field { return text(m.SourceType) }},
+	{"owner", func(m *apizee.Media) field { return partyName(m.Owner) }},
+	{"latitude", func(m *apizee.Media) field { return latitude(m.Location) }},
+	{"longitude", func(m *apizee.Media) field { return longitude(m.Location) }},
+}
+
+// download is what "media download" prints for a file it wrote.
+type download struct {
+	id     int64
+	path   string
+	bytes  int64
+	sha256 []byte
+}
+
+var downloadColumns = []column[download]{
+	{"id", func(d *download) field { return number(d.id) }},
+	{"path", func(d *download) field { return text(d.path) }},
+	{"bytes", func(d *download) field { return number(d.bytes) }},
+	{"sha256", func(d *download) field { return text(hex.EncodeToString(d.sha256)) }},
 }
 
 // mediaOwner is the ticket or meeting whose media a command works on.
@@ -94,21 +124,19 @@ func (a *app) mediaDownloadCommand() *cobra.Command {
 				_, err := a.download(cmd.Context(), m, a.stdout)
 				return err
 			}
-			if file == "" {
-				file = defaultFilename(m)
+			path := file
+			if info, err := os.Stat(path); path == "" || err == nil && info.IsDir() {
+				path = filepath.Join(path, m.LocalFilename())
 			}
-			n, err := a.downloadToFile(cmd.Context(), m, file)
+			written, err := a.downloadToFile(cmd.Context(), m, path)
 			if err != nil {
 				return err
 			}
-			return writeJSON(a.stdout, struct {
-				ID    int64  `json:"id"`
-				File  string `json:"file"`
-				Bytes int64  `json:"bytes"`
-			}{m.ID, file, n})
+			return newRecords(a, downloadColumns).write(written)
 		})
 	owner.flags(cmd)
-	cmd.Flags().StringVarP(&file, "file", "f", "", `where to write it ("-": stdout; default: the media's file name)`)
+	cmd.Flags().StringVarP(&file, "file", "f", "",
+		`where to write it: a file, a directory, or "-" for stdout (default: the media's safe local file name in the current directory)`)
 	return cmd
 }
 
@@ -126,32 +154,27 @@ func (a *app) findMedia(ctx context.Context, owner *mediaOwner, id int64) (*apiz
 	return nil, fmt.Errorf("media %d is not a media of %s: %w", id, owner, apizee.ErrNotFound)
 }
 
-// defaultFilename names a download after the media, in the current
-// directory whatever path the server's file name holds.
-func defaultFilename(m *apizee.Media) string {
-	if name := filepath.Base(m.Filename); m.Filename != "" && name != "." && name != ".." && name != string(filepath.Separator) {
-		return name
-	}
-	return fmt.Sprintf("media-%d", m.ID)
-}
-
 // downloadToFile writes the media to a temporary file beside path and
 // renames it once complete: an interrupted download leaves no truncated
 // file behind under the final name.
-func (a *app) downloadToFile(ctx context.Context, m *apizee.Media, path string) (int64, error) {
+func (a *app) downloadToFile(ctx context.Context, m *apizee.Media, path string) (*download, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
-		return 0, usageError{err}
+		return nil, usageError{err}
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	n, err := a.download(ctx, m, tmp)
+	sum := sha256.New()
+	n, err := a.download(ctx, m, io.MultiWriter(tmp, sum))
 	if closeErr := tmp.Close(); err == nil {
 		err = closeErr
 	}
-	if err != nil {
-		return n, err
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	return n, os.Rename(tmp.Name(), path)
+	if err != nil {
+		return nil, err
+	}
+	return &download{id: m.ID, path: path, bytes: n, sha256: sum.Sum(nil)}, nil
 }
 
 // download streams the media into w, with a progress bar on stderr when

@@ -65,6 +65,8 @@ func TestSecretsSweepEveryCommand(t *testing.T) {
 		covered[commandPath(t, args)] = true
 		cli(exitOK, append([]string{"-o", "csv"}, args...)...)
 	}
+	printed = append(printed, sweepFakeServe(t)...)
+	covered["fake serve"] = true
 	for _, leaf := range leafCommands((&app{}).rootCommand()) {
 		assert.True(t, covered[leaf], "the sweep does not run %q", leaf)
 	}
@@ -149,4 +151,36 @@ func storedLink(t *testing.T, srv *apizeetest.Server, reference string) string {
 	require.NoError(t, err)
 	require.Contains(t, tk.RequestorURL, "pwd=")
 	return tk.RequestorURL
+}
+
+// sweepFakeServe runs "fake serve" and returns what it printed, less the
+// export line of the fake's password: a public test credential
+// (apizeetest.DefaultPassword), which a shell needs to reach the fake, and
+// which must appear nowhere else.
+func sweepFakeServe(t *testing.T) []string {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	stdout, stderr := newFirstWrite(), &syncBuffer{}
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"fake", "serve", "--addr", "127.0.0.1:0"}, stdout, stderr) }()
+	select {
+	case <-stdout.written:
+	case code := <-done:
+		t.Fatalf("fake serve ended with %d: %s", code, stderr.String())
+	}
+	stop()
+	assert.Equal(t, exitOK, <-done)
+
+	var rest []string
+	passwordLines := 0
+	for line := range strings.Lines(stdout.String()) {
+		if strings.Contains(line, apizeetest.DefaultPassword) {
+			passwordLines++
+			assert.Equal(t, "export "+apizee.EnvPassword+"='"+apizeetest.DefaultPassword+"'\n", line)
+			continue
+		}
+		rest = append(rest, line)
+	}
+	assert.Equal(t, 1, passwordLines, "the password in one export line")
+	return []string{strings.Join(rest, ""), stderr.String()}
 }

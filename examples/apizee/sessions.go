@@ -6,21 +6,30 @@ import (
 	"github.com/apizee-go/apizee"
 )
 
-// sessionColumns are the CSV columns of a session.
+// sessionColumns are the columns of a session. billing_duration is as the
+// API reports it: the guide does not state its unit, so it is not converted;
+// duration_seconds is the time from start to end.
 var sessionColumns = []column[apizee.Session]{
-	{"id", func(s *apizee.Session) string { return s.ID }},
-	{"type", func(s *apizee.Session) string { return s.Type }},
-	{"start_time", func(s *apizee.Session) string { return cellTime(s.StartTime) }},
-	{"end_time", func(s *apizee.Session) string { return cellTime(s.EndTime) }},
-	{"billing_duration", func(s *apizee.Session) string { return cellInt(s.BillingDuration) }},
-	{"participants", func(s *apizee.Session) string { return cellInt(s.TotalParticipantCount) }},
-	{"organizer", func(s *apizee.Session) string { return partyName(s.Organizer) }},
-	{"service_key", func(s *apizee.Session) string {
+	{"id", func(s *apizee.Session) field { return text(s.ID) }},
+	{"type", func(s *apizee.Session) field { return text(s.Type) }},
+	{"start_time", func(s *apizee.Session) field { return timestamp(s.StartTime) }},
+	{"end_time", func(s *apizee.Session) field { return timestamp(s.EndTime) }},
+	{"billing_duration", func(s *apizee.Session) field { return number(s.BillingDuration) }},
+	{"participants", func(s *apizee.Session) field { return number(s.TotalParticipantCount) }},
+	{"organizer", func(s *apizee.Session) field { return partyName(s.Organizer) }},
+	{"service_key", func(s *apizee.Session) field {
 		if s.Service == nil {
-			return ""
+			return text("")
 		}
-		return s.Service.Key
+		return text(s.Service.Key)
 	}},
+	{"duration_seconds", func(s *apizee.Session) field {
+		if s.StartTime.IsZero() || s.EndTime.IsZero() {
+			return field{"", nil}
+		}
+		return seconds(s.EndTime.Sub(s.StartTime))
+	}},
+	{"enterprise", func(s *apizee.Session) field { return partyName(s.Enterprise) }},
 }
 
 func (a *app) sessionsCommand() *cobra.Command {

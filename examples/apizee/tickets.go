@@ -11,19 +11,32 @@ import (
 	"github.com/apizee-go/apizee"
 )
 
-// ticketColumns are the CSV columns of a ticket. The customer link and the
-// SSO link are left out: they carry secrets.
+// ticketColumns are the columns of a ticket. The customer link and the SSO
+// link carry secrets: they are printed masked, to show that they exist.
 var ticketColumns = []column[apizee.Ticket]{
-	{"id", func(t *apizee.Ticket) string { return cellInt(t.ID) }},
-	{"state", func(t *apizee.Ticket) string { return string(t.State) }},
-	{"reference", func(t *apizee.Ticket) string { return t.Reference }},
-	{"created", func(t *apizee.Ticket) string { return cellTime(t.Created) }},
-	{"agent", func(t *apizee.Ticket) string { return t.Agent }},
-	{"name", func(t *apizee.Ticket) string { return t.Name }},
-	{"phones", func(t *apizee.Ticket) string { return cellList(t.Requestor.Phones) }},
-	{"emails", func(t *apizee.Ticket) string { return cellList(t.Requestor.Emails) }},
-	{"status", func(t *apizee.Ticket) string { return t.Status }},
-	{"agent_ticket_url", func(t *apizee.Ticket) string { return t.AgentTicketURL() }},
+	{"id", func(t *apizee.Ticket) field { return number(t.ID) }},
+	{"state", func(t *apizee.Ticket) field { return text(string(t.State)) }},
+	{"reference", func(t *apizee.Ticket) field { return text(t.Reference) }},
+	{"created", func(t *apizee.Ticket) field { return timestamp(t.Created) }},
+	{"agent", func(t *apizee.Ticket) field { return text(t.Agent) }},
+	{"name", func(t *apizee.Ticket) field { return text(t.Name) }},
+	{"phones", func(t *apizee.Ticket) field { return list(t.Requestor.Phones) }},
+	{"emails", func(t *apizee.Ticket) field { return list(t.Requestor.Emails) }},
+	{"status", func(t *apizee.Ticket) field { return text(t.Status) }},
+	{"agent_ticket_url", func(t *apizee.Ticket) field { return text(t.AgentTicketURL()) }},
+	{"modified", func(t *apizee.Ticket) field { return timestamp(t.Modified) }},
+	{"start_time", func(t *apizee.Ticket) field { return timestamp(t.StartTime) }},
+	{"end_time", func(t *apizee.Ticket) field { return timestamp(t.EndTime) }},
+	{"subject", func(t *apizee.Ticket) field { return text(t.Subject) }},
+	{"type", func(t *apizee.Ticket) field { return text(t.Type) }},
+	{"description", func(t *apizee.Ticket) field { return text(t.Description) }},
+	{"service_key", func(t *apizee.Ticket) field { return text(t.ServiceKey) }},
+	{"button_id", func(t *apizee.Ticket) field { return number(t.ButtonID) }},
+	{"latitude", func(t *apizee.Ticket) field { return latitude(t.Geoloc) }},
+	{"longitude", func(t *apizee.Ticket) field { return longitude(t.Geoloc) }},
+	{"information_page_url", func(t *apizee.Ticket) field { return text(t.InformationPageURL) }},
+	{"requestor_url", func(t *apizee.Ticket) field { return text(t.RequestorURL) }},
+	{"sso_url", func(t *apizee.Ticket) field { return text(t.SSOURL) }},
 }
 
 func (a *app) ticketsCommand() *cobra.Command {

@@ -264,7 +264,9 @@ func (g *guide) assistance(ctx context.Context) error {
 			return err
 		}
 		media = append(media, m)
-		g.logf("media #%d %s %q", m.ID, m.ContentType, m.Title)
+		// Ticket media have a title, no file name: LocalFilename gives a
+		// safe one, with the content type's extension.
+		g.logf("media #%d %s %q, to save as %s", m.ID, m.ContentType, m.Title, m.LocalFilename())
 	}
 	g.logf("media on the ticket: %d", len(media))
 	if err := g.download(ctx, media); err != nil {
@@ -272,7 +274,7 @@ func (g *guide) assistance(ctx context.Context) error {
 	}
 
 	g.step("Today's ticket statistics (GET /enterprises/{id}/tickets-stats)")
-	today := time.Now()
+	today := time.Now().UTC()
 	stats, err := g.client.Stats.Tickets(ctx, &apizee.TicketStatsParams{Since: today, Until: today})
 	if err != nil {
 		return err
@@ -302,7 +304,7 @@ func (g *guide) download(ctx context.Context, media []*apizee.Media) error {
 	n, err := io.CopyN(sum, file, maxDownload)
 	switch {
 	case errors.Is(err, io.EOF):
-		g.logf("media #%d: %d bytes, sha256 %x", m.ID, n, sum.Sum(nil)[:8])
+		g.logf("media #%d (%s): %d bytes, sha256 %x", m.ID, m.LocalFilename(), n, sum.Sum(nil)[:8])
 	case err != nil:
 		return err
 	default:
@@ -372,7 +374,7 @@ func (g *guide) meeting(ctx context.Context) error {
 			return err
 		}
 		recordings++
-		g.logf("recording #%d %s %q, %s, %d bytes", m.ID, m.MediaType, m.Filename, m.Status, m.Size)
+		g.logf("recording #%d %s %q, %s, %d bytes, to save as %s", m.ID, m.MediaType, m.Filename, m.Status, m.Size, m.LocalFilename())
 	}
 	g.logf("recordings: %d", recordings)
 

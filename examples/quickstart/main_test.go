@@ -57,6 +57,9 @@ func TestQuickstartWalksTheGuideAgainstTheFake(t *testing.T) {
 	}
 	assert.Regexp(t, `reference "quickstart-[^"]+" is ticket #\d+`, text)
 	assert.Regexp(t, `"quickstart [^"]+" is meeting #\d+`, text)
+	assert.Regexp(t, `media #\d+ video/mp4 "[^"]+", to save as [^ /]+\.mp4\n`, text, "a ticket media's local file name")
+	assert.Contains(t, text, "rows for "+time.Now().UTC().Format(time.DateOnly)+": ", "today is UTC's")
+	assert.NotContains(t, text, "rows for "+time.Now().UTC().Format(time.DateOnly)+": 0", "the fake has statistics today")
 }
 
 func TestQuickstartPrintsNoSecret(t *testing.T) {
