@@ -10,7 +10,6 @@
 package apizee
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -55,7 +55,15 @@ type Client struct {
 	// than the password.
 	cfg        *config
 	httpClient *http.Client
-	tokens     *tokenCache
+	// retrying sends every call over httpClient, with each call's retry.Call.
+	retrying *retryablehttp.Client
+	policy   retry.Policy // cfg.retry with its defaults
+	// userAgent is the User-Agent header of every request, built once.
+	userAgentHeader []string
+	// bearer caches the Authorization header of the last token sent. A
+	// pointer: a Client prints as a value, which must not copy an atomic.
+	bearer *atomic.Pointer[bearerHeader]
+	tokens *tokenCache
 
 	// enterpriseLookup is a one-slot semaphore held while /users/me is
 	// read: a mutex would keep a waiter past the end of its context.
@@ -355,6 +363,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c := &Client{cfg: &cfg, enterpriseLookup: make(chan struct{}, 1)}
 	c.httpClient = c.newHTTPClient()
+	c.retrying = retry.NewClient(c.httpClient)
+	c.policy = cfg.retry.withDefaults()
+	c.userAgentHeader = []string{c.userAgent()}
+	c.bearer = new(atomic.Pointer[bearerHeader])
 	c.tokens = newTokenCache(c)
 	s := &service{client: c}
 	c.Tickets = (*TicketsService)(s)
@@ -592,7 +604,7 @@ func (c *Client) exchange(ctx context.Context, r request, out any) error {
 func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	opts := newCallOptions(r.opts)
 	path := redact.Path(r.url)
-	call := &retry.Call{Policy: c.cfg.retry.withDefaults(), Method: r.method, Path: path, Logger: c.cfg.logger}
+	call := &retry.Call{Context: ctx, Policy: c.policy, Method: r.method, Path: path, Logger: c.cfg.logger}
 	withToken := !r.noAuth && c.onAPIHost(r.url)
 	// A nil interface, not a nil []byte: go-retryablehttp would give a
 	// bodiless GET an empty body reader, which net/http then has to probe.
@@ -601,13 +613,22 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		body = []byte(r.form.Encode())
 	}
 	for replayed := false; ; replayed = true {
-		req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+		// The request's context is the call, which the retry layer reads
+		// (see retry.Call). Its URL is r.url itself: formatting it for
+		// NewRequest to parse again would only cost two copies.
+		req, err := retryablehttp.NewRequestWithContext(call, r.method, "", body)
 		if err != nil {
 			opts.fill(nil, call.Attempts)
 			return nil, &RequestError{Method: r.method, Path: path, Err: err}
 		}
-		req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
-		req.Header.Set("User-Agent", c.userAgent())
+		req.URL = r.url
+		// Header values are shared, read-only slices: a RoundTripper must
+		// not modify the request, and net/http copies the headers it changes.
+		req.Header["Accept"] = acceptJSON
+		if r.accept != "" {
+			req.Header["Accept"] = []string{r.accept}
+		}
+		req.Header["User-Agent"] = c.userAgentHeader
 		if r.form != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
@@ -621,9 +642,9 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		var accessToken string
 		if withToken {
 			accessToken = tok.AccessToken
-			req.Header.Set("Authorization", "Bearer "+accessToken)
+			req.Header["Authorization"] = c.authorization(accessToken)
 		}
-		resp, err := call.Client(c.httpClient).Do(req)
+		resp, err := c.retrying.Do(req)
 		if err != nil {
 			opts.fill(nil, call.Attempts)
 			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
@@ -639,6 +660,26 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
+}
+
+// acceptJSON is the Accept header of the API's calls.
+var acceptJSON = []string{"application/json"}
+
+// bearerHeader is an Authorization header value and the token it carries.
+type bearerHeader struct {
+	token string
+	value []string
+}
+
+// authorization returns the Authorization header that carries token, built
+// once per token rather than once per request.
+func (c *Client) authorization(token string) []string {
+	if b := c.bearer.Load(); b != nil && b.token == token {
+		return b.value
+	}
+	b := &bearerHeader{token: token, value: []string{"Bearer " + token}}
+	c.bearer.Store(b)
+	return b.value
 }
 
 func (c *Client) userAgent() string {

@@ -179,6 +179,9 @@ func setPaging(q url.Values, offset, limit int) {
 // case), is refused: silently preferring either would surprise. A key whose
 // field was left zero may be sent.
 func addExtra(q, extra url.Values) error {
+	if len(extra) == 0 {
+		return nil
+	}
 	for _, key := range slices.Sorted(maps.Keys(extra)) {
 		for name := range q {
 			if strings.EqualFold(name, key) {

@@ -71,13 +71,17 @@ func ResponseInto(r *Response) CallOption {
 
 // newCallOptions applies opts.
 func newCallOptions(opts []CallOption) callOptions {
-	var o callOptions
+	if len(opts) == 0 {
+		// Before o exists: o escapes to the options, and so to the heap.
+		return callOptions{}
+	}
+	o := new(callOptions)
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&o)
+			opt(o)
 		}
 	}
-	return o
+	return *o
 }
 
 // fill records the outcome of a call in every Response the caller asked

@@ -63,7 +63,8 @@ func (r *Requestor) UnmarshalJSON(b []byte) error {
 }
 
 // requestorWire is a Requestor as the API sends it; ticketWire holds it
-// rather than a *Requestor to spare a nested decoder per ticket.
+// rather than a *Requestor to spare a nested decoder per ticket, and as a
+// value to spare an allocation (an absent or null requestor leaves it zero).
 type requestorWire struct {
 	Phone flexList `json:"phone"`
 	Email flexList `json:"email"`
@@ -102,27 +103,27 @@ type Ticket struct {
 
 // ticketWire is Ticket as the API sends it.
 type ticketWire struct {
-	ID                 flexInt64      `json:"id"`
-	State              flexString     `json:"state"`
-	Reference          flexString     `json:"reference"`
-	Created            flexTime       `json:"created"`
-	Modified           flexTime       `json:"modified"`
-	StartTime          flexTime       `json:"start_time"`
-	EndTime            flexTime       `json:"end_time"`
-	Subject            flexString     `json:"subject"`
-	Type               flexString     `json:"type"`
-	Description        flexString     `json:"description"`
-	Agent              flexString     `json:"agent"`
-	Status             flexString     `json:"status"`
-	Name               flexString     `json:"name"`
-	RequestorURL       flexString     `json:"requestor_url"`
-	Requestor          *requestorWire `json:"requestor"`
-	InformationPageURL flexString     `json:"information_page_url"`
-	ServiceKey         flexString     `json:"service_key"`
-	AgentURL           flexString     `json:"agent_url"`
-	SSOURL             flexString     `json:"sso_url"`
-	ButtonID           flexInt64      `json:"button_id"`
-	Geoloc             *geoWire       `json:"geoloc"`
+	ID                 flexInt64     `json:"id"`
+	State              flexString    `json:"state"`
+	Reference          flexString    `json:"reference"`
+	Created            flexTime      `json:"created"`
+	Modified           flexTime      `json:"modified"`
+	StartTime          flexTime      `json:"start_time"`
+	EndTime            flexTime      `json:"end_time"`
+	Subject            flexString    `json:"subject"`
+	Type               flexString    `json:"type"`
+	Description        flexString    `json:"description"`
+	Agent              flexString    `json:"agent"`
+	Status             flexString    `json:"status"`
+	Name               flexString    `json:"name"`
+	RequestorURL       flexString    `json:"requestor_url"`
+	Requestor          requestorWire `json:"requestor"`
+	InformationPageURL flexString    `json:"information_page_url"`
+	ServiceKey         flexString    `json:"service_key"`
+	AgentURL           flexString    `json:"agent_url"`
+	SSOURL             flexString    `json:"sso_url"`
+	ButtonID           flexInt64     `json:"button_id"`
+	Geoloc             *geoWire      `json:"geoloc"`
 }
 
 // UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
@@ -162,9 +163,7 @@ func (w *ticketWire) ticket() Ticket {
 		ServiceKey: string(w.ServiceKey), AgentURL: string(w.AgentURL), SSOURL: string(w.SSOURL),
 		ButtonID: int64(w.ButtonID),
 	}
-	if w.Requestor != nil {
-		t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
-	}
+	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
 	if w.Geoloc != nil {
 		p := w.Geoloc.point()
 		t.Geoloc = &p
