@@ -33,7 +33,7 @@ import (
 const DefaultBaseURL = "https://cloud.apizee.com/api"
 
 // Version is the SDK's version, sent in the User-Agent.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // userAgentBase is the SDK's own User-Agent product.
 const userAgentBase = "apizee-go/" + Version

@@ -368,7 +368,7 @@ func TestUserAgent(t *testing.T) {
 			assert.Equal(t, tt.want, a.UserAgent, "%s %s", a.Method, a.Path)
 		}
 	}
-	assert.Equal(t, "0.1.0", apizee.Version)
+	assert.Equal(t, "0.2.0", apizee.Version)
 }
 
 func TestHTTPClientTransportSeesEveryAttempt(t *testing.T) {

@@ -1,6 +1,6 @@
 module github.com/apizee-go/apizee/examples
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/apizee-go/apizee v0.2.0
@@ -9,7 +9,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	github.com/stretchr/testify v1.12.1
-	golang.org/x/term v0.48.0
+	golang.org/x/term v0.45.0
 )
 
 require (
@@ -21,5 +21,5 @@ require (
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )

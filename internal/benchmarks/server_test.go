@@ -133,7 +133,7 @@ func benchWrite(w http.ResponseWriter, body []byte) {
 // benchReadFile reads a recorded answer of the SDK's testdata.
 func benchReadFile(b *testing.B, name string) []byte {
 	b.Helper()
-	body, err := os.ReadFile("../testdata/" + name)
+	body, err := os.ReadFile("../../testdata/" + name)
 	if err != nil {
 		b.Fatal(err)
 	}

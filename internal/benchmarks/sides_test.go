@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/apizee-go/apizee"
-	"github.com/apizee-go/apizee/benchmarks/peer"
+	"github.com/apizee-go/apizee/internal/benchmarks/peer"
 )
 
 // The three implementations of each operation: the SDK (sdk), the

@@ -1,4 +1,4 @@
-module github.com/apizee-go/apizee/benchmarks
+module github.com/apizee-go/apizee/internal/benchmarks
 
 go 1.26.0
 
