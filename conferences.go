@@ -309,7 +309,7 @@ func checkParticipants(list []string) ([]string, error) {
 		switch {
 		case v == "":
 			return nil, invalid("Participants", "item %d is empty", i)
-		case internationalPhone.MatchString(v):
+		case isInternationalPhone(v):
 		case nationalPhone.MatchString(v):
 			return nil, invalid("Participants", "item %d %q is a national phone number: write it in international form, with its country code (the French 0612345678 is +33612345678)", i, v)
 		case strings.HasPrefix(v, "+"):

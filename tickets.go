@@ -271,7 +271,7 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	if err := checkContacts("Email", p.Email, isEmail, "is not an email address"); err != nil {
 		return nil, err
 	}
-	if err := checkContacts("Phone", p.Phone, internationalPhone.MatchString,
+	if err := checkContacts("Phone", p.Phone, isInternationalPhone,
 		"is not in international form: + then 8 to 15 digits, e.g. +33612345678"); err != nil {
 		return nil, err
 	}
