@@ -63,6 +63,9 @@ type tokenCache struct {
 	ownsTokens bool
 	now        func() time.Time
 
+	// shared is set with WithStore: fetch goes through the store.
+	shared *sharedToken
+
 	mu       sync.Mutex
 	current  *Token
 	obtained time.Time
@@ -93,6 +96,10 @@ func newTokenCache(c *Client) *tokenCache {
 	default:
 		tc.fetch = c.fetchToken
 		tc.ownsTokens = true
+		if c.cfg.store != nil {
+			tc.shared = newSharedToken(c, tc)
+			tc.fetch = tc.shared.fetch
+		}
 	}
 	return tc
 }
@@ -187,6 +194,9 @@ func (tc *tokenCache) invalidate(accessToken string) {
 	if tc.current != nil && tc.current.AccessToken == accessToken {
 		tc.current = nil
 	}
+	if tc.shared != nil {
+		tc.shared.refuse(accessToken)
+	}
 }
 
 // revoke revokes the token the client fetched itself, if any.
@@ -198,7 +208,9 @@ func (tc *tokenCache) revoke(ctx context.Context) error {
 	tok := tc.current
 	tc.current = nil
 	tc.mu.Unlock()
-	if tok == nil {
+	if tok == nil || tc.shared != nil {
+		// A token shared through the store serves every other client on
+		// it: revoking it would log them all out.
 		return nil
 	}
 	c := tc.client

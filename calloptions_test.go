@@ -39,6 +39,7 @@ func callEveryMethodTheOldWay(ctx context.Context, c *apizee.Client, ticketID, c
 		break
 	}
 	_, errs["Conferences.FindByName"] = c.Conferences.FindByName(ctx, "old way")
+	_, errs["Conferences.CreateOnce"] = c.Conferences.CreateOnce(ctx, &apizee.CreateConferenceParams{Participants: []string{"+33612345678"}, Name: "old way once"})
 	page, err := c.Media.ListForTicket(ctx, ticketID, nil)
 	errs["Media.ListForTicket"] = err
 	for _, err := range c.Media.AllForTicket(ctx, ticketID, nil) {
@@ -70,7 +71,7 @@ func callEveryMethodTheOldWay(ctx context.Context, c *apizee.Client, ticketID, c
 func TestExistingCallersCompileAndWorkUnchanged(t *testing.T) {
 	srv, c := e2eServer(t)
 	errs := callEveryMethodTheOldWay(t.Context(), c, 663614, 842341)
-	assert.Len(t, errs, 20, "every service method")
+	assert.Len(t, errs, 21, "every service method")
 	for method, err := range errs {
 		assert.NoError(t, err, method)
 	}
@@ -115,6 +116,9 @@ func TestEveryServiceMethodTakesResponseInto(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Conferences.GetWith(ctx, conf.ID, &apizee.GetConferenceParams{SSO: true}, into("Conferences.GetWith"))
 	require.NoError(t, err)
+	_, err = c.Conferences.CreateOnce(ctx, &apizee.CreateConferenceParams{Participants: []string{"+33612345678"}, Name: "into once",
+		IdempotencyKey: "into-once"}, into("Conferences.CreateOnce"))
+	require.NoError(t, err)
 	page, err := c.Media.ListForTicket(ctx, 663614, nil, into("Media.ListForTicket"))
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Items)
@@ -139,7 +143,7 @@ func TestEveryServiceMethodTakesResponseInto(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, c.Conferences.Delete(ctx, conf.ID, into("Conferences.Delete")))
-	assert.Len(t, filled, 22)
+	assert.Len(t, filled, 23)
 	assert.Equal(t, http.StatusNoContent, filled["Conferences.Delete"].StatusCode)
 	delete(filled, "Conferences.Delete")
 	for method, r := range filled {

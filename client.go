@@ -64,6 +64,7 @@ type Client struct {
 	// pointer: a Client prints as a value, which must not copy an atomic.
 	bearer *atomic.Pointer[bearerHeader]
 	tokens *tokenCache
+	store  *clientStore
 
 	// enterpriseLookup is a one-slot semaphore held while /users/me is
 	// read: a mutex would keep a waiter past the end of its context.
@@ -89,6 +90,7 @@ type config struct {
 	logger       *slog.Logger
 	userAgent    string
 	store        Store
+	claimTTL     time.Duration // of CreateOnce's idempotency claims; zero: the default
 }
 
 // String describes the configuration without its secrets.
@@ -252,8 +254,11 @@ func WithRetryPolicy(p RetryPolicy) Option {
 
 // WithRateLimiter makes every HTTP attempt (retries, pages and /token
 // included) wait on l first. Apizee counts every endpoint against one
-// per-user budget (10 requests a minute); rate.NewLimiter(rate.Every(6*time.Second), 1)
-// from golang.org/x/time/rate fits.
+// per-user budget (10 requests a minute): NewRateLimiter(10, time.Minute)
+// shared by the clients of a process, the Redis limiter of the apizeeredis
+// module for several processes, or rate.NewLimiter(rate.Every(6*time.Second), 1)
+// from golang.org/x/time/rate. A limiter that implements RateLimitFeedback
+// also hears the server's rate-limit answers.
 func WithRateLimiter(l RateLimiter) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -338,8 +343,9 @@ func (p RetryPolicy) withDefaults() retry.Policy {
 	return out
 }
 
-// RateLimiter paces requests; *rate.Limiter from golang.org/x/time/rate
-// implements it.
+// RateLimiter paces requests: NewRateLimiter returns one, and
+// *rate.Limiter from golang.org/x/time/rate implements it. Wait may read
+// the call's Priority with PriorityFromContext.
 type RateLimiter interface {
 	Wait(ctx context.Context) error
 }
@@ -367,6 +373,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.policy = cfg.retry.withDefaults()
 	c.userAgentHeader = []string{c.userAgent()}
 	c.bearer = new(atomic.Pointer[bearerHeader])
+	c.store = newClientStore(&cfg)
 	c.tokens = newTokenCache(c)
 	s := &service{client: c}
 	c.Tickets = (*TicketsService)(s)
@@ -433,6 +440,11 @@ func (c Client) LogValue() slog.Value { return c.cfg.LogValue() }
 // Close revokes the token this client fetched itself with its credentials
 // or assertion, if any (never one given by WithToken or WithTokenSource).
 // The client can still be used afterwards: it fetches a new token.
+//
+// With WithStore the token is shared with every client on the store, and
+// Close leaves it valid (revoking it would log out every other replica): it
+// only forgets it. The token then expires on its own; to end it sooner,
+// revoke it from the Apizee console or with a client without a store.
 func (c *Client) Close(ctx context.Context) error {
 	return c.tokens.revoke(ctx)
 }
@@ -488,7 +500,7 @@ func (c *Client) newHTTPClient() *http.Client {
 	}
 	userRedirect := userClient.CheckRedirect
 	return &http.Client{
-		Transport: &attemptTransport{base: base, limiter: c.cfg.limiter, logger: c.cfg.logger},
+		Transport: &attemptTransport{base: base, limiter: c.cfg.limiter, logger: c.cfg.logger, budget: newBudgetGate(c)},
 		Jar:       userClient.Jar,
 		Timeout:   userClient.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -507,23 +519,49 @@ func (c *Client) newHTTPClient() *http.Client {
 }
 
 // attemptTransport runs under the retry layer, so it sees every attempt:
-// it waits on the rate limiter and logs the attempt.
+// it waits for the rate-limit budget (the server's last word, then the rate
+// limiter), logs the attempt, and tells the budget what the answer said.
 type attemptTransport struct {
 	base    http.RoundTripper
 	limiter RateLimiter
 	logger  *slog.Logger
+	budget  *budgetGate
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.limiter != nil {
-		if err := t.limiter.Wait(req.Context()); err != nil {
-			if req.Body != nil {
-				req.Body.Close()
-			}
-			// Not a network failure: retrying would only ask the limiter again.
-			return nil, &retry.PermanentError{Err: fmt.Errorf("rate limiter: %w", err)}
+	if err := t.waitForBudget(req); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
 		}
+		// Not a network failure: retrying would only ask the budget again.
+		return nil, &retry.PermanentError{Err: err}
 	}
+	resp, err := t.send(req)
+	if err == nil {
+		t.budget.heard(req.Context(), req.URL, resp)
+	}
+	return resp, err
+}
+
+// waitForBudget waits until the server's rate-limit reset, if it asked for
+// one, then on the rate limiter; and again for a reset the server announced
+// meanwhile, so that a call released by the limiter does not draw a 429.
+func (t *attemptTransport) waitForBudget(req *http.Request) error {
+	ctx := req.Context()
+	if err := t.budget.wait(ctx, req.URL); err != nil {
+		return err
+	}
+	if t.limiter == nil {
+		return nil
+	}
+	if err := t.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	return t.budget.wait(ctx, req.URL)
+}
+
+// send makes the attempt, logged when the client has a logger.
+func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 	if t.logger == nil {
 		return t.base.RoundTrip(req)
 	}
@@ -621,7 +659,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 			opts.fill(nil, call.Attempts)
 			return nil, &RequestError{Method: r.method, Path: path, Err: err}
 		}
-		req.URL = r.url
+		req.URL, req.Host = r.url, r.url.Host // Host as NewRequest sets it: transports may read it
 		// Header values are shared, read-only slices: a RoundTripper must
 		// not modify the request, and net/http copies the headers it changes.
 		req.Header["Accept"] = acceptJSON

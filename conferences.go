@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,11 @@ type CreateConferenceParams struct {
 	// that one of the fields above already sends is refused rather than
 	// silently sent twice.
 	Extra url.Values
+	// IdempotencyKey makes CreateOnce create at most one room for every
+	// call with this key, from this client or any client on the same store
+	// (WithStore), for IdempotencyKeyTTL. It is never sent to the API, and
+	// Create refuses it. At most 255 bytes, no control character.
+	IdempotencyKey string
 }
 
 // String describes the params with the password masked.
@@ -200,10 +206,19 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 // ErrForbidden when the account lacks the Video Meeting service (its message
 // then says so), code 10 when the API refuses a parameter.
 func (s *ConferencesService) Create(ctx context.Context, p *CreateConferenceParams, opts ...CallOption) (*Conference, error) {
-	q, err := createConferenceQuery(orZero(p))
+	p = orZero(p)
+	q, err := createConferenceQuery(p)
 	if err != nil {
 		return nil, err
 	}
+	if p.IdempotencyKey != "" {
+		return nil, invalid("IdempotencyKey", "is honoured only by CreateOnce: Create would ignore it")
+	}
+	return s.create(ctx, q, opts)
+}
+
+// create sends one POST /conferences.
+func (s *ConferencesService) create(ctx context.Context, q url.Values, opts []CallOption) (*Conference, error) {
 	var conf Conference
 	if err := s.client.call(ctx, http.MethodPost, "/conferences", q, &conf, opts...); err != nil {
 		var apiErr *APIError
@@ -376,7 +391,7 @@ func (s *ConferencesService) Delete(ctx context.Context, id int64, opts ...CallO
 	return err
 }
 
-func conferencePath(id int64) string { return "/conferences/" + strconv.FormatInt(id, 10) }
+func conferencePath(id int64) string { return idPath("/conferences/", id) }
 
 // List returns one page of conferences: GET /conferences with search,
 // since and until (RFC 3339, UTC), orderby, order, limit and offset. Errors:
@@ -434,22 +449,17 @@ func (s *ConferencesService) FindByName(ctx context.Context, name string, opts .
 	if err := checkExact("Name", name); err != nil {
 		return nil, err
 	}
-	var newest *Conference
-	for conf, err := range s.All(ctx, &ListConferencesParams{Search: name}, opts...) {
-		if err != nil {
-			return nil, err
-		}
-		if conf.Name != name {
-			continue
-		}
-		if newest == nil || cmp.Or(conf.Created.Compare(newest.Created), cmp.Compare(conf.ID, newest.ID)) > 0 {
-			newest = conf
-		}
+	confs, err := s.named(ctx, name, opts)
+	if err != nil {
+		return nil, err
 	}
-	if newest == nil {
+	if len(confs) == 0 {
 		return nil, fmt.Errorf("apizee: no conference is named %q: %w", name, ErrNotFound)
 	}
-	return newest, nil
+	newest := slices.MaxFunc(confs, func(a, b Conference) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return &newest, nil
 }
 
 // participantNameParam is the query parameter of the join URL that names the

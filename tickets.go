@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -252,6 +250,11 @@ type CreateTicketParams struct {
 	// sets it is left zero: a key that a field sets is refused with a
 	// *ValidationError, since silently preferring either would surprise.
 	Extra url.Values
+	// IdempotencyKey makes CreateOnce create at most one ticket for every
+	// call with this key, from this client or any client on the same store
+	// (WithStore), for IdempotencyKeyTTL. It is never sent to the API, and
+	// Create refuses it. At most 255 bytes, no control character.
+	IdempotencyKey string
 }
 
 // maxNameLen is the longest name the API accepts, in characters.
@@ -337,9 +340,13 @@ func checkContacts(field string, items []string, valid func(string) bool, reason
 // retried, since the ticket may exist and the customer may have been
 // invited: use CreateOnce to create exactly one ticket across such failures.
 func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
-	q, err := orZero(p).query()
+	p = orZero(p)
+	q, err := p.query()
 	if err != nil {
 		return nil, err
+	}
+	if p.IdempotencyKey != "" {
+		return nil, invalid("IdempotencyKey", "is honoured only by CreateOnce: Create would ignore it")
 	}
 	return s.create(ctx, q, opts)
 }
@@ -354,26 +361,37 @@ func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOp
 }
 
 // CreateOnce creates a ticket like Create (POST /tickets), and makes sure
-// exactly one ticket with p.Reference exists for this call even when an
-// attempt's answer is lost. It needs a Reference.
+// that a lost answer or a retry never makes a second one. It needs a
+// Reference.
 //
-// Before creating, it lists the tickets that already carry the reference
-// (GET /tickets?reference=, every page) and notes their ids. After an
-// ambiguous failure (a 5xx, a timeout or a lost connection after sending, a
-// 2xx it could not read) it lists them again: a ticket that was not there
-// before is the one this call created, and it is returned. If there is none
-// it creates again, at most RetryPolicy.MaxRetries more times, waiting the
-// policy's backoff between attempts.
+// Without an IdempotencyKey it protects this one call. Before creating, it
+// lists the tickets that already carry the reference (GET /tickets?reference=,
+// every page) and notes their ids. After an ambiguous failure (a 5xx, a
+// timeout or a lost connection after sending, a 2xx it could not read) it
+// lists them again: a ticket that was not there before is the one this call
+// created, and it is returned. If there is none it creates again, at most
+// RetryPolicy.MaxRetries more times, waiting the policy's backoff between
+// attempts. Two concurrent calls with the same reference may each return
+// the other's ticket: give each its own reference, or a key.
 //
-// Errors: *ValidationError before any request; a non-ambiguous failure (a
-// 4xx, the caller's context ending) is returned at once; when the listing
-// itself fails after an ambiguous failure (an unreadable answer is listed
-// again, at most RetryPolicy.MaxRetries more times), the error wraps both:
-// the ticket may then exist.
+// With an IdempotencyKey it protects every call with that key for
+// IdempotencyKeyTTL (24 hours): from this client, from every client on the
+// same store (WithStore: other replicas, a restarted job), whether they run
+// one after the other or at the same moment. The first call claims the key
+// in the store and creates the ticket as above; the others wait for it and
+// return the same ticket (a GET /tickets/{id}), with no second POST and no
+// second invitation. A call that dies while creating holds the key for the
+// claim TTL (WithIdempotencyClaimTTL, default 2 minutes); the next call then
+// finds the ticket it created by its reference, or creates it. Without
+// WithStore the key is kept in the client's memory; when the store fails
+// the client does the same, and says so once in its log.
 //
-// The ids noted first are what make this safe, so two concurrent calls with
-// the same reference may each return the other's ticket: give each call its
-// own reference.
+// Errors: *ValidationError before any request (a key reused with another
+// Reference included); a non-ambiguous failure (a 4xx, the caller's context
+// ending) is returned at once; when the listing itself fails after an
+// ambiguous failure (an unreadable answer is listed again, at most
+// RetryPolicy.MaxRetries more times), the error wraps both: the ticket may
+// then exist.
 func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
 	p = orZero(p)
 	q, err := p.query()
@@ -383,54 +401,16 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams, 
 	if strings.TrimSpace(p.Reference) == "" {
 		return nil, invalid("Reference", "is required: CreateOnce finds a ticket it may have created by its reference")
 	}
-	before, err := s.withReference(ctx, p.Reference, opts)
-	if err != nil {
-		return nil, fmt.Errorf("apizee: listing the tickets with reference %q before creating: %w", p.Reference, err)
+	if err := checkIdempotencyKey(p.IdempotencyKey); err != nil {
+		return nil, err
 	}
-	existed := make(map[int64]bool, len(before))
-	for _, t := range before {
-		existed[t.ID] = true
-	}
-	policy := s.client.cfg.retry.withDefaults()
-	for attempt := 1; ; attempt++ {
-		created, err := s.create(ctx, q, opts)
-		if err == nil || !ambiguous(ctx, err) {
-			return created, err
-		}
-		after, lookErr := s.lookAgain(ctx, p.Reference, policy, opts)
-		if lookErr != nil {
-			return nil, fmt.Errorf("apizee: creating a ticket failed (%w) and listing the tickets with reference %q failed too (%w): the ticket may exist",
-				err, p.Reference, lookErr)
-		}
-		if t := firstNew(after, existed); t != nil {
-			return t, nil
-		}
-		if attempt > policy.MaxRetries {
-			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts: %w", p.Reference, attempt, err)
-		}
-		if err := sleep(ctx, policy.Backoff(attempt)); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// lookAgain lists the tickets with reference after an ambiguous create. A
-// listing whose 2xx answer could not be read (a proxy's HTML page, a cut
-// body) is sent again, within the retry policy: the retry layer does not
-// repeat a 2xx, and without this listing a ticket the call did create would
-// be left unreported.
-func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy retry.Policy, opts []CallOption) ([]Ticket, error) {
-	for attempt := 1; ; attempt++ {
-		tickets, err := s.withReference(ctx, reference, opts)
-		var decErr *DecodeError
-		unreadable := errors.As(err, &decErr) || errors.Is(err, io.ErrUnexpectedEOF)
-		if !unreadable || attempt > policy.MaxRetries || ctx.Err() != nil {
-			return tickets, err
-		}
-		if sleep(ctx, policy.Backoff(attempt)) != nil {
-			return nil, err
-		}
-	}
+	return createOnce(ctx, s.client, p.IdempotencyKey, &onceTarget[Ticket]{
+		kind: "ticket", by: "reference", match: p.Reference,
+		create: func(ctx context.Context) (*Ticket, error) { return s.create(ctx, q, opts) },
+		list:   func(ctx context.Context) ([]Ticket, error) { return s.withReference(ctx, p.Reference, opts) },
+		get:    func(ctx context.Context, id int64) (*Ticket, error) { return s.Get(ctx, id, opts...) },
+		id:     func(t *Ticket) int64 { return t.ID },
+	})
 }
 
 // ambiguous reports whether a failed create may have created the ticket: the
@@ -459,17 +439,6 @@ func ambiguous(ctx context.Context, err error) bool {
 	return false
 }
 
-// firstNew returns the oldest ticket whose id is not in existed.
-func firstNew(tickets []Ticket, existed map[int64]bool) *Ticket {
-	var found *Ticket
-	for i := range tickets {
-		if t := &tickets[i]; !existed[t.ID] && (found == nil || t.ID < found.ID) {
-			found = t
-		}
-	}
-	return found
-}
-
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
 	timer := time.NewTimer(d)
@@ -491,7 +460,7 @@ func (s *TicketsService) Get(ctx context.Context, id int64, opts ...CallOption) 
 		return nil, err
 	}
 	var w ticketWire
-	if err := s.client.call(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(id, 10), nil, &w, opts...); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, idPath("/tickets/", id), nil, &w, opts...); err != nil {
 		return nil, err
 	}
 	t := w.ticket()

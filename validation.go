@@ -2,6 +2,7 @@ package apizee
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -59,4 +60,12 @@ func checkExact(field, value string) error {
 		return invalid(field, "contains a control character")
 	}
 	return nil
+}
+
+// idPath returns prefix followed by id ("/tickets/82070") in one
+// allocation: strconv.FormatInt and a concatenation would take two, on
+// every Get.
+func idPath(prefix string, id int64) string {
+	var buf [48]byte
+	return string(strconv.AppendInt(append(buf[:0], prefix...), id, 10))
 }

@@ -1,0 +1,163 @@
+package apizee
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apizee-go/apizee/internal/redact"
+)
+
+// storeTimeout bounds each call to a Store: a store that hangs (a Redis
+// behind a dead network) makes the client go on without it, not wait.
+const storeTimeout = 2 * time.Second
+
+// clientStore is how a client uses its stores: the shared one of WithStore,
+// if any, and its own in memory, which keeps its CreateOnce keys without
+// WithStore and after the shared store failed.
+type clientStore struct {
+	shared Store // nil without WithStore
+	own    Store
+	// scope names the account in every key: the base URL and the user (or a
+	// hash of the assertion), never a secret. Keys are built from escaped
+	// parts joined by ':', so no two accounts or keys can share one.
+	scope  string
+	logger *slog.Logger
+	// masked are the secrets masked in a store's error before it is logged:
+	// a store may quote the value it was given.
+	masked []string
+	warned atomic.Bool
+}
+
+func newClientStore(cfg *config) *clientStore {
+	return &clientStore{shared: cfg.store, own: NewMemoryStore(), scope: accountScope(cfg), logger: cfg.logger,
+		masked: []string{cfg.password, cfg.assertion, cfg.token}}
+}
+
+// accountScope names the account of cfg for store keys: base URL and user
+// for a password grant, a hash of the assertion for a JWT grant, and the
+// base URL alone for a fixed token or a token source (whose user the client
+// does not know).
+func accountScope(cfg *config) string {
+	base := url.QueryEscape(cfg.baseURLString())
+	switch {
+	case cfg.username != "":
+		return base + ":user:" + url.QueryEscape(cfg.username)
+	case cfg.assertion != "":
+		sum := sha256.Sum256([]byte(cfg.assertion))
+		return base + ":jwt:" + hex.EncodeToString(sum[:16])
+	}
+	return base + ":token"
+}
+
+// warn logs, once in the client's life, that the shared store failed and
+// the client went on without it.
+func (s *clientStore) warn(ctx context.Context, what string, err error) {
+	if s.logger == nil || !s.warned.CompareAndSwap(false, true) {
+		return
+	}
+	text := err.Error()
+	for _, secret := range s.masked {
+		if secret != "" {
+			text = strings.ReplaceAll(text, secret, redact.Mask)
+		}
+	}
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "apizee: the store failed; this client goes on without it (said once)",
+		slog.String("while", what), slog.String("error", redact.String(text)))
+}
+
+// errStoreTimeout is a store call that did not return within storeTimeout.
+var errStoreTimeout = fmt.Errorf("the store did not answer within %s", storeTimeout)
+
+// storeCall runs op on a store, bounded by storeTimeout even if the store
+// ignores its context (op then finishes in the background), and turns a
+// panic of the store into an error. The caller's own context ending is
+// returned as ctx.Err().
+func storeCall[T any](ctx context.Context, op func(ctx context.Context) (T, error)) (T, error) {
+	opCtx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r.err = fmt.Errorf("the store panicked: %v", p)
+			}
+			done <- r
+		}()
+		r.v, r.err = op(opCtx)
+	}()
+	var zero T
+	select {
+	case r := <-done:
+		if r.err != nil && ctx.Err() != nil {
+			return zero, ctx.Err()
+		}
+		return r.v, r.err
+	case <-opCtx.Done():
+		if err := ctx.Err(); err != nil {
+			return zero, err
+		}
+		return zero, errStoreTimeout
+	}
+}
+
+func storeGet(ctx context.Context, s Store, key string) ([]byte, bool, error) {
+	type found struct {
+		value []byte
+		ok    bool
+	}
+	f, err := storeCall(ctx, func(ctx context.Context) (found, error) {
+		v, ok, err := s.Get(ctx, key)
+		return found{v, ok}, err
+	})
+	return f.value, f.ok, err
+}
+
+func storeSet(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) error {
+	_, err := storeCall(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.Set(ctx, key, value, ttl) })
+	return err
+}
+
+func storeSetNX(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) (bool, error) {
+	return storeCall(ctx, func(ctx context.Context) (bool, error) { return s.SetNX(ctx, key, value, ttl) })
+}
+
+func storeCompareAndDelete(ctx context.Context, s Store, key string, value []byte) (bool, error) {
+	return storeCall(ctx, func(ctx context.Context) (bool, error) { return s.CompareAndDelete(ctx, key, value) })
+}
+
+// detached returns a context for a store write that must happen even though
+// the caller's context ended (recording what was created, releasing a
+// lock), bounded by storeTimeout.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+}
+
+// newOwnerID returns a random id naming one holder of a lock or claim.
+func newOwnerID() []byte {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return []byte(hex.EncodeToString(b))
+}
+
+// poller spaces the looks of a caller waiting on another's lock or claim:
+// from 20 ms, doubling up to half a second.
+type poller struct{ next time.Duration }
+
+func (p *poller) wait(ctx context.Context) error {
+	d := max(p.next, 20*time.Millisecond)
+	p.next = min(2*d, 500*time.Millisecond)
+	return sleep(ctx, d)
+}

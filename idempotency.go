@@ -1,0 +1,447 @@
+package apizee
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apizee-go/apizee/internal/retry"
+)
+
+// The create-once protocol, shared by Tickets.CreateOnce and
+// Conferences.CreateOnce.
+//
+// Without an idempotency key it protects one call: it notes the ids of the
+// objects that already match (by reference or exact name) before creating,
+// and after an ambiguous failure looks again: an object that was not there
+// before is the one the call created.
+//
+// With a key it protects every call with that key, from any client on the
+// same store, for IdempotencyKeyTTL. Keys (scope: see accountScope; kind:
+// ticket or conference; key: the caller's, query-escaped):
+//
+//	apizee:once:<kind>:<scope>:<key>        the record, JSON, IdempotencyKeyTTL:
+//	    {"state":"pending","match":"case-42","before":[82070],"at":"..."}  written before the first POST
+//	    {"state":"created","match":"case-42","id":900123,"at":"..."}       once the object is known
+//	apizee:once-claim:<kind>:<scope>:<key>  held by the one call creating, a random owner id, the claim TTL
+//
+// A call reads the record: created, it returns that object (a Get). Else it
+// claims the key (SetNX); a call that finds the key claimed waits for the
+// record, and takes the claim over once it expires (its holder died or gave
+// up). The holder lists the objects that match and writes them in the
+// pending record before its first POST; a holder that finds a pending
+// record (an earlier holder's) keeps its list, and first looks for an object
+// that is not on it: what the earlier holder created. It renews the claim
+// before each POST and bounds the POST by the claim's life, so that no POST
+// is sent by a call whose claim another call may hold.
+const (
+	onceKeyPrefix   = "apizee:once:"
+	onceClaimPrefix = "apizee:once-claim:"
+	onceStatePend   = "pending"
+	onceStateDone   = "created"
+	// maxIdempotencyKeyLen is the longest key, in bytes.
+	maxIdempotencyKeyLen = 255
+)
+
+// IdempotencyKeyTTL is how long a CreateOnce idempotency key is remembered
+// after its first use: within it, a call with the same key returns the
+// object the first created; after it, the key is new again.
+const IdempotencyKeyTTL = 24 * time.Hour
+
+// DefaultIdempotencyClaimTTL is how long a call creating with an
+// idempotency key holds the key before another call may take it over (see
+// WithIdempotencyClaimTTL).
+const DefaultIdempotencyClaimTTL = 2 * time.Minute
+
+// WithIdempotencyClaimTTL sets how long a CreateOnce call with an
+// IdempotencyKey holds the key while it creates (default
+// DefaultIdempotencyClaimTTL, at least a second). A holder that dies blocks
+// the key that long; a holder renews its claim before each POST and bounds
+// each POST, retries and rate-limit waits included, to three quarters of it,
+// so raise it when the rate limiter can hold a call longer.
+func WithIdempotencyClaimTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Second {
+			return invalid("IdempotencyClaimTTL", "must be at least 1s, got %s", d)
+		}
+		c.claimTTL = d
+		return nil
+	}
+}
+
+// checkIdempotencyKey refuses a key that cannot name a record: blank, over
+// 255 bytes, invalid UTF-8 or holding a control character. An empty key is
+// no key.
+func checkIdempotencyKey(key string) error {
+	switch {
+	case key == "":
+		return nil
+	case strings.TrimSpace(key) == "":
+		return invalid("IdempotencyKey", "is blank: leave it empty for no key")
+	case len(key) > maxIdempotencyKeyLen:
+		return invalid("IdempotencyKey", "is %d bytes long, at most %d are allowed", len(key), maxIdempotencyKeyLen)
+	case !utf8.ValidString(key):
+		return invalid("IdempotencyKey", "is not valid UTF-8")
+	case hasControl(key):
+		return invalid("IdempotencyKey", "contains a control character")
+	}
+	return nil
+}
+
+// onceTarget is what the create-once protocol needs of one kind of object.
+type onceTarget[T any] struct {
+	kind  string // "ticket", "conference"
+	by    string // what finds it: "reference", "name"
+	match string // its reference or name
+	// create makes one create call (one POST, retried only when safe).
+	create func(ctx context.Context) (*T, error)
+	// list returns every object whose reference or name is exactly match.
+	list func(ctx context.Context) ([]T, error)
+	get  func(ctx context.Context, id int64) (*T, error)
+	id   func(*T) int64
+}
+
+// createOnce runs the protocol: keyed with a key, for one call without.
+func createOnce[T any](ctx context.Context, c *Client, key string, t *onceTarget[T]) (*T, error) {
+	if key == "" {
+		return t.unkeyed(ctx, c.cfg.retry.withDefaults())
+	}
+	return t.keyed(ctx, c, key)
+}
+
+// unkeyed protects one call: see section "Create once" of the design.
+func (t *onceTarget[T]) unkeyed(ctx context.Context, policy retry.Policy) (*T, error) {
+	before, err := t.list(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
+	}
+	return t.createAmong(ctx, policy, t.ids(before), nil)
+}
+
+// createAmong creates the object, the ids in existed being those that
+// matched before the first create. After an ambiguous failure it looks
+// again: an object not in existed is the one created, and is returned; if
+// there is none it creates again, at most RetryPolicy.MaxRetries more times,
+// waiting the policy's backoff. renew, when set, runs before each create and
+// gives the context it is sent with.
+func (t *onceTarget[T]) createAmong(ctx context.Context, policy retry.Policy, existed map[int64]bool,
+	renew func(context.Context) (context.Context, context.CancelFunc, error)) (*T, error) {
+	for attempt := 1; ; attempt++ {
+		sendCtx, done := ctx, context.CancelFunc(func() {})
+		if renew != nil {
+			var err error
+			if sendCtx, done, err = renew(ctx); err != nil {
+				return nil, err
+			}
+		}
+		created, err := t.create(sendCtx)
+		done()
+		if err == nil || !ambiguous(ctx, err) {
+			return created, err
+		}
+		after, lookErr := t.lookAgain(ctx, policy)
+		if lookErr != nil {
+			return nil, fmt.Errorf("apizee: creating a %s failed (%w) and listing the %ss with %s %q failed too (%w): the %s may exist",
+				t.kind, err, t.kind, t.by, t.match, lookErr, t.kind)
+		}
+		if found := t.firstNew(after, existed); found != nil {
+			return found, nil
+		}
+		if attempt > policy.MaxRetries {
+			return nil, fmt.Errorf("apizee: no %s with %s %q after %d attempts: %w", t.kind, t.by, t.match, attempt, err)
+		}
+		if err := sleep(ctx, policy.Backoff(attempt)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// lookAgain lists the matching objects after an ambiguous create. A listing
+// whose 2xx answer could not be read (a proxy's HTML page, a cut body) is
+// sent again, within the retry policy: the retry layer does not repeat a
+// 2xx, and without this listing an object the call did create would be left
+// unreported.
+func (t *onceTarget[T]) lookAgain(ctx context.Context, policy retry.Policy) ([]T, error) {
+	for attempt := 1; ; attempt++ {
+		found, err := t.list(ctx)
+		var decErr *DecodeError
+		unreadable := errors.As(err, &decErr) || errors.Is(err, io.ErrUnexpectedEOF)
+		if !unreadable || attempt > policy.MaxRetries || ctx.Err() != nil {
+			return found, err
+		}
+		if sleep(ctx, policy.Backoff(attempt)) != nil {
+			return nil, err
+		}
+	}
+}
+
+// firstNew returns the oldest object (lowest id) whose id is not in existed.
+func (t *onceTarget[T]) firstNew(items []T, existed map[int64]bool) *T {
+	var found *T
+	for i := range items {
+		if o := &items[i]; !existed[t.id(o)] && (found == nil || t.id(o) < t.id(found)) {
+			found = o
+		}
+	}
+	return found
+}
+
+func (t *onceTarget[T]) ids(items []T) map[int64]bool {
+	ids := make(map[int64]bool, len(items))
+	for i := range items {
+		ids[t.id(&items[i])] = true
+	}
+	return ids
+}
+
+// onceRecord is the record of an idempotency key.
+type onceRecord struct {
+	State  string    `json:"state"`            // onceStatePend or onceStateDone
+	Match  string    `json:"match"`            // the reference or name the key was first used with
+	Before []int64   `json:"before,omitempty"` // pending: the ids that matched before the first POST
+	ID     int64     `json:"id,omitempty"`     // created: the object's id
+	At     time.Time `json:"at"`
+}
+
+// storeFailure is a failure of the shared store in the keyed protocol
+// before any POST was sent: the call then starts over on the client's own
+// store.
+type storeFailure struct {
+	what string
+	err  error
+}
+
+func (e *storeFailure) Error() string {
+	return "apizee: the idempotency store failed " + e.what + ": " + e.err.Error()
+}
+
+func (e *storeFailure) Unwrap() error { return e.err }
+
+// errClaimLost is a holder that found, renewing its claim, that another
+// call holds the key (or finished with it): it goes back to reading the
+// record, without sending a POST.
+var errClaimLost = errors.New("apizee: the idempotency claim passed to another call")
+
+// onceKeys holds the store keys of one idempotency key.
+type onceKeys struct {
+	key           string // the caller's
+	record, claim string
+}
+
+// keyed protects every call with key. When the shared store fails before a
+// POST was sent, the call starts over on the client's own store (as without
+// WithStore), and the client says so once in its log.
+func (t *onceTarget[T]) keyed(ctx context.Context, c *Client, key string) (*T, error) {
+	suffix := t.kind + ":" + c.store.scope + ":" + url.QueryEscape(key)
+	keys := onceKeys{key: key, record: onceKeyPrefix + suffix, claim: onceClaimPrefix + suffix}
+	if c.store.shared == nil {
+		return t.keyedOn(ctx, c, c.store.own, keys)
+	}
+	obj, err := t.keyedOn(ctx, c, c.store.shared, keys)
+	var failed *storeFailure
+	if errors.As(err, &failed) && ctx.Err() == nil {
+		c.store.warn(ctx, failed.what, failed.err)
+		return t.keyedOn(ctx, c, c.store.own, keys)
+	}
+	return obj, err
+}
+
+func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys onceKeys) (*T, error) {
+	var p poller
+	for {
+		rec, err := t.readRecord(ctx, st, keys)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil && rec.State == onceStateDone {
+			return t.existing(ctx, keys, rec.ID)
+		}
+		owner := newOwnerID()
+		claimed, err := storeSetNX(ctx, st, keys.claim, owner, c.claimTTL())
+		if err != nil {
+			return nil, &storeFailure{"claiming the key", err}
+		}
+		if claimed {
+			obj, err := t.hold(ctx, c, st, keys, owner)
+			if errors.Is(err, errClaimLost) {
+				continue
+			}
+			return obj, err
+		}
+		if err := p.wait(ctx); err != nil {
+			return nil, fmt.Errorf("apizee: waiting for the %s another call is creating with IdempotencyKey %q: %w", t.kind, keys.key, err)
+		}
+	}
+}
+
+// hold creates the object while holding the claim on the key.
+func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys onceKeys, owner []byte) (*T, error) {
+	release := func() {
+		ctx, cancel := detached(ctx)
+		defer cancel()
+		_, _ = storeCompareAndDelete(ctx, st, keys.claim, owner)
+	}
+	// The previous holder may have finished between the look and the claim.
+	rec, err := t.readRecord(ctx, st, keys)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	if rec != nil && rec.State == onceStateDone {
+		release()
+		return t.existing(ctx, keys, rec.ID)
+	}
+	var existed map[int64]bool
+	if rec != nil {
+		// An earlier holder died or gave up, maybe after its POST reached
+		// the server: what it created is an object not on its list.
+		existed = make(map[int64]bool, len(rec.Before))
+		for _, id := range rec.Before {
+			existed[id] = true
+		}
+		now, err := t.list(ctx)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("apizee: listing the %ss with %s %q, for what an earlier call with IdempotencyKey %q created: %w",
+				t.kind, t.by, t.match, keys.key, err)
+		}
+		if found := t.firstNew(now, existed); found != nil {
+			t.recordCreated(ctx, c, st, keys, found)
+			release()
+			return found, nil
+		}
+	} else {
+		before, err := t.list(ctx)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
+		}
+		existed = t.ids(before)
+		pending, _ := json.Marshal(onceRecord{State: onceStatePend, Match: t.match,
+			Before: slices.Sorted(maps.Keys(existed)), At: time.Now().UTC()})
+		if err := storeSet(ctx, st, keys.record, pending, IdempotencyKeyTTL); err != nil {
+			release()
+			return nil, &storeFailure{"recording the key before creating", err}
+		}
+	}
+	obj, err := t.createAmong(ctx, c.cfg.retry.withDefaults(), existed, t.renewer(c, st, keys, owner))
+	switch {
+	case err == nil:
+		t.recordCreated(ctx, c, st, keys, obj)
+		release()
+		return obj, nil
+	case errors.Is(err, errClaimLost):
+	case !ambiguous(ctx, err) && ctx.Err() == nil:
+		// Refused, or never sent: the next call need not wait.
+		release()
+	}
+	// Otherwise the object may exist: the claim stays until it expires,
+	// so that a late commit is in place when the next call looks for it.
+	return nil, err
+}
+
+// renewer returns the claim's renewal, run before each POST: the holder
+// gives its claim back and takes it again, for a fresh claim TTL, and sends
+// the POST under a deadline of three quarters of it. A holder whose claim
+// another call took (or used to finish) gets errClaimLost and sends nothing.
+func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte) func(context.Context) (context.Context, context.CancelFunc, error) {
+	posted := false
+	return func(ctx context.Context) (context.Context, context.CancelFunc, error) {
+		fail := func(err error) (context.Context, context.CancelFunc, error) {
+			if posted {
+				// A POST may have been sent: starting over on another store
+				// could create a second object.
+				return nil, nil, fmt.Errorf("apizee: renewing the claim on IdempotencyKey %q: %w", keys.key, err)
+			}
+			return nil, nil, &storeFailure{"renewing the claim", err}
+		}
+		ttl := c.claimTTL()
+		at := time.Now()
+		gaveBack, err := storeCompareAndDelete(ctx, st, keys.claim, owner)
+		if err != nil {
+			return fail(err)
+		}
+		claimed, err := storeSetNX(ctx, st, keys.claim, owner, ttl)
+		if err != nil {
+			return fail(err)
+		}
+		if !claimed {
+			return nil, nil, errClaimLost
+		}
+		if !gaveBack {
+			// The claim had expired: another call may have come and
+			// finished meanwhile.
+			rec, err := t.readRecord(ctx, st, keys)
+			if err != nil {
+				return fail(err)
+			}
+			if rec != nil && rec.State == onceStateDone {
+				return nil, nil, errClaimLost
+			}
+		}
+		posted = true
+		sendCtx, cancel := context.WithDeadline(ctx, at.Add(ttl-ttl/4))
+		return sendCtx, cancel, nil
+	}
+}
+
+// readRecord returns the key's record, or nil when there is none. A record
+// for another reference or name is refused: the key was reused by mistake.
+func (t *onceTarget[T]) readRecord(ctx context.Context, st Store, keys onceKeys) (*onceRecord, error) {
+	raw, found, err := storeGet(ctx, st, keys.record)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &storeFailure{"reading the key", err}
+	}
+	if !found {
+		return nil, nil
+	}
+	var rec onceRecord
+	if json.Unmarshal(raw, &rec) != nil || (rec.State != onceStatePend && rec.State != onceStateDone) ||
+		(rec.State == onceStateDone && rec.ID <= 0) {
+		return nil, fmt.Errorf("apizee: the record of IdempotencyKey %q in the store is not one this SDK wrote", keys.key)
+	}
+	if rec.Match != t.match {
+		return nil, invalid("IdempotencyKey", "%q was first used for a %s with %s %q, not %q", keys.key, t.kind, t.by, rec.Match, t.match)
+	}
+	return &rec, nil
+}
+
+// recordCreated notes the object created for the key. It is written even
+// when the caller's context just ended; a failure is logged, and the next
+// call with the key then finds the object by its reference or name.
+func (t *onceTarget[T]) recordCreated(ctx context.Context, c *Client, st Store, keys onceKeys, obj *T) {
+	value, _ := json.Marshal(onceRecord{State: onceStateDone, Match: t.match, ID: t.id(obj), At: time.Now().UTC()})
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := storeSet(wctx, st, keys.record, value, IdempotencyKeyTTL); err != nil {
+		c.store.warn(ctx, "recording a created "+t.kind, err)
+	}
+}
+
+// existing returns the object a call with the key created.
+func (t *onceTarget[T]) existing(ctx context.Context, keys onceKeys, id int64) (*T, error) {
+	obj, err := t.get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("apizee: reading the %s created with IdempotencyKey %q (id %d): %w", t.kind, keys.key, id, err)
+	}
+	return obj, nil
+}
+
+// claimTTL is the configured claim TTL, or the default.
+func (c *Client) claimTTL() time.Duration {
+	if c.cfg.claimTTL > 0 {
+		return c.cfg.claimTTL
+	}
+	return DefaultIdempotencyClaimTTL
+}

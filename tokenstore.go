@@ -1,0 +1,171 @@
+package apizee
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// With WithStore, the clients of one credential share one token through the
+// store: each looks there before calling /token, one of them fetches (the
+// others wait on a short lock, then read), and a 401 replaces the stored
+// token only if it is still the one that was refused.
+//
+// Keys (scope: see accountScope):
+//
+//	apizee:token:<scope>       the token record, JSON, kept until the token expires
+//	apizee:token-lock:<scope>  held while one client fetches, a random owner id, tokenLockTTL
+const (
+	tokenKeyPrefix     = "apizee:token:"
+	tokenLockKeyPrefix = "apizee:token-lock:"
+	// tokenLockTTL bounds how long a client that died while fetching holds
+	// the others back; a fetch that takes longer lets another client fetch.
+	tokenLockTTL = 15 * time.Second
+	// unknownExpiryTTL is how long a token without expires_in is shared.
+	unknownExpiryTTL = time.Hour
+)
+
+// tokenRecord is a shared token as the store keeps it. Its "access_token"
+// member is masked by the SDK's redaction should it ever reach a log.
+type tokenRecord struct {
+	AccessToken string    `json:"access_token"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+	ObtainedAt  time.Time `json:"obtained_at"`
+}
+
+// sharedToken is the token cache's fetch when the client has a store.
+type sharedToken struct {
+	cache   *tokenCache
+	store   *clientStore
+	key     string
+	lockKey string
+	// own fetches this client's own token from /token.
+	own func(ctx context.Context) (*Token, error)
+
+	mu sync.Mutex
+	// refused is the last token a call was refused with (401): found in
+	// the store, it is replaced rather than used.
+	refused string
+}
+
+func newSharedToken(c *Client, tc *tokenCache) *sharedToken {
+	return &sharedToken{cache: tc, store: c.store, key: tokenKeyPrefix + c.store.scope,
+		lockKey: tokenLockKeyPrefix + c.store.scope, own: c.fetchToken}
+}
+
+// refuse notes that a call was refused with accessToken.
+func (s *sharedToken) refuse(accessToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused = accessToken
+}
+
+func (s *sharedToken) refusedToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// fetch returns the token shared in the store, or fetches one under the
+// store's lock and shares it. When the store fails or does not answer, the
+// client fetches its own token, and says so once in its log.
+func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
+	st := s.store.shared
+	var p poller
+	for {
+		rec, raw, err := s.read(ctx)
+		if err != nil {
+			return s.fallback(ctx, "reading the shared token", err)
+		}
+		if rec != nil && rec.AccessToken == s.refusedToken() {
+			// Replace it, unless another client did already.
+			if _, err := storeCompareAndDelete(ctx, st, s.key, raw); err != nil {
+				return s.fallback(ctx, "dropping a refused shared token", err)
+			}
+		} else if rec != nil && s.fresh(rec) {
+			return &Token{AccessToken: rec.AccessToken, ExpiresAt: rec.ExpiresAt}, nil
+		}
+		lock := newOwnerID()
+		locked, err := storeSetNX(ctx, st, s.lockKey, lock, tokenLockTTL)
+		if err != nil {
+			return s.fallback(ctx, "locking the shared token", err)
+		}
+		if locked {
+			return s.fetchLocked(ctx, lock)
+		}
+		// Another client is fetching: read what it shares.
+		if err := p.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fetchLocked fetches a token while holding the store's lock, and shares it.
+func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, error) {
+	st := s.store.shared
+	defer func() {
+		ctx, cancel := detached(ctx)
+		defer cancel()
+		_, _ = storeCompareAndDelete(ctx, st, s.lockKey, lock)
+	}()
+	// Another client may have shared a token between our look and our lock.
+	if rec, _, err := s.read(ctx); err == nil && rec != nil && rec.AccessToken != s.refusedToken() && s.fresh(rec) {
+		return &Token{AccessToken: rec.AccessToken, ExpiresAt: rec.ExpiresAt}, nil
+	}
+	obtained := s.cache.now()
+	tok, err := s.own(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ttl := unknownExpiryTTL
+	if !tok.ExpiresAt.IsZero() {
+		ttl = tok.ExpiresAt.Sub(s.cache.now())
+	}
+	if ttl > 0 {
+		value, _ := json.Marshal(tokenRecord{AccessToken: tok.AccessToken, ExpiresAt: tok.ExpiresAt, ObtainedAt: obtained})
+		wctx, cancel := detached(ctx)
+		defer cancel()
+		if err := storeSet(wctx, st, s.key, value, ttl); err != nil {
+			s.store.warn(ctx, "sharing the token", err)
+		}
+	}
+	return tok, nil
+}
+
+// read returns the shared token record and its raw value; a record that
+// does not decode is returned as a stale one, to be replaced.
+func (s *sharedToken) read(ctx context.Context) (*tokenRecord, []byte, error) {
+	raw, found, err := storeGet(ctx, s.store.shared, s.key)
+	if err != nil || !found {
+		return nil, nil, err
+	}
+	var rec tokenRecord
+	if json.Unmarshal(raw, &rec) != nil || rec.AccessToken == "" || hasControl(rec.AccessToken) {
+		return &tokenRecord{}, raw, nil
+	}
+	return &rec, raw, nil
+}
+
+// fresh reports whether a shared token has more than its refresh margin
+// left, by the rule of the token cache (min(5 minutes, 10% of its lifetime)),
+// so that a token one client would renew is not handed to another.
+func (s *sharedToken) fresh(rec *tokenRecord) bool {
+	if rec.AccessToken == "" {
+		return false
+	}
+	if rec.ExpiresAt.IsZero() {
+		return true
+	}
+	margin := min(maxRefreshMargin, rec.ExpiresAt.Sub(rec.ObtainedAt)/10)
+	return s.cache.now().Before(rec.ExpiresAt.Add(-margin))
+}
+
+// fallback fetches the client's own token after the store failed.
+func (s *sharedToken) fallback(ctx context.Context, what string, err error) (*Token, error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	s.store.warn(ctx, what, err)
+	return s.own(ctx)
+}
