@@ -227,6 +227,7 @@ func (s *Server) routes() *http.ServeMux {
 	api("POST", "/conferences", s.authed(s.createConference))
 	api("GET", "/conferences", s.authed(s.listConferences))
 	api("GET", "/conferences/{id}", s.authed(s.getConference))
+	api("DELETE", "/conferences/{id}", s.authed(s.deleteConference))
 	api("GET", "/conferences/{id}/media", s.authed(s.listConferenceMedia))
 
 	api("GET", "/session", s.authed(s.listSessions))
