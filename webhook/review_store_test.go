@@ -77,7 +77,9 @@ func TestReviewHandlerDeliversWhenTheStoreHangs(t *testing.T) {
 func TestReviewHandlerDoesNotWaitOnAStoreThatIgnoresItsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := &hangingStore{ignoreContext: true, release: make(chan struct{})}
-		time.AfterFunc(time.Hour, func() { close(store.release) }) // ends the test if the handler waits
+		release := sync.OnceFunc(func() { close(store.release) })
+		time.AfterFunc(time.Hour, release) // ends the test if the handler waits
+		defer release()                    // the store's calls left behind return
 		var c counter
 		h := newHandler(t, c.fn, webhook.WithStore(store))
 		start := time.Now()
