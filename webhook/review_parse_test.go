@@ -18,13 +18,14 @@ import (
 func TestReviewParseRefusesWhatIsNotQuiteAnEvent(t *testing.T) {
 	const head = `"event":"update","object":"ticket"`
 	for _, tc := range []struct{ name, body, field string }{
-		// An Apizee id is a whole number or a UID: a fraction, an exponent
-		// or a sign is no id of Apizee's, and a function reading it with
-		// strconv.ParseInt would fail at every redelivery.
+		// An Apizee id is a whole number or a UID: a fraction or an
+		// exponent is no id of Apizee's ("1e2" would be another id than
+		// 100), and a function reading it with strconv.ParseInt would fail
+		// at every redelivery.
 		{"objectId fraction", `{` + head + `,"objectId":1.5}`, "objectId"},
 		{"objectId exponent", `{` + head + `,"objectId":1e2}`, "objectId"},
 		{"objectId 1e400", `{` + head + `,"objectId":1e400}`, "objectId"},
-		{"objectId negative", `{` + head + `,"objectId":-7}`, "objectId"},
+		{"objectId negative exponent", `{` + head + `,"objectId":-7E+1}`, "objectId"},
 		// A field sent twice: encoding/json keeps the last, a proxy or a
 		// log reader may keep the first; the body means two things.
 		{"objectId twice", `{` + head + `,"objectId":1,"objectId":2}`, "objectId"},
