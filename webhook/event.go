@@ -345,8 +345,12 @@ func unixText(t time.Time) string {
 // Key returns a stable identifier of the event for de-duplication: the
 // SHA-256, in hex, of its object, objectId, action, time and props, with
 // props in a canonical form (keys sorted, spacing dropped), so that two
-// deliveries of one event share a key even if the sender re-serialised it.
-// Two events that differ in any of these fields have different keys.
+// deliveries of one event share a key even if the sender re-serialised it
+// (numbers are kept as written: 1 and 1.0 make two keys). Two events that
+// differ in any of these fields have different keys. Apizee sends no
+// delivery id, so two events identical in all of them (a ticket moved back
+// to the same state within the same second) share a key: the handler takes
+// the second for a redelivery of the first.
 func (e *Event) Key() string {
 	props := canonicalJSON(e.Props)
 	var timeText string
@@ -357,7 +361,7 @@ func (e *Event) Key() string {
 	// field could contain can shift a boundary.
 	tuple, err := json.Marshal([]any{string(e.Object), e.ObjectID, string(e.Action), timeText, props})
 	if err != nil {
-		// Unreachable: every element is a string or valid JSON.
+		// Props of an Event built by hand that are not JSON.
 		tuple = fmt.Appendf(nil, "%q %q %q %q %q", e.Object, e.ObjectID, e.Action, timeText, e.Props)
 	}
 	sum := sha256.Sum256(tuple)
