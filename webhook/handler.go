@@ -232,14 +232,14 @@ func NewHandler(fn func(ctx context.Context, e *Event) error, opts ...HandlerOpt
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		plain(w, http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed))
+		refuseUnread(w, http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed))
 		return
 	}
 	log := h.cfg.logger.With(slog.String("remote_addr", r.RemoteAddr))
 	if v := h.cfg.verifier; v != nil {
 		if err := v.Verify(r); err != nil {
 			log.LogAttrs(r.Context(), slog.LevelWarn, "webhook: delivery refused: not verified", slog.String("reason", err.Error()))
-			plain(w, http.StatusUnauthorized, http.StatusText(http.StatusUnauthorized))
+			refuseUnread(w, http.StatusUnauthorized, http.StatusText(http.StatusUnauthorized))
 			return
 		}
 	}
@@ -262,8 +262,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
 	tooLarge := func() ([]byte, bool) {
 		log.LogAttrs(r.Context(), slog.LevelWarn, "webhook: delivery refused: body too large", slog.Int64("max_body", h.cfg.maxBody))
-		w.Header().Set("Connection", "close") // the rest of the body is not read
-		plain(w, http.StatusRequestEntityTooLarge, http.StatusText(http.StatusRequestEntityTooLarge))
+		refuseUnread(w, http.StatusRequestEntityTooLarge, http.StatusText(http.StatusRequestEntityTooLarge))
 		return nil, false
 	}
 	if r.ContentLength > h.cfg.maxBody {
@@ -449,6 +448,17 @@ func newClaim() []byte {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // never fails
 	return []byte(claimPrefix + hex.EncodeToString(b))
+}
+
+// refuseUnread answers a request whose body the handler did not read,
+// and closes the connection after the answer. Otherwise net/http would
+// read up to 256 KiB of the body first, to reuse the connection, and a
+// client that announced a body and never sends it would hold the
+// connection (forever on a server without ReadTimeout) before getting its
+// refusal.
+func refuseUnread(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Connection", "close")
+	plain(w, status, text)
 }
 
 // plain answers status with a one-line text body.
