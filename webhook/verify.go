@@ -43,13 +43,16 @@ var ErrNotVerified = errors.New("webhook: request not verified")
 // Errors (*apizee.ValidationError): an empty or malformed header name, no
 // secret, an empty secret, or one that no HTTP header can carry exactly
 // (leading or trailing spaces, control characters). They name the secret by
-// its position, never by its value.
+// its position, never by its value, and do not quote a malformed header
+// name, which may be a whole "Name: value" line.
 func HeaderSecret(header string, secrets ...string) (Verifier, error) {
 	if header == "" {
 		return nil, &apizee.ValidationError{Field: "header", Reason: "is empty: name the header set in the Apizee console"}
 	}
 	if !isToken(header) {
-		return nil, &apizee.ValidationError{Field: "header", Reason: fmt.Sprintf("%q is not an HTTP header name", header)}
+		// Not quoted: a line "Name: value" pasted whole holds the secret.
+		return nil, &apizee.ValidationError{Field: "header",
+			Reason: "is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~): give the name alone, not the line \"Name: value\""}
 	}
 	if len(secrets) == 0 {
 		return nil, &apizee.ValidationError{Field: "secrets", Reason: "none given: pass the header's value"}
