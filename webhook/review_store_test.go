@@ -195,3 +195,25 @@ func TestReviewHandlerNeverRunsTheFunctionTwiceAtOnceWhenItOutlivesItsClaim(t *t
 		assert.Equal(t, int32(1), s.calls.Load())
 	})
 }
+
+// staleStore reads from a lagging replica: Get never sees what SetNX and
+// Set wrote.
+type staleStore struct{ apizee.Store }
+
+func (staleStore) Get(context.Context, string) ([]byte, bool, error) { return nil, false, nil }
+
+// What holds: a store whose reads lag its writes never makes a handler
+// run fn blindly; an event it cannot read the state of is answered 409.
+func TestReviewHandlersOnAStaleStoreNeverRunTheFunctionTwice(t *testing.T) {
+	b := newBlockingFn()
+	shared := staleStore{apizee.NewMemoryStore()}
+	a, other := newHandler(t, b.fn, webhook.WithStore(shared), blockingClaim), newHandler(t, b.fn, webhook.WithStore(shared), blockingClaim)
+	first := make(chan int)
+	go func() { first <- deliver(a, ticketDone).Code }()
+	<-b.started
+	assert.Equal(t, http.StatusConflict, deliver(other, ticketDone).Code, "held, state unreadable")
+	close(b.release)
+	assert.Equal(t, http.StatusOK, <-first)
+	assert.Equal(t, http.StatusConflict, deliver(other, ticketDone).Code, "delivered, but the store cannot say so: not run again")
+	assert.Equal(t, int32(1), b.calls.Load())
+}
