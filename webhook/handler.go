@@ -293,8 +293,9 @@ const (
 // deliver runs fn once per event, through the claim protocol described at
 // NewHandler.
 func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, e *Event, log *slog.Logger) {
-	key := storeKeyPrefix + e.Key()
-	log = log.With(slog.String("key", e.Key()))
+	eventKey := e.Key()
+	key := storeKeyPrefix + eventKey
+	log = log.With(slog.String("key", eventKey))
 	if !h.startRunning(key) {
 		conflict(w, r, log)
 		return
