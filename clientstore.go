@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/apizee-go/apizee/internal/boundedstore"
 	"github.com/apizee-go/apizee/internal/redact"
 )
 
@@ -73,69 +73,23 @@ func (s *clientStore) warn(ctx context.Context, what string, err error) {
 		slog.String("while", what), slog.String("error", redact.String(text)))
 }
 
-// errStoreTimeout is a store call that did not return within storeTimeout.
-var errStoreTimeout = fmt.Errorf("the store did not answer within %s", storeTimeout)
-
-// storeCall runs op on a store, bounded by storeTimeout even if the store
-// ignores its context (op then finishes in the background), and turns a
-// panic of the store into an error. The caller's own context ending is
-// returned as ctx.Err().
-func storeCall[T any](ctx context.Context, op func(ctx context.Context) (T, error)) (T, error) {
-	opCtx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		var r result
-		defer func() {
-			if p := recover(); p != nil {
-				r.err = fmt.Errorf("the store panicked: %v", p)
-			}
-			done <- r
-		}()
-		r.v, r.err = op(opCtx)
-	}()
-	var zero T
-	select {
-	case r := <-done:
-		if r.err != nil && ctx.Err() != nil {
-			return zero, ctx.Err()
-		}
-		return r.v, r.err
-	case <-opCtx.Done():
-		if err := ctx.Err(); err != nil {
-			return zero, err
-		}
-		return zero, errStoreTimeout
-	}
-}
+// The calls to a store, each bounded by storeTimeout even if the store
+// ignores its context, a panic of the store being an error.
 
 func storeGet(ctx context.Context, s Store, key string) ([]byte, bool, error) {
-	type found struct {
-		value []byte
-		ok    bool
-	}
-	f, err := storeCall(ctx, func(ctx context.Context) (found, error) {
-		v, ok, err := s.Get(ctx, key)
-		return found{v, ok}, err
-	})
-	return f.value, f.ok, err
+	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.Get(ctx, key)
 }
 
 func storeSet(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) error {
-	_, err := storeCall(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.Set(ctx, key, value, ttl) })
-	return err
+	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.Set(ctx, key, value, ttl)
 }
 
 func storeSetNX(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) (bool, error) {
-	return storeCall(ctx, func(ctx context.Context) (bool, error) { return s.SetNX(ctx, key, value, ttl) })
+	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.SetNX(ctx, key, value, ttl)
 }
 
 func storeCompareAndDelete(ctx context.Context, s Store, key string, value []byte) (bool, error) {
-	return storeCall(ctx, func(ctx context.Context) (bool, error) { return s.CompareAndDelete(ctx, key, value) })
+	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.CompareAndDelete(ctx, key, value)
 }
 
 // detached returns a context for a store write that must happen even though

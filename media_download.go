@@ -34,7 +34,9 @@ func (s *MediaService) Open(ctx context.Context, m *Media, opts ...CallOption) (
 
 // Download copies a media file to w as it arrives and returns the number of
 // bytes written. See Open for where the token goes and what is retried. A
-// transfer cut short is an error, with the bytes written so far.
+// transfer cut short is an error, with the bytes written so far: shorter
+// than its Content-Length, or, for a body whose end is only the
+// connection's close, shorter than m.Size when the API gave it.
 func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer, opts ...CallOption) (int64, error) {
 	resp, u, err := s.get(ctx, m, opts)
 	if err != nil {
@@ -42,12 +44,20 @@ func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer, opts
 	}
 	defer resp.Body.Close()
 	n, err := io.Copy(w, resp.Body)
-	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+	want := resp.ContentLength
+	short := want >= 0 && n != want
+	// A body of HTTP/1 with neither Content-Length nor chunked encoding (nor
+	// gzip, whose stream knows its end) ends when the connection closes: cut
+	// short, it looks whole. The size the API gave tells then.
+	if want < 0 && resp.ProtoMajor == 1 && len(resp.TransferEncoding) == 0 && !resp.Uncompressed && m.Size > 0 {
+		want, short = m.Size, n < m.Size
+	}
+	if err == nil && short {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
 		return n, &RequestError{Method: http.MethodGet, Path: redact.Path(u),
-			Err: fmt.Errorf("download stopped after %d of %d bytes: %w", n, resp.ContentLength, err)}
+			Err: fmt.Errorf("download stopped after %d of %d bytes: %w", n, want, err)}
 	}
 	return n, nil
 }

@@ -73,10 +73,19 @@ type webhookSender struct {
 // headers of the console, e.g. a secret); "" stops the deliveries. Events
 // already queued go where they were meant to.
 func (s *Server) SetWebhook(url string, header http.Header) {
+	// Canonical names, as a receiver reads them: a map literal's
+	// "user-agent" would be sent beside Apizee's User-Agent, and the
+	// record's Header.Get would not find "x-webhook-secret".
+	canonical := http.Header{}
+	for name, values := range header {
+		for _, v := range values {
+			canonical.Add(name, v)
+		}
+	}
 	w := &s.webhooks
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.url, w.header = url, header.Clone()
+	w.url, w.header = url, canonical
 }
 
 // Webhooks returns the deliveries made so far, in order.
@@ -151,9 +160,6 @@ func (s *Server) emit(action, object string, objectID any, props any) {
 	}{action, s.now().Unix(), object, objectID, props})
 	if err != nil {
 		panic("apizeetest: encoding a webhook: " + err.Error())
-	}
-	if header == nil {
-		header = http.Header{}
 	}
 	// Apizee's own headers win over the configured ones.
 	header.Set("User-Agent", webhookUserAgent)

@@ -26,7 +26,12 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	http.Handle("POST /apizee/events", h)
+//	mux := http.NewServeMux()
+//	mux.Handle("POST /apizee/events", h)
+//	// Timeouts: the body cap bounds memory, ReadTimeout a client that
+//	// sends slowly.
+//	srv := &http.Server{Addr: ":8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+//	log.Fatal(srv.ListenAndServe())
 //
 // Apizee signs nothing: a verifier checks the shared secret the console
 // sends (HeaderSecret, BasicAuth), in constant time, and anyone who holds it

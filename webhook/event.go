@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Action is what happened to the object: the wire "event". The set is open:
@@ -85,23 +87,28 @@ type eventWire struct {
 }
 
 // Parse reads the body of a webhook delivery. The body must be a JSON
-// object with a non-empty "event", "object" and "objectId" (a string or a
-// number); "time" may be a number or a string of Unix seconds (a decimal
-// fraction is kept), or absent; "props" may be any JSON value and is kept
-// byte for byte. Other fields are ignored. An action or object this package
-// has no constant for is no error: new kinds of events reach the caller.
-// Anything else is a *ParseError naming the field.
+// object, in UTF-8, with a non-empty "event", "object" and "objectId" (a
+// string, or a whole number); "time" may be a number or a string of Unix
+// seconds (a decimal fraction is kept), or absent; "props" may be any JSON
+// value and is kept byte for byte. The names are the docs', exactly: a
+// field sent twice, or spelled in other capitals ("objectID"), is refused,
+// since readers of the body could then disagree on what it says. Other
+// fields are ignored. An action or object this package has no constant for
+// is no error: new kinds of events reach the caller. Anything else is a
+// *ParseError naming the field.
 func Parse(body []byte) (*Event, error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, &ParseError{Reason: "the body is not a JSON object"}
 	}
-	var w eventWire
-	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, &ParseError{Reason: "the body is not valid JSON (" + jsonProblem(err) + ")"}
+	if !utf8.Valid(body) {
+		return nil, &ParseError{Reason: "the body is not UTF-8"}
+	}
+	w, err := readWire(body)
+	if err != nil {
+		return nil, err
 	}
 	e := &Event{}
-	var err error
 	if e.Action, err = parseName[Action](w.Event, "event"); err != nil {
 		return nil, err
 	}
@@ -118,6 +125,68 @@ func Parse(body []byte) (*Event, error) {
 		e.Props = w.Props
 	}
 	return e, nil
+}
+
+// readWire reads the fields of an event from a JSON object, each as raw
+// JSON, refusing a field sent twice or in other capitals (which
+// encoding/json would merge into one) and anything after the object.
+func readWire(body []byte) (*eventWire, error) {
+	w := &eventWire{}
+	fields := map[string]*json.RawMessage{
+		"event": &w.Event, "time": &w.Time, "object": &w.Object, "objectId": &w.ObjectID, "props": &w.Props,
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	notJSON := func(err error) error {
+		return &ParseError{Reason: "the body is not valid JSON (" + jsonProblem(err) + ")"}
+	}
+	if _, err := dec.Token(); err != nil { // the '{' Parse saw
+		return nil, notJSON(err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notJSON(err)
+		}
+		name, _ := tok.(string) // a key is a string, or Token fails
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, notJSON(err)
+		}
+		field := wireField(name)
+		if field == "" {
+			continue
+		}
+		switch {
+		case name != field:
+			return nil, &ParseError{Field: field, Reason: "is spelled in other capitals"}
+		case seen[field]:
+			return nil, &ParseError{Field: field, Reason: "is sent twice"}
+		}
+		seen[field] = true
+		*fields[field] = value
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return nil, notJSON(err)
+	}
+	switch _, err := dec.Token(); {
+	case err == nil:
+		return nil, &ParseError{Reason: "the body is not valid JSON (a value after the object)"}
+	case err != io.EOF:
+		return nil, notJSON(err)
+	}
+	return w, nil
+}
+
+// wireField returns the field of eventWire that name is, whatever its
+// capitals; "" for a field Parse ignores.
+func wireField(name string) string {
+	for _, field := range []string{"event", "time", "object", "objectId", "props"} {
+		if strings.EqualFold(name, field) {
+			return field
+		}
+	}
+	return ""
 }
 
 // jsonProblem describes a decoding error without quoting the input.
@@ -148,8 +217,9 @@ func parseName[T ~string](raw json.RawMessage, field string) (T, error) {
 	return T(s), nil
 }
 
-// parseObjectID reads the objectId: a number, kept as its JSON text, or a
-// non-empty string.
+// parseObjectID reads the objectId: a whole number (a fraction or an
+// exponent is refused: 1e2 would read as another id than 100), kept as its
+// JSON text however long, or a non-empty string.
 func parseObjectID(raw json.RawMessage) (string, error) {
 	const field = "objectId"
 	if isAbsent(raw) {
@@ -160,6 +230,9 @@ func parseObjectID(raw json.RawMessage) (string, error) {
 	}
 	if !isJSONNumber(raw) {
 		return "", &ParseError{Field: field, Reason: "is neither a number nor a string"}
+	}
+	if !allDigits(strings.TrimPrefix(string(raw), "-")) {
+		return "", &ParseError{Field: field, Reason: "is a number but not a whole one: no id of Apizee's"}
 	}
 	return string(raw), nil
 }
@@ -272,8 +345,12 @@ func unixText(t time.Time) string {
 // Key returns a stable identifier of the event for de-duplication: the
 // SHA-256, in hex, of its object, objectId, action, time and props, with
 // props in a canonical form (keys sorted, spacing dropped), so that two
-// deliveries of one event share a key even if the sender re-serialised it.
-// Two events that differ in any of these fields have different keys.
+// deliveries of one event share a key even if the sender re-serialised it
+// (numbers are kept as written: 1 and 1.0 make two keys). Two events that
+// differ in any of these fields have different keys. Apizee sends no
+// delivery id, so two events identical in all of them (a ticket moved back
+// to the same state within the same second) share a key: the handler takes
+// the second for a redelivery of the first.
 func (e *Event) Key() string {
 	props := canonicalJSON(e.Props)
 	var timeText string
@@ -284,7 +361,7 @@ func (e *Event) Key() string {
 	// field could contain can shift a boundary.
 	tuple, err := json.Marshal([]any{string(e.Object), e.ObjectID, string(e.Action), timeText, props})
 	if err != nil {
-		// Unreachable: every element is a string or valid JSON.
+		// Props of an Event built by hand that are not JSON.
 		tuple = fmt.Appendf(nil, "%q %q %q %q %q", e.Object, e.ObjectID, e.Action, timeText, e.Props)
 	}
 	sum := sha256.Sum256(tuple)

@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/apizee-go/apizee"
+	"github.com/apizee-go/apizee/internal/boundedstore"
 )
 
 // Defaults of NewHandler.
@@ -28,8 +30,9 @@ const (
 	DefaultClaimTTL = 2 * time.Minute
 )
 
-// storeTimeout bounds each call to the store: past it the handler
-// de-duplicates in its own memory instead.
+// storeTimeout bounds each call to the store of WithStore, even one that
+// ignores its context: past it the handler de-duplicates in its own memory
+// instead.
 const storeTimeout = 5 * time.Second
 
 // storeKeyPrefix starts the store key of every event.
@@ -150,9 +153,15 @@ func WithClaimTTL(d time.Duration) HandlerOption {
 type Handler struct {
 	fn  func(ctx context.Context, e *Event) error
 	cfg handlerConfig
-	// local de-duplicates when cfg.store fails; it is cfg.store when no
-	// store was given.
+	// shared is the store of WithStore, each call bounded by storeTimeout;
+	// nil without one.
+	shared apizee.Store
+	// local is this handler's memory: its store without WithStore, where
+	// it de-duplicates when shared fails.
 	local apizee.Store
+
+	mu      sync.Mutex
+	running map[string]bool // the keys of the events fn is running for
 }
 
 // NewHandler returns a Handler that verifies each delivery, parses its
@@ -177,8 +186,10 @@ type Handler struct {
 //
 // De-duplication: the first delivery of an event claims its Key in the
 // store (SetNX, for WithClaimTTL), runs fn, then records the event as
-// delivered (for WithDeliveredTTL) or, when fn failed, drops its claim. A
-// store that fails (WithStore on a Redis that is down) is not fatal: the
+// delivered (for WithDeliveredTTL) or, when fn failed, drops its claim.
+// While fn runs, other deliveries of the event to this handler get 409,
+// even past the claim. A store that fails (WithStore on a Redis that is
+// down), does not answer within 5 seconds, or panics is not fatal: the
 // handler then de-duplicates in its own memory, as a handler without a
 // store does, and logs it; replicas may then each run fn once for the same
 // event. Apizee asks receivers to tolerate an event twice anyway: keep fn
@@ -210,9 +221,9 @@ func NewHandler(fn func(ctx context.Context, e *Event) error, opts ...HandlerOpt
 		return nil, &apizee.ValidationError{Field: "Verifier",
 			Reason: "none given: pass WithVerifier(HeaderSecret(...)) or WithVerifier(BasicAuth(...)); AllowUnverified() for local development only"}
 	}
-	h := &Handler{fn: fn, cfg: cfg, local: apizee.NewMemoryStore()}
-	if h.cfg.store == nil {
-		h.cfg.store = h.local
+	h := &Handler{fn: fn, cfg: cfg, local: apizee.NewMemoryStore(), running: map[string]bool{}}
+	if cfg.store != nil {
+		h.shared = boundedstore.Bounded{Store: cfg.store, Timeout: storeTimeout}
 	}
 	return h, nil
 }
@@ -221,14 +232,14 @@ func NewHandler(fn func(ctx context.Context, e *Event) error, opts ...HandlerOpt
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		plain(w, http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed))
+		refuseUnread(w, http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed))
 		return
 	}
 	log := h.cfg.logger.With(slog.String("remote_addr", r.RemoteAddr))
 	if v := h.cfg.verifier; v != nil {
 		if err := v.Verify(r); err != nil {
 			log.LogAttrs(r.Context(), slog.LevelWarn, "webhook: delivery refused: not verified", slog.String("reason", err.Error()))
-			plain(w, http.StatusUnauthorized, http.StatusText(http.StatusUnauthorized))
+			refuseUnread(w, http.StatusUnauthorized, http.StatusText(http.StatusUnauthorized))
 			return
 		}
 	}
@@ -251,8 +262,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
 	tooLarge := func() ([]byte, bool) {
 		log.LogAttrs(r.Context(), slog.LevelWarn, "webhook: delivery refused: body too large", slog.Int64("max_body", h.cfg.maxBody))
-		w.Header().Set("Connection", "close") // the rest of the body is not read
-		plain(w, http.StatusRequestEntityTooLarge, http.StatusText(http.StatusRequestEntityTooLarge))
+		refuseUnread(w, http.StatusRequestEntityTooLarge, http.StatusText(http.StatusRequestEntityTooLarge))
 		return nil, false
 	}
 	if r.ContentLength > h.cfg.maxBody {
@@ -283,29 +293,36 @@ const (
 // deliver runs fn once per event, through the claim protocol described at
 // NewHandler.
 func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, e *Event, log *slog.Logger) {
-	key := storeKeyPrefix + e.Key()
-	log = log.With(slog.String("key", e.Key()))
+	eventKey := e.Key()
+	key := storeKeyPrefix + eventKey
+	log = log.With(slog.String("key", eventKey))
+	if !h.startRunning(key) {
+		conflict(w, r, log)
+		return
+	}
+	defer h.stopRunning(key)
 	claim := newClaim()
 	start := time.Now()
-	store, result := h.claim(r.Context(), key, claim, log)
+	// The store calls keep the request's values, not its end: a sender that
+	// hangs up after fn succeeded must not keep the delivery from being
+	// recorded. Each call to a shared store is bounded by storeTimeout.
+	storeCtx := context.WithoutCancel(r.Context())
+	store, result := h.claim(storeCtx, key, claim, log)
 	switch result {
 	case delivered:
 		log.LogAttrs(r.Context(), slog.LevelDebug, "webhook: duplicate delivery: already delivered")
 		plain(w, http.StatusOK, "duplicate: already delivered")
 		return
 	case inFlight:
-		log.LogAttrs(r.Context(), slog.LevelInfo, "webhook: delivery refused: another delivery of this event is being handled")
-		plain(w, http.StatusConflict, "another delivery of this event is being handled: not delivered yet")
+		conflict(w, r, log)
 		return
 	}
 
-	// fn never outlives the claim: once it lapses, a redelivery may claim
-	// the event and run fn again.
+	// fn's context ends with the claim: once it lapses, a redelivery to
+	// another replica may claim the event and run fn again.
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(h.cfg.claimTTL))
 	err := h.call(ctx, e)
 	cancel()
-	storeCtx, cancelStore := storeContext(r.Context())
-	defer cancelStore()
 	if err != nil {
 		if _, aerr := store.CompareAndDelete(storeCtx, key, claim); aerr != nil {
 			log.LogAttrs(r.Context(), slog.LevelWarn, "webhook: dropping the claim failed: redeliveries get 409 until it lapses",
@@ -329,25 +346,45 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, e *Event, log 
 	plain(w, http.StatusOK, "delivered")
 }
 
-// claim claims key in the handler's store, or in its own memory when the
-// store fails, and returns the store that holds the claim.
+// conflict answers a delivery of an event that another delivery is
+// handling.
+func conflict(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
+	log.LogAttrs(r.Context(), slog.LevelInfo, "webhook: delivery refused: another delivery of this event is being handled")
+	plain(w, http.StatusConflict, "another delivery of this event is being handled: not delivered yet")
+}
+
+// startRunning marks key as run by this handler, and reports false if it
+// already was: fn still runs for the event, even past its claim.
+func (h *Handler) startRunning(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.running[key] {
+		return false
+	}
+	h.running[key] = true
+	return true
+}
+
+func (h *Handler) stopRunning(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.running, key)
+}
+
+// claim claims key in the shared store, or in the handler's memory when
+// there is none or it fails, and returns the store that holds the claim.
 func (h *Handler) claim(ctx context.Context, key string, claim []byte, log *slog.Logger) (apizee.Store, claimResult) {
-	storeCtx, cancel := storeContext(ctx)
-	defer cancel()
-	result, err := h.claimIn(storeCtx, h.cfg.store, key, claim)
-	if err == nil {
-		return h.cfg.store, result
-	}
-	if h.cfg.store != h.local {
-		log.LogAttrs(ctx, slog.LevelWarn, "webhook: the store failed: de-duplicating in this process only", slog.String("error", err.Error()))
-		if result, err = h.claimIn(storeCtx, h.local, key, claim); err == nil {
-			return h.local, result
+	if h.shared != nil {
+		result, err := h.claimIn(ctx, h.shared, key, claim)
+		if err == nil {
+			return h.shared, result
 		}
+		log.LogAttrs(ctx, slog.LevelWarn, "webhook: the store failed: de-duplicating in this process only", slog.String("error", err.Error()))
 	}
-	// Only a store of the caller's can fail: the memory store fails once
-	// its context ended, and storeContext's does not end early.
-	log.LogAttrs(ctx, slog.LevelError, "webhook: claiming the event failed", slog.String("error", err.Error()))
-	return h.local, inFlight
+	// The memory store fails only once its context ended, and ctx does not
+	// end.
+	result, _ := h.claimIn(ctx, h.local, key, claim)
+	return h.local, result
 }
 
 // claimIn claims key in s. An error is a failure of SetNX: the store could
@@ -377,23 +414,16 @@ func (h *Handler) claimIn(ctx context.Context, s apizee.Store, key string, claim
 }
 
 // markDelivered records the event as delivered in the store that held its
-// claim and, when that was the handler's memory for a store that failed,
-// in that store too, which may be back.
+// claim and, when that was the handler's memory for a shared store that
+// failed, in that store too, which may be back.
 func (h *Handler) markDelivered(ctx context.Context, store apizee.Store, key string, log *slog.Logger) {
 	if err := store.Set(ctx, key, deliveredValue, h.cfg.deliveredTTL); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "webhook: recording the delivery failed: a redelivery after the claim lapses runs the function again",
 			slog.Duration("claim_ttl", h.cfg.claimTTL), slog.String("error", err.Error()))
 	}
-	if store == h.local && h.cfg.store != h.local {
-		_ = h.cfg.store.Set(ctx, key, deliveredValue, h.cfg.deliveredTTL) // best effort: it failed a moment ago
+	if store == h.local && h.shared != nil {
+		_ = h.shared.Set(ctx, key, deliveredValue, h.cfg.deliveredTTL) // best effort: it failed a moment ago
 	}
-}
-
-// storeContext is the context of store calls: the request's values, not
-// its end (a sender that hangs up after fn succeeded must not keep the
-// delivery from being recorded), and storeTimeout at most.
-func storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 }
 
 // panicError is a panic of fn, recovered.
@@ -419,6 +449,17 @@ func newClaim() []byte {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // never fails
 	return []byte(claimPrefix + hex.EncodeToString(b))
+}
+
+// refuseUnread answers a request whose body the handler did not read,
+// and closes the connection after the answer. Otherwise net/http would
+// read up to 256 KiB of the body first, to reuse the connection, and a
+// client that announced a body and never sends it would hold the
+// connection (forever on a server without ReadTimeout) before getting its
+// refusal.
+func refuseUnread(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Connection", "close")
+	plain(w, status, text)
 }
 
 // plain answers status with a one-line text body.

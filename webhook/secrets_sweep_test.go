@@ -56,8 +56,7 @@ func TestSecretsSweepWebhook(t *testing.T) {
 		failed(fmt.Sprintf("HeaderSecret %d", i), err)
 	}
 	_, err := webhook.HeaderSecret("X-Webhook-Secret: "+headerSecret, headerSecret)
-	require.Error(t, err)
-	texts = append(texts, strings.ReplaceAll(err.Error(), headerSecret, "")) // the header name is the caller's to print
+	failed("HeaderSecret of a pasted header line", err)
 	for _, pass := range []string{"", password + "\x7f"} {
 		_, err := webhook.BasicAuth("apizee", pass)
 		failed("BasicAuth", err)

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -35,21 +37,25 @@ var ErrNotVerified = errors.New("webhook: request not verified")
 // console's change is done.
 //
 // The comparison takes the same time whatever the value received and
-// whichever secret matches (each is compared through its SHA-256 digest, so
-// not even its length shows), and the verifier keeps only those digests: it
-// prints as HeaderSecret(<header>, <n> secrets). A header sent several times
-// is refused.
+// whichever secret matches (each is compared through its digest, so not
+// even its length shows), and the verifier keeps only those digests, keyed
+// by a random key that is not in the verifier, so that they are worth
+// nothing outside the process: it prints as HeaderSecret(<header>, <n>
+// secrets). A header sent several times is refused.
 //
 // Errors (*apizee.ValidationError): an empty or malformed header name, no
 // secret, an empty secret, or one that no HTTP header can carry exactly
 // (leading or trailing spaces, control characters). They name the secret by
-// its position, never by its value.
+// its position, never by its value, and do not quote a malformed header
+// name, which may be a whole "Name: value" line.
 func HeaderSecret(header string, secrets ...string) (Verifier, error) {
 	if header == "" {
 		return nil, &apizee.ValidationError{Field: "header", Reason: "is empty: name the header set in the Apizee console"}
 	}
 	if !isToken(header) {
-		return nil, &apizee.ValidationError{Field: "header", Reason: fmt.Sprintf("%q is not an HTTP header name", header)}
+		// Not quoted: a line "Name: value" pasted whole holds the secret.
+		return nil, &apizee.ValidationError{Field: "header",
+			Reason: "is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~): give the name alone, not the line \"Name: value\""}
 	}
 	if len(secrets) == 0 {
 		return nil, &apizee.ValidationError{Field: "secrets", Reason: "none given: pass the header's value"}
@@ -59,7 +65,7 @@ func HeaderSecret(header string, secrets ...string) (Verifier, error) {
 		if err := checkSecret(fmt.Sprintf("secrets[%d]", i), s); err != nil {
 			return nil, err
 		}
-		v.digests = append(v.digests, sha256.Sum256([]byte(s)))
+		v.digests = append(v.digests, digest(s))
 	}
 	return v, nil
 }
@@ -78,7 +84,7 @@ func (v *headerSecret) Verify(r *http.Request) error {
 	default:
 		return fmt.Errorf("%w: the %s header is sent %d times", ErrNotVerified, v.header, len(values))
 	}
-	got := sha256.Sum256([]byte(values[0]))
+	got := digest(values[0])
 	match := 0
 	for _, want := range v.digests { // every secret, matched or not: the time says nothing
 		match |= subtle.ConstantTimeCompare(got[:], want[:])
@@ -98,8 +104,8 @@ func (v *headerSecret) GoString() string { return v.String() }
 // BasicAuth returns a Verifier that accepts a request with these basic-auth
 // credentials: give the console a URL of the form
 // https://username:password@host/path. Both are compared in constant time
-// through their SHA-256 digests, and the verifier keeps only those: it
-// prints as BasicAuth(<username>).
+// through their digests, and the verifier keeps only those, keyed as
+// HeaderSecret's are: it prints as BasicAuth(<username>).
 //
 // Errors (*apizee.ValidationError): an empty username or password, a
 // username with ":" (basic auth cannot carry it), control characters.
@@ -116,7 +122,7 @@ func BasicAuth(username, password string) (Verifier, error) {
 	case hasControl(password):
 		return nil, &apizee.ValidationError{Field: "password", Reason: "contains control characters"}
 	}
-	return &basicAuth{username: username, user: sha256.Sum256([]byte(username)), pass: sha256.Sum256([]byte(password))}, nil
+	return &basicAuth{username: username, user: digest(username), pass: digest(password)}, nil
 }
 
 type basicAuth struct {
@@ -129,7 +135,7 @@ func (v *basicAuth) Verify(r *http.Request) error {
 	if !ok {
 		return fmt.Errorf("%w: no basic-auth credentials", ErrNotVerified)
 	}
-	gotUser, gotPass := sha256.Sum256([]byte(username)), sha256.Sum256([]byte(password))
+	gotUser, gotPass := digest(username), digest(password)
 	// Both compared, always: the time does not tell which one failed.
 	if subtle.ConstantTimeCompare(gotUser[:], v.user[:])&subtle.ConstantTimeCompare(gotPass[:], v.pass[:]) != 1 {
 		return fmt.Errorf("%w: wrong basic-auth credentials", ErrNotVerified)
@@ -140,6 +146,25 @@ func (v *basicAuth) Verify(r *http.Request) error {
 func (v *basicAuth) String() string { return fmt.Sprintf("BasicAuth(%s)", v.username) }
 
 func (v *basicAuth) GoString() string { return v.String() }
+
+// digestKey keys the digests the verifiers keep and compare: it lives in
+// no verifier, so that a verifier printed or dumped (fmt's %d, a debugger,
+// testify's diff) shows digests that say nothing of a secret, however
+// weak, outside this process.
+var digestKey = func() []byte {
+	key := make([]byte, sha256.Size)
+	_, _ = rand.Read(key) // never fails
+	return key
+}()
+
+// digest is the HMAC-SHA256 of s under digestKey.
+func digest(s string) [sha256.Size]byte {
+	mac := hmac.New(sha256.New, digestKey)
+	mac.Write([]byte(s))
+	var sum [sha256.Size]byte
+	mac.Sum(sum[:0])
+	return sum
+}
 
 // checkSecret refuses a secret that no delivery could match: HTTP drops the
 // spaces around a header value and cannot carry control characters.

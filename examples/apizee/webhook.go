@@ -91,7 +91,8 @@ func listenVerifier(headerSecrets []string, basicAuth string, unverified bool) (
 				return nil, usageError{fmt.Errorf("--header-secret #%d: want NAME=VALUE", i+1)}
 			}
 			if i > 0 && !strings.EqualFold(n, name) {
-				return nil, usageError{fmt.Errorf("--header-secret: every value must be for the same header (%q, then %q)", name, n)}
+				// Not quoted: a line "Name: value" pasted whole holds the secret.
+				return nil, usageError{fmt.Errorf("--header-secret #%d names another header than #1: every value must be for the same header", i+1)}
 			}
 			name, values[i] = n, v
 		}

@@ -89,6 +89,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "recordings-sync:", err)
 		return 1
 	}
+	if err := removeTemporaryFiles(*dir); err != nil {
+		fmt.Fprintln(stderr, "recordings-sync:", err)
+		return 1
+	}
 	st, err := loadState(filepath.Join(*dir, stateFile))
 	if err != nil {
 		fmt.Fprintln(stderr, "recordings-sync:", err)
@@ -212,7 +216,8 @@ type receiver struct {
 
 // startReceiver serves a webhook handler running s at eventsPath on addr.
 func startReceiver(addr string, s *syncer, log *slog.Logger, opts ...webhook.HandlerOption) (*receiver, error) {
-	h, err := webhook.NewHandler(s.handle, append(opts, webhook.WithLogger(log))...)
+	// The claim lasts as long as the work of an event may (syncTimeout).
+	h, err := webhook.NewHandler(s.handle, append(opts, webhook.WithLogger(log), webhook.WithClaimTTL(syncTimeout))...)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +249,23 @@ func (r *receiver) close() {
 	defer cancel()
 	_ = r.srv.Shutdown(ctx)
 	<-r.ended
+}
+
+// removeTemporaryFiles removes the temporary files a run killed mid-write
+// left in dir: halves of recordings would fill the folder otherwise.
+func removeTemporaryFiles(dir string) error {
+	for _, pattern := range []string{downloadTemp, stateTemp} {
+		names, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			if err := os.Remove(name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // realAccount reports whether any APIZEE_* variable is set: then the

@@ -33,6 +33,9 @@ type stateEntry struct {
 	At      time.Time `json:"at"`
 }
 
+// stateTemp names the state being written (os.CreateTemp).
+const stateTemp = ".state-*"
+
 // loadState reads the state at path; a missing file is an empty state.
 func loadState(path string) (*state, error) {
 	s := &state{path: path, data: stateData{Downloaded: map[string]stateEntry{}}}
@@ -72,7 +75,7 @@ func (s *state) save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".state-*")
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), stateTemp)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apizee-go/apizee"
 	"github.com/apizee-go/apizee/webhook"
@@ -38,9 +39,24 @@ type download struct {
 	Bytes int64
 }
 
+// downloadTemp names a download until it is whole (os.CreateTemp).
+const downloadTemp = ".download-*"
+
+// syncTimeout bounds the work of one event, its downloads included.
+const syncTimeout = time.Hour
+
 // handle is the webhook function: it returns nil when there is nothing (more)
 // to do, an error when the event should come again (a 500 answer).
+//
+// Its work is not bound to the delivery: Apizee documents no timeout for
+// its answer, and a sender that gives up waiting must not cut the download
+// of a long recording short, or that recording would never be saved,
+// however often it is delivered. The work goes on (syncTimeout at most, the
+// claim's time: see startReceiver), and a redelivery meanwhile is answered
+// 409.
 func (s *syncer) handle(ctx context.Context, e *webhook.Event) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), syncTimeout)
+	defer cancel()
 	switch e.Object {
 	case webhook.ObjectMedia:
 		if e.Action == webhook.ActionDelete {
@@ -143,11 +159,13 @@ func (s *syncer) fetch(ctx context.Context, kind string, parent int64, m *apizee
 	}
 	name := fileName(kind, parent, m)
 	final := filepath.Join(s.dir, name)
-	// Saved by a run that stopped before it could record it: keep it.
-	if info, err := os.Stat(final); err == nil && m.Size > 0 && info.Size() == m.Size {
+	// Saved by a run that stopped before it could record it: keep it. Only
+	// the rename of a whole download puts a file at this name (a link there
+	// is no recording), so it is whole unless the API says another size.
+	if info, err := os.Lstat(final); err == nil && info.Mode().IsRegular() && (m.Size == 0 || info.Size() == m.Size) {
 		return s.state.add(key, name, m)
 	}
-	tmp, err := os.CreateTemp(s.dir, ".download-*")
+	tmp, err := os.CreateTemp(s.dir, downloadTemp)
 	if err != nil {
 		return err
 	}
