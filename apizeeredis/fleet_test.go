@@ -113,6 +113,7 @@ func checkSharedGoals(t testing.TB, r *fleetReport) {
 	assert.Equal(t, 1, r.tokenCalls, "/token calls")
 	assert.Zero(t, r.duplicates, "duplicate tickets and rooms")
 	assert.Equal(t, r.pairs, r.pairsAgreed, "both calls of each pair returned the same object")
+	assert.Zero(t, r.interactiveFailed, "interactive calls failed")
 	require.NotEmpty(t, r.requestWaits)
 	assert.Less(t, percentile(r.requestWaits, 99), 2*fleetInterval,
 		"p99 wait of an interactive request: never behind a whole walk")
@@ -162,10 +163,11 @@ type fleetReport struct {
 	faultsLeft int
 	// fallbacks are the times a replica said it went on without Redis: its
 	// store failed, or its limiter found Redis unreachable.
-	fallbacks   int
-	pairs       int // interactive creates (each made by two replicas at once)
-	pairsAgreed int
-	duplicates  int // tickets and rooms made beyond one per pair
+	fallbacks         int
+	pairs             int // interactive creates (each made by two replicas at once)
+	pairsAgreed       int
+	interactiveFailed int // interactive calls (two per create) that returned an error
+	duplicates        int // tickets and rooms made beyond one per pair
 	// requestWaits are the waits of each request of an interactive create
 	// that did not wait for another replica's claim: the time from the call's
 	// start, or from its previous request's answer, to the request leaving.
@@ -512,6 +514,9 @@ func (f *fleet) account(start time.Time, d time.Duration, interactiveCalls func(
 		}
 		for _, call := range pair {
 			f.count(call.err)
+			if call.err != nil {
+				r.interactiveFailed++
+			}
 			if call.probe.waitedOnClaim.Load() {
 				r.followerTimes = append(r.followerTimes, call.finished.Sub(call.start))
 				continue
@@ -564,6 +569,9 @@ func fleetTable(runs ...*fleetReport) string {
 	row("replicas going on without Redis (store or limiter)", func(r *fleetReport) string { return fmt.Sprint(r.fallbacks) })
 	row("duplicate tickets and rooms", func(r *fleetReport) string {
 		return fmt.Sprintf("%d (of %d creates)", r.duplicates, r.pairs)
+	})
+	row("interactive calls failed", func(r *fleetReport) string {
+		return fmt.Sprintf("%d (of %d)", r.interactiveFailed, 2*r.pairs)
 	})
 	row("interactive request wait p50 / p99 / max", func(r *fleetReport) string {
 		return fmt.Sprintf("%s / %s / %s (%d requests)", ms(percentile(r.requestWaits, 50)), ms(percentile(r.requestWaits, 99)),

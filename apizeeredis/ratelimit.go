@@ -137,7 +137,10 @@ func WithLogger(l *slog.Logger) LimiterOption {
 
 // NewRateLimiter returns a limiter of n requests per period per, shared by
 // every limiter on the same rdb and key (name the Apizee user in it, for
-// example "apizee:budget:"+username). Its state lives in the Redis keys
+// example "apizee:budget:"+username). Give per a little more than Apizee's
+// window, 61*time.Second for its minute: a request reaches Apizee some
+// milliseconds after its slot, and a window opened by a late request could
+// otherwise count an 11th. Its state lives in the Redis keys
 // "{key}:tat" and "{key}:pause" (one Redis Cluster slot). A pause asked by
 // the server is kept for at most max(per, 10 minutes), so that a hostile or
 // broken reset header cannot stop the fleet for days.
