@@ -2,12 +2,14 @@ package apizee
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,10 +24,29 @@ type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }
 
-// Token is a bearer token. It prints redacted with %v, %+v, %#v and slog.
+// Token is a bearer token. It prints, logs and marshals to JSON with
+// AccessToken masked (String, GoString, LogValue and MarshalJSON), alone or
+// inside a slice or a map. To store a token, marshal UnmaskedToken(t).
 type Token struct {
 	AccessToken string
 	ExpiresAt   time.Time // zero: unknown, the token is used until a 401
+}
+
+// UnmaskedToken is a Token that marshals to JSON with its AccessToken, for
+// a TokenSource or a store that keeps tokens: json.Marshal(apizee.UnmaskedToken(t)).
+// It decodes what it marshals, and converts back with apizee.Token(u). It
+// has none of Token's masking methods: keep it out of logs.
+type UnmaskedToken Token
+
+// MarshalJSON writes the token as UnmaskedToken does, with AccessToken
+// masked: slog's JSON handler marshals a []Token it is given, and nothing
+// in that call would warn that the token goes to the log.
+func (t Token) MarshalJSON() ([]byte, error) {
+	u := UnmaskedToken(t)
+	if u.AccessToken != "" {
+		u.AccessToken = redact.Mask
+	}
+	return json.Marshal(u)
 }
 
 // String describes the token without revealing it.
@@ -199,20 +220,51 @@ func (tc *tokenCache) invalidate(accessToken string) {
 	}
 }
 
-// revoke revokes the token the client fetched itself, if any.
+// revoke revokes the token the client fetched itself, if any, and the one a
+// fetch in flight lands: that fetch began before Close, and its token would
+// otherwise stay valid for its whole lifetime (a day, at Apizee) with no one
+// left to revoke it. It waits for that fetch within ctx.
 func (tc *tokenCache) revoke(ctx context.Context) error {
 	if !tc.ownsTokens {
 		return nil
 	}
 	tc.mu.Lock()
-	tok := tc.current
+	tok, flight := tc.current, tc.flight
 	tc.current = nil
 	tc.mu.Unlock()
-	if tok == nil || tc.shared != nil {
+	if tc.shared != nil {
 		// A token shared through the store serves every other client on
 		// it: revoking it would log them all out.
 		return nil
 	}
+	var errs []error
+	if tok != nil {
+		errs = append(errs, tc.revokeToken(ctx, tok))
+	}
+	if flight == nil {
+		return errors.Join(errs...)
+	}
+	select {
+	case <-flight.done:
+	case <-ctx.Done():
+		return errors.Join(append(errs, fmt.Errorf("apizee: a token fetch in flight did not land before the context ended, so its token was not revoked: %w", ctx.Err()))...)
+	}
+	tc.mu.Lock()
+	landed := tc.current
+	if landed != nil && landed == flight.tok {
+		tc.current = nil
+	} else {
+		landed = nil // the fetch failed, or a newer token replaced it: not Close's
+	}
+	tc.mu.Unlock()
+	if landed != nil {
+		errs = append(errs, tc.revokeToken(ctx, landed))
+	}
+	return errors.Join(errs...)
+}
+
+// revokeToken calls POST /token/revoke with tok.
+func (tc *tokenCache) revokeToken(ctx context.Context, tok *Token) error {
 	c := tc.client
 	// The token is named here rather than taken from the cache: it has just
 	// left the cache so that no new call uses it.
@@ -220,14 +272,38 @@ func (tc *tokenCache) revoke(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("apizee: revoking the access token: %w", err)
 	}
-	drain(resp)
+	drain(resp.Response)
 	return nil
 }
 
 // tokenResponse is the answer of POST /token.
 type tokenResponse struct {
-	AccessToken string    `json:"access_token"`
-	ExpiresIn   flexInt64 `json:"expires_in"`
+	AccessToken string          `json:"access_token"`
+	ExpiresIn   json.RawMessage `json:"expires_in"`
+}
+
+// lifetime reads expires_in: seconds as a JSON number or a numeric string,
+// fractions included. The token is what the call is for; its lifetime only
+// decides when to renew it early, so a lifetime that cannot be read (absent,
+// not a number, zero or negative) is unknown (0: the token serves until a
+// 401), and an absurd one (1e30, beyond int64 or float64) is the longest a
+// Duration holds, rather than a failure of every call or an overflow into a
+// past expiry that would fetch a token before each one.
+func lifetime(raw json.RawMessage) time.Duration {
+	var s flexString
+	if len(raw) == 0 || s.UnmarshalJSON(raw) != nil {
+		return 0
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(secs), secs <= 0:
+		// ErrRange is a number beyond float64 (±Inf) or below its
+		// precision (0): the sign and the test below sort them.
+		return 0
+	case secs >= float64(math.MaxInt64)/float64(time.Second):
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 // fetchToken calls POST /token with the configured grant, in a form body:
@@ -247,11 +323,11 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 	start := c.tokens.now()
 	resp, err := c.send(ctx, r)
 	if err != nil {
-		return nil, c.tokenFailure(err)
+		return nil, &tokenError{err: err}
 	}
 	var tr tokenResponse
-	if err := decodeJSON(resp, r.method, redact.Path(r.url), &tr); err != nil {
-		return nil, c.tokenFailure(err)
+	if err := decodeJSON(resp.Response, r.method, redact.Path(r.url), &tr, resp.secrets[:]...); err != nil {
+		return nil, &tokenError{err: err}
 	}
 	switch {
 	case strings.TrimSpace(tr.AccessToken) == "":
@@ -261,43 +337,19 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 		return nil, &tokenError{err: errors.New("the answer's access_token contains a control character")}
 	}
 	tok := &Token{AccessToken: tr.AccessToken}
-	if tr.ExpiresIn > 0 {
+	if d := lifetime(tr.ExpiresIn); d > 0 {
 		// Our own clock from when we asked, not the server's created_at:
 		// clocks differ, and a late token is worse than an early refresh.
-		// An absurd lifetime is capped: overflowing into a past expiry
-		// would fetch a token before every call.
-		secs := min(int64(tr.ExpiresIn), int64(math.MaxInt64/time.Second))
-		tok.ExpiresAt = start.Add(time.Duration(secs) * time.Second)
+		tok.ExpiresAt = start.Add(d)
 	}
 	return tok, nil
 }
 
-// tokenFailure wraps the error of a token fetch, with the password and the
-// assertion masked wherever the answer quotes them: some servers echo what
-// they were sent in their error message.
-func (c *Client) tokenFailure(err error) error {
-	mask := func(s string) string {
-		for _, secret := range []string{c.cfg.password, c.cfg.assertion} {
-			if secret != "" {
-				s = strings.ReplaceAll(s, secret, redact.Mask)
-			}
-		}
-		return s
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		apiErr.Message, apiErr.Details = mask(apiErr.Message), mask(apiErr.Details)
-		apiErr.Body = []byte(mask(string(apiErr.Body)))
-	}
-	var decodeErr *DecodeError
-	if errors.As(err, &decodeErr) {
-		decodeErr.Excerpt = mask(decodeErr.Excerpt)
-	}
-	return &tokenError{err: err}
-}
-
 // tokenError is a failed token fetch. When /token answered 4xx it matches
-// ErrUnauthorized: the credentials were refused.
+// ErrUnauthorized: the credentials were refused. The password and the
+// assertion, which some servers echo in their error message, are already
+// masked in what it wraps: the pipeline masks what a call sent in the raw
+// answer.
 type tokenError struct{ err error }
 
 func (e *tokenError) Error() string {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -814,5 +815,28 @@ func TestClientValuePrintsNoPassword(t *testing.T) {
 	require.NoError(t, err)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		assert.NotContains(t, fmt.Sprintf(verb, *c), fakePassword, verb) //nolint:govet // printing the value is the point
+	}
+}
+
+func TestTokenLifetime(t *testing.T) {
+	longest := time.Duration(math.MaxInt64)
+	tests := []struct {
+		raw  string
+		want time.Duration
+	}{
+		{`3600`, time.Hour},
+		{`3599.5`, 3599500 * time.Millisecond},
+		{`"3600"`, time.Hour},
+		{`" 60 "`, time.Minute},
+		{`1e30`, longest},
+		{`99999999999999999999999`, longest},
+		{`1e400`, longest}, // beyond float64: ParseFloat says ErrRange
+		{`9223372036.854775807`, longest},
+		{`1000000000`, 1e9 * time.Second},
+		{`1e-400`, 0}, // below float64's precision: 0, not a lifetime
+		{`0`, 0}, {`-1`, 0}, {`"NaN"`, 0}, {`"soon"`, 0}, {`null`, 0}, {`{}`, 0}, {`[]`, 0}, {``, 0},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, lifetime(json.RawMessage(tt.raw)), tt.raw)
 	}
 }

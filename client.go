@@ -10,8 +10,8 @@
 package apizee
 
 import (
-	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +21,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -55,8 +56,19 @@ type Client struct {
 	// than the password.
 	cfg        *config
 	httpClient *http.Client
-	tokens     *tokenCache
-	store      *clientStore
+	// retrying sends every call over httpClient, with each call's retry.Call.
+	retrying *retryablehttp.Client
+	policy   retry.Policy // cfg.retry with its defaults
+	// userAgent is the User-Agent header of every request, built once.
+	userAgentHeader []string
+	// bearer caches the Authorization header of the last token sent. A
+	// pointer: a Client prints as a value, which must not copy an atomic.
+	bearer *atomic.Pointer[bearerHeader]
+	tokens *tokenCache
+	store  *clientStore
+	// ownTransport is the transport the client built itself (no
+	// WithHTTPClient transport): Close closes its idle connections.
+	ownTransport *http.Transport
 
 	// enterpriseLookup is a one-slot semaphore held while /users/me is
 	// read: a mutex would keep a waiter past the end of its context.
@@ -361,6 +373,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c := &Client{cfg: &cfg, enterpriseLookup: make(chan struct{}, 1)}
 	c.httpClient = c.newHTTPClient()
+	c.retrying = retry.NewClient(c.httpClient)
+	c.policy = cfg.retry.withDefaults()
+	c.userAgentHeader = []string{c.userAgent()}
+	c.bearer = new(atomic.Pointer[bearerHeader])
 	c.store = newClientStore(&cfg)
 	c.tokens = newTokenCache(c)
 	s := &service{client: c}
@@ -426,26 +442,46 @@ func (c Client) GoString() string { return c.String() }
 func (c Client) LogValue() slog.Value { return c.cfg.LogValue() }
 
 // Close revokes the token this client fetched itself with its credentials
-// or assertion, if any (never one given by WithToken or WithTokenSource).
-// The client can still be used afterwards: it fetches a new token.
+// or assertion, if any (never one given by WithToken or WithTokenSource),
+// including the token of a fetch in flight when Close is called: Close
+// waits for it to land, within ctx, and revokes it too. Then it closes the
+// idle connections of the transport the client built for itself (a
+// WithHTTPClient transport belongs to the caller and is left alone). The
+// client can still be used afterwards: it fetches a new token and opens new
+// connections.
 //
 // With WithStore the token is shared with every client on the store, and
 // Close leaves it valid (revoking it would log out every other replica): it
 // only forgets it. The token then expires on its own; to end it sooner,
 // revoke it from the Apizee console or with a client without a store.
 func (c *Client) Close(ctx context.Context) error {
-	return c.tokens.revoke(ctx)
+	if ctx == nil {
+		return errNilContext
+	}
+	err := c.tokens.revoke(ctx)
+	if c.ownTransport != nil {
+		c.ownTransport.CloseIdleConnections()
+	}
+	return err
 }
 
 // parseBaseURL checks that raw is an absolute https URL, or http to a
-// loopback host, with no user info, query or fragment.
+// loopback host, with no user info, query or fragment. Its messages quote
+// raw with any user info masked, and never url.Parse's own error text, which
+// quotes raw whole: "https://agent:pass word@host" fails on its password.
 func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	shown := redact.String(redact.UserInfo(raw))
+	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, invalid("BaseURL", "does not parse: %s", redact.String(err.Error()))
+		var urlErr *url.Error
+		if _, err := url.Parse(redact.UserInfo(raw)); errors.As(err, &urlErr) {
+			return nil, invalid("BaseURL", "%q does not parse: %s", shown, redact.String(urlErr.Err.Error()))
+		}
+		return nil, invalid("BaseURL", "%q does not parse: its user info is malformed (and a base URL must not carry any)", shown)
 	case !u.IsAbs() || u.Host == "":
-		return nil, invalid("BaseURL", "%q is not an absolute URL", redact.URL(raw))
+		return nil, invalid("BaseURL", "%q is not an absolute URL", shown)
 	case u.User != nil:
 		return nil, invalid("BaseURL", "must not carry user info")
 	case u.RawQuery != "" || u.Fragment != "":
@@ -485,6 +521,7 @@ func (c *Client) newHTTPClient() *http.Client {
 		// media download may take minutes): callers bound the whole call with ctx.
 		t.ResponseHeaderTimeout = 60 * time.Second
 		base = t
+		c.ownTransport = t
 	}
 	userRedirect := userClient.CheckRedirect
 	return &http.Client{
@@ -495,9 +532,22 @@ func (c *Client) newHTTPClient() *http.Client {
 			if len(via) >= maxRedirects {
 				return &retry.PermanentError{Err: fmt.Errorf("stopped after %d redirects", maxRedirects)}
 			}
+			if via[0].ContentLength != 0 {
+				// The one call with a body is /token, and its body is the
+				// password or the assertion: a 307 or 308 would send it
+				// wherever Location says, a 301, 302 or 303 would turn it into
+				// a GET that cannot succeed. A token endpoint has no reason
+				// to move; a base URL that needs a redirect is misconfigured.
+				return &retry.PermanentError{Err: fmt.Errorf("refused to follow a %d redirect of a request with a body (the credentials) to %s: set WithBaseURL to the API's final address",
+					req.Response.StatusCode, req.URL.Host)}
+			}
 			if !c.onAPIHost(req.URL) {
 				req.Header.Del("Authorization")
 			}
+			// net/http sends the previous URL as Referer, query included: a
+			// ticket list's reference, a create's phone numbers, a media
+			// URL. No API call needs it, on any host.
+			req.Header.Del("Referer")
 			if userRedirect != nil {
 				return userRedirect(req, via)
 			}
@@ -593,27 +643,58 @@ type request struct {
 	bearer *Token
 	// accept overrides the Accept header (media files are not JSON).
 	accept string
+	// opts are the caller's CallOptions.
+	opts []CallOption
+	// noContentOK lets a 204 or 205 answer, which has no body, leave out
+	// as it is (Do); a service method expects its JSON document.
+	noContentOK bool
+}
+
+// response is a 2xx answer and the secrets of the call that got it, which
+// an error quoting its body must mask.
+type response struct {
+	*http.Response
+	secrets callSecrets
 }
 
 // call is the pipeline every service method uses: it sends method path?query
-// and decodes the JSON answer into out.
-func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any) error {
-	r := request{method: method, url: c.endpoint(path, query)}
+// and decodes the JSON answer into out (nil: the body is discarded).
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any, opts ...CallOption) error {
+	return c.exchange(ctx, request{method: method, url: c.endpoint(path, query), opts: opts}, out)
+}
+
+// exchange sends r and decodes a 2xx JSON answer into out; out nil discards
+// the body. It is the one function behind call and Do.
+func (c *Client) exchange(ctx context.Context, r request, out any) error {
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
-	return decodeJSON(resp, method, redact.Path(r.url), out)
+	noContent := resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusResetContent
+	if out == nil || (r.noContentOK && noContent) {
+		drain(resp.Response)
+		return nil
+	}
+	return decodeJSON(resp.Response, r.method, redact.Path(r.url), out, resp.secrets[:]...)
 }
 
 // send makes one API call through the retry layer and returns a 2xx
 // response with its body open for the caller to read and close. Any other
 // outcome is an *APIError or *RequestError. The bearer token goes only to
 // the API host; a 401 with a token the client can renew drops it and
-// replays the call once with a new one.
-func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
+// replays the call once with a new one. The Responses of ResponseInto are
+// filled with the answer returned, whatever the outcome.
+//
+// send is where every call enters the pipeline, so it is where a nil
+// context is refused: net/http would refuse it too, but the token cache and
+// the rate limiter would panic on it first.
+func (c *Client) send(ctx context.Context, r request) (response, error) {
+	if ctx == nil {
+		return response{}, errNilContext
+	}
+	opts := newCallOptions(r.opts)
 	path := redact.Path(r.url)
-	call := &retry.Call{Policy: c.cfg.retry.withDefaults(), Method: r.method, Path: path, Logger: c.cfg.logger}
+	call := &retry.Call{Context: ctx, Policy: c.policy, Method: r.method, Path: path, Logger: c.cfg.logger}
 	withToken := !r.noAuth && c.onAPIHost(r.url)
 	// A nil interface, not a nil []byte: go-retryablehttp would give a
 	// bodiless GET an empty body reader, which net/http then has to probe.
@@ -622,38 +703,108 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		body = []byte(r.form.Encode())
 	}
 	for replayed := false; ; replayed = true {
-		req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+		// The request's context is the call, which the retry layer reads
+		// (see retry.Call). Its URL is r.url itself: formatting it for
+		// NewRequest to parse again would only cost two copies.
+		req, err := retryablehttp.NewRequestWithContext(call, r.method, "", body)
 		if err != nil {
-			return nil, &RequestError{Method: r.method, Path: path, Err: err}
+			opts.fill(nil, call.Attempts)
+			return response{}, &RequestError{Method: r.method, Path: path, Err: err}
 		}
-		req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
-		req.Header.Set("User-Agent", c.userAgent())
+		req.URL, req.Host = r.url, r.url.Host // Host as NewRequest sets it: transports may read it
+		// Header values are shared, read-only slices: a RoundTripper must
+		// not modify the request, and net/http copies the headers it changes.
+		req.Header["Accept"] = acceptJSON
+		if r.accept != "" {
+			req.Header["Accept"] = []string{r.accept}
+		}
+		req.Header["User-Agent"] = c.userAgentHeader
 		if r.form != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		tok := r.bearer
 		if withToken && tok == nil {
 			if tok, err = c.tokens.token(ctx); err != nil {
-				return nil, err
+				opts.fill(nil, call.Attempts)
+				return response{}, err
 			}
 		}
+		var accessToken string
 		if withToken {
-			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			accessToken = tok.AccessToken
+			req.Header["Authorization"] = c.authorization(accessToken)
 		}
-		resp, err := call.Client(c.httpClient).Do(req)
+		resp, err := c.retrying.Do(req)
 		if err != nil {
-			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
+			opts.fill(nil, call.Attempts)
+			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
 		}
-		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() {
+		// Only the API can reject the token: a 401 from a host a redirect
+		// led to (which got no token) says nothing of it, and dropping the
+		// token for it would let any such host make the client fetch a new
+		// one at every call.
+		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() &&
+			(resp.Request == nil || c.onAPIHost(resp.Request.URL)) {
 			drain(resp)
-			c.tokens.invalidate(tok.AccessToken)
+			c.tokens.invalidate(accessToken)
 			continue
 		}
+		secrets := c.secrets(tok)
+		opts.fill(resp, call.Attempts, secrets[:]...)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, newAPIError(resp, r.method, path, call)
+			return response{}, newAPIError(resp, r.method, path, call, secrets[:])
 		}
-		return resp, nil
+		return response{Response: resp, secrets: secrets}, nil
 	}
+}
+
+// callSecrets are what a call may have sent and an answer may quote back:
+// the password or the assertion (the /token call), a fixed token and the
+// bearer token sent. No pattern recognises an opaque token or a password;
+// only knowing them masks them. An array, not a slice: every call carries
+// one, and only a failure reads it.
+type callSecrets [4]string
+
+// secrets returns the secrets of a call that sent tok (nil: no token).
+func (c *Client) secrets(tok *Token) callSecrets {
+	s := callSecrets{c.cfg.password, c.cfg.assertion, c.cfg.token}
+	if tok != nil {
+		s[3] = tok.AccessToken
+	}
+	return s
+}
+
+// errNilContext is the error of every call given a nil context.
+var errNilContext = invalid("Context", "is nil: pass context.Background() or the caller's context")
+
+// contextErr is ctx.Err(), and errNilContext for a nil ctx: the check of the
+// places that use a context before the pipeline does (the pager, the
+// enterprise look-up, the memory store).
+func contextErr(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	return ctx.Err()
+}
+
+// acceptJSON is the Accept header of the API's calls.
+var acceptJSON = []string{"application/json"}
+
+// bearerHeader is an Authorization header value and the token it carries.
+type bearerHeader struct {
+	token string
+	value []string
+}
+
+// authorization returns the Authorization header that carries token, built
+// once per token rather than once per request.
+func (c *Client) authorization(token string) []string {
+	if b := c.bearer.Load(); b != nil && b.token == token {
+		return b.value
+	}
+	b := &bearerHeader{token: token, value: []string{"Bearer " + token}}
+	c.bearer.Store(b)
+	return b.value
 }
 
 func (c *Client) userAgent() string {
@@ -675,6 +826,9 @@ func drain(resp *http.Response) {
 func (c *Client) enterprise(ctx context.Context) (int64, error) {
 	if c.cfg.enterpriseID > 0 {
 		return c.cfg.enterpriseID, nil
+	}
+	if ctx == nil {
+		return 0, errNilContext
 	}
 	select {
 	case c.enterpriseLookup <- struct{}{}:

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/apizee-go/apizee/internal/redact"
 	"github.com/apizee-go/apizee/internal/retry"
@@ -50,8 +51,11 @@ type APIError struct {
 	Path       string // no query string, no secrets
 	RetryAfter time.Duration
 	Attempts   int
-	RequestID  string // X-Request-Id, when the server sends one
-	Body       []byte // at most 64 KiB of the raw body
+	RequestID  string    // X-Request-Id, when the server sends one
+	RateLimit  RateLimit // the budget the answer reported
+	// Body is at most 64 KiB of the raw body, with the secrets the call
+	// sent (its bearer token, the password or the assertion) masked.
+	Body []byte
 
 	// hint is an SDK-side explanation added for answers that are known to
 	// confuse (an account without the conference feature).
@@ -60,10 +64,15 @@ type APIError struct {
 	// retry policy honours (or past the deadline): the call was rate limited
 	// whatever its status.
 	waitRefused bool
+	// afterAmbiguous is set when an earlier attempt of the call may have
+	// been processed (its answer was a 5xx or was lost after sending).
+	afterAmbiguous bool
 }
 
-// Error returns a one-line description free of secrets.
-func (e *APIError) Error() string {
+// Error returns a one-line description free of secrets. Error, GoString
+// and Is have value receivers so that an APIError value (not only a
+// pointer) prints, logs and matches like the pointer.
+func (e APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apizee: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != 0 {
@@ -89,13 +98,13 @@ func (e *APIError) Error() string {
 
 // GoString prints the error for %#v without its raw body, which may quote
 // secrets.
-func (e *APIError) GoString() string {
-	return fmt.Sprintf("&apizee.APIError{StatusCode:%d, Code:%d, Message:%q, Details:%q, Method:%q, Path:%q, RetryAfter:%s, Attempts:%d, RequestID:%q, Body:<%d bytes>}",
-		e.StatusCode, e.Code, redact.String(e.Message), redact.String(e.Details), e.Method, e.Path, e.RetryAfter, e.Attempts, e.RequestID, len(e.Body))
+func (e APIError) GoString() string {
+	return fmt.Sprintf("&apizee.APIError{StatusCode:%d, Code:%d, Message:%q, Details:%q, Method:%q, Path:%q, RetryAfter:%s, Attempts:%d, RequestID:%q, RateLimit:%+v, Body:<%d bytes>}",
+		e.StatusCode, e.Code, redact.String(e.Message), redact.String(e.Details), e.Method, e.Path, e.RetryAfter, e.Attempts, e.RequestID, e.RateLimit, len(e.Body))
 }
 
 // Is maps the error to the sentinels by status: errors.Is(err, ErrNotFound).
-func (e *APIError) Is(target error) bool {
+func (e APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
@@ -121,8 +130,10 @@ type errorBody struct {
 }
 
 // newAPIError builds the error for a non-2xx response, reading at most
-// maxErrorBody of its body. It closes the body.
-func newAPIError(resp *http.Response, method, path string, call *retry.Call) *APIError {
+// maxErrorBody of its body. It closes the body. secrets are what the call
+// sent that an answer may quote back (its bearer token, the password): they
+// are masked in the raw body, before anything is decoded, folded or cut.
+func newAPIError(resp *http.Response, method, path string, call *retry.Call, secrets []string) *APIError {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{
@@ -130,15 +141,17 @@ func newAPIError(resp *http.Response, method, path string, call *retry.Call) *AP
 		Method:     method,
 		Path:       path,
 		Attempts:   call.Attempts,
-		RequestID:  resp.Header.Get("X-Request-Id"),
-		Body:       body,
+		RequestID:  oneLine(maskText(resp.Header.Get("X-Request-Id"), secrets)),
+		RateLimit:  rateLimitOf(resp.Header),
+		Body:       maskBody(body, len(body) == maxErrorBody, secrets),
 
-		waitRefused: call.GaveUpWaiting,
+		waitRefused:    call.GaveUpWaiting,
+		afterAmbiguous: call.RetriedAmbiguous,
 	}
 	if wait, ok := retry.ServerWait(resp.Header, time.Now()); ok {
 		e.RetryAfter = wait
 	}
-	e.Code, e.Message, e.Details = parseErrorBody(body)
+	e.Code, e.Message, e.Details = parseErrorBody(e.Body, secrets...)
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
@@ -147,35 +160,110 @@ func newAPIError(resp *http.Response, method, path string, call *retry.Call) *AP
 
 // parseErrorBody reads Apizee's code, message and details from any of its
 // error shapes, or a readable message from an HTML or text error page.
-func parseErrorBody(body []byte) (code int, message, details string) {
+// Decoding can turn an escaped secret back into the secret itself, so the
+// decoded text is masked again (secrets, and the patterns of redact.String)
+// before oneLine folds and cuts it.
+func parseErrorBody(body []byte, secrets ...string) (code int, message, details string) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return 0, "", ""
 	}
+	quote := func(s string) string { return oneLine(maskText(s, secrets)) }
 	var eb errorBody
 	if trimmed[0] == '{' && json.Unmarshal(trimmed, &eb) == nil {
 		message = eb.Message
 		if message == "" {
 			message = eb.Error
 		}
-		return int(eb.Code), oneLine(message), oneLine(eb.Details)
+		return int(eb.Code), quote(message), quote(eb.Details)
 	}
 	if m := htmlTitle.FindSubmatch(trimmed); m != nil {
-		return 0, oneLine(html.UnescapeString(string(m[1]))), ""
+		return 0, quote(html.UnescapeString(string(m[1]))), ""
 	}
-	return 0, oneLine(string(trimmed)), ""
+	return 0, quote(string(trimmed)), ""
 }
 
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 
-// oneLine collapses white space and bounds the length of text quoted from a
-// response, so that an error message stays one readable line.
+// maskText masks the secrets a call sent, then the secret patterns
+// redact.String recognises.
+func maskText(s string, secrets []string) string {
+	return redact.String(redact.Known(s, secrets...))
+}
+
+// maskBody masks the secrets a call sent in a raw body; cut says the body
+// was read up to a limit, so that it may end inside a secret.
+func maskBody(body []byte, cut bool, secrets []string) []byte {
+	if len(body) == 0 {
+		return body
+	}
+	if cut {
+		return []byte(redact.KnownCut(string(body), secrets...))
+	}
+	return []byte(redact.Known(string(body), secrets...))
+}
+
+// excerpt is the start of a body that an error quotes: the secrets the call
+// sent masked in the raw bytes (cut: the bytes end where a limit cut them),
+// then the secret patterns, then folded to one bounded line. Only the first
+// excerptSource bytes are looked at: masking a whole 32 MiB answer to quote
+// 200 bytes of it would copy it twice.
+func excerpt(body []byte, cut bool, secrets []string) string {
+	if len(body) > excerptSource {
+		body, cut = body[:excerptSource], true
+	}
+	return oneLine(redact.String(string(maskBody(body, cut, secrets))))
+}
+
+// excerptSource bounds the raw bytes an excerpt is taken from: enough for
+// excerptLen bytes of text after white space is folded, unless the body
+// starts with kilobytes of it.
+const excerptSource = 4 << 10
+
+// maskCause returns the cause of a DecodeError with the secrets the call
+// sent masked in its text. The lenient types' errors quote the value they
+// could not read, cut to 40 bytes and marked "…", and a server may have
+// echoed a secret there: the text before each "…" may end inside one. An
+// error whose text changes is replaced by one with the masked text: those
+// are the SDK's own plain errors, with nothing to inspect but their text.
+func maskCause(err error, secrets []string) error {
+	text := err.Error()
+	parts := strings.Split(text, "…")
+	for i := range parts[:len(parts)-1] {
+		parts[i] = redact.KnownCut(parts[i], secrets...)
+	}
+	parts[len(parts)-1] = redact.Known(parts[len(parts)-1], secrets...)
+	if masked := strings.Join(parts, "…"); masked != text {
+		return errors.New(masked)
+	}
+	return err
+}
+
+// oneLine collapses white space, drops control and bidirectional formatting
+// characters, and bounds the length of text quoted from a response, so that
+// an error message stays one readable line: a server's text must not move a
+// terminal's cursor, colour it, or reorder what a log viewer shows.
 func oneLine(s string) string {
+	if strings.ContainsFunc(s, unprintable) {
+		s = strings.Map(func(r rune) rune {
+			if unprintable(r) {
+				return ' '
+			}
+			return r
+		}, s)
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > excerptLen {
 		s = strings.ToValidUTF8(s[:excerptLen], "") + "…"
 	}
 	return s
+}
+
+// unprintable reports a control character (ESC, DEL, C1) or a
+// bidirectional formatting character (U+200E, U+202A to U+202E, U+2066 to
+// U+2069), which quoted text must not carry into a message.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || r == '\u200e' || r == '\u200f' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // ValidationError is bad input refused before any request is sent. Field is
@@ -209,8 +297,9 @@ type RequestError struct {
 	Err      error
 }
 
-// Error returns a one-line description free of secrets.
-func (e *RequestError) Error() string {
+// Error returns a one-line description free of secrets. It has a value
+// receiver, like Unwrap, so that a RequestError value prints like a pointer.
+func (e RequestError) Error() string {
 	s := fmt.Sprintf("apizee: %s %s: %s", e.Method, e.Path, retry.Describe(e.Err))
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
@@ -219,7 +308,7 @@ func (e *RequestError) Error() string {
 }
 
 // Unwrap returns the cause.
-func (e *RequestError) Unwrap() error { return e.Err }
+func (e RequestError) Unwrap() error { return e.Err }
 
 // maskURLError masks the secrets of the URL that net/http wraps around a
 // transport error (an access_token or pwd in the query): the cause of a
@@ -242,23 +331,25 @@ type DecodeError struct {
 	Excerpt    string // the start of the body, secrets masked
 }
 
-// Error returns a one-line description free of secrets.
-func (e *DecodeError) Error() string {
+// Error returns a one-line description free of secrets. It has a value
+// receiver, like Unwrap, so that a DecodeError value prints like a pointer.
+func (e DecodeError) Error() string {
 	return fmt.Sprintf("apizee: %s %s: %d response is not the expected JSON: %s; body starts: %q",
 		e.Method, e.Path, e.StatusCode, redact.String(e.Err.Error()), e.Excerpt)
 }
 
 // Unwrap returns the cause.
-func (e *DecodeError) Unwrap() error { return e.Err }
+func (e DecodeError) Unwrap() error { return e.Err }
 
 // decodeJSON decodes a 2xx JSON body into out. It refuses, with a
 // *DecodeError, a body over maxJSONBody (without reading it whole), an empty
-// or null body, and anything that does not decode into out.
-func decodeJSON(resp *http.Response, method, path string, out any) error {
+// or null body, and anything that does not decode into out. secrets (what
+// the call sent) are masked in the excerpt the error quotes.
+func decodeJSON(resp *http.Response, method, path string, out any, secrets ...string) error {
 	defer resp.Body.Close()
 	body, tooLarge, err := readJSONBody(resp.Body, resp.ContentLength)
 	fail := func(err error) error {
-		return &DecodeError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: err, Excerpt: redact.String(oneLine(string(body)))}
+		return &DecodeError{Method: method, Path: path, StatusCode: resp.StatusCode, Err: maskCause(err, secrets), Excerpt: excerpt(body, tooLarge, secrets)}
 	}
 	switch trimmed := bytes.TrimSpace(body); {
 	case err != nil:
@@ -270,7 +361,7 @@ func decodeJSON(resp *http.Response, method, path string, out any) error {
 	case bytes.Equal(trimmed, []byte("null")):
 		return fail(errors.New("null body"))
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := json.Unmarshal(emptyObjects(body), out); err != nil {
 		return fail(err)
 	}
 	if c, ok := out.(checker); ok {

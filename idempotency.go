@@ -111,6 +111,11 @@ type onceTarget[T any] struct {
 
 // createOnce runs the protocol: keyed with a key, for one call without.
 func createOnce[T any](ctx context.Context, c *Client, key string, t *onceTarget[T]) (*T, error) {
+	if err := contextErr(ctx); err != nil {
+		// The keyed protocol derives contexts of its own, which a nil one
+		// would make panic.
+		return nil, err
+	}
 	if key == "" {
 		return t.unkeyed(ctx, c.cfg.retry.withDefaults())
 	}

@@ -195,7 +195,7 @@ func TestBearerTokenGoesOnlyToTheAPIHost(t *testing.T) {
 	u, _ := url.Parse(other.URL + "/direct")
 	resp, err := c.send(ctx, request{method: http.MethodGet, url: u})
 	require.NoError(t, err)
-	drain(resp)
+	drain(resp.Response)
 	auth, _ := otherAuth.Load("/direct")
 	assert.Empty(t, auth)
 	assert.Equal(t, before, f.count(http.MethodPost, "/token"))

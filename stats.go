@@ -88,10 +88,14 @@ var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 		if err := secs.UnmarshalJSON(b); err != nil {
 			return err
 		}
-		if secs < 0 || float64(secs) > math.MaxInt64/float64(time.Second) {
+		// Compared in nanoseconds, after rounding: MaxInt64 seconds' worth
+		// of nanoseconds is not a float64, and the nearest one, 2^63,
+		// converts to a negative Duration.
+		nanos := math.Round(float64(secs) * float64(time.Second))
+		if secs < 0 || nanos >= float64(math.MaxInt64) {
 			return fmt.Errorf("apizee: %g seconds is not a call duration", float64(secs))
 		}
-		s.CallDuration = time.Duration(math.Round(float64(secs) * float64(time.Second)))
+		s.CallDuration = time.Duration(nanos)
 		return nil
 	},
 	"photos":                 func(s *TicketStat, b json.RawMessage) error { return decodeInt(b, &s.Photos) },
@@ -187,7 +191,7 @@ const statsDate = "2006-01-02"
 // Errors: *ValidationError for Since after Until; *APIError with
 // ErrForbidden for an account without access to statistics; *DecodeError
 // for an answer that is not a list of rows.
-func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams) ([]TicketStat, error) {
+func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams, opts ...CallOption) ([]TicketStat, error) {
 	p = orZero(p)
 	if err := checkTimeRange(p.Since, p.Until); err != nil {
 		return nil, err
@@ -204,7 +208,7 @@ func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams) ([]Tic
 		q.Set("until", p.Until.Format(statsDate))
 	}
 	stats := []TicketStat{}
-	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/enterprises/%d/tickets-stats", eid), q, &stats); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/enterprises/%d/tickets-stats", eid), q, &stats, opts...); err != nil {
 		return nil, err
 	}
 	return stats, nil

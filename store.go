@@ -107,7 +107,7 @@ func (s *memoryStore) put(key string, value []byte, ttl time.Duration, now time.
 }
 
 func (s *memoryStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := contextErr(ctx); err != nil {
 		return nil, false, err
 	}
 	s.mu.Lock()
@@ -120,7 +120,7 @@ func (s *memoryStore) Get(ctx context.Context, key string) ([]byte, bool, error)
 }
 
 func (s *memoryStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
+	if err := contextErr(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -130,7 +130,7 @@ func (s *memoryStore) Set(ctx context.Context, key string, value []byte, ttl tim
 }
 
 func (s *memoryStore) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := contextErr(ctx); err != nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -144,7 +144,7 @@ func (s *memoryStore) SetNX(ctx context.Context, key string, value []byte, ttl t
 }
 
 func (s *memoryStore) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := contextErr(ctx); err != nil {
 		return false, err
 	}
 	s.mu.Lock()

@@ -206,6 +206,111 @@ func (t *flexTime) set(parsed time.Time, b []byte) error {
 	return nil
 }
 
+// PHP's json_encode writes an empty associative array as [], so an answer
+// may carry "requestor": [] or "geoloc": [] where an object is expected. It
+// is an empty object. The pipeline rewrites such members to {} in the body
+// it decodes (emptyObjects), before decoding, rather than giving each wire
+// type an UnmarshalJSON: a nested decoder per ticket costs a list about a
+// fifth more time. The models' own UnmarshalJSON do the same on a copy, for
+// callers who decode answers themselves.
+
+// phpObjectMembers are the members that hold an object which PHP may write as [].
+var phpObjectMembers = [][]byte{
+	[]byte("requestor"), []byte("geoloc"), []byte("location"), []byte("organizer"), []byte("owner"),
+	[]byte("moderator"), []byte("created_by"), []byte("enterprise"), []byte("service"),
+}
+
+// hasEmptyArray reports whether b holds "[" and "]" with only white space
+// between them, anywhere (in a string too): the cheap test that spares
+// almost every answer the scan of emptyObjects.
+func hasEmptyArray(b []byte) bool {
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(b[i:], ']')
+		if j < 0 {
+			return false
+		}
+		i += j
+		k := i - 1
+		for k >= 0 && isJSONSpace(b[k]) {
+			k--
+		}
+		if k >= 0 && b[k] == '[' {
+			return true
+		}
+	}
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// emptyObjects rewrites, in place, every empty array that is the value of
+// one of phpObjectMembers into an empty object of the same length ("[ ]"
+// becomes "{ }"), and returns b. Strings are skipped whole: a description
+// reading "[]" stays as it is.
+func emptyObjects(b []byte) []byte {
+	if !hasEmptyArray(b) {
+		return b
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		start := i + 1
+		for i++; i < len(b) && b[i] != '"'; i++ {
+			if b[i] == '\\' {
+				i++
+			}
+		}
+		if i >= len(b) {
+			return b
+		}
+		key := b[start:i]
+		j := skipJSONSpace(b, i+1)
+		if j >= len(b) || b[j] != ':' {
+			continue
+		}
+		open := skipJSONSpace(b, j+1)
+		if open >= len(b) || b[open] != '[' {
+			continue
+		}
+		end := skipJSONSpace(b, open+1)
+		if end < len(b) && b[end] == ']' && isPHPObjectMember(key) {
+			b[open], b[end] = '{', '}'
+		}
+	}
+	return b
+}
+
+// withEmptyObjects is emptyObjects on a copy of b, for input that is not
+// ours to change.
+func withEmptyObjects(b []byte) []byte {
+	if !hasEmptyArray(b) {
+		return b
+	}
+	return emptyObjects(bytes.Clone(b))
+}
+
+// isEmptyArray reports whether b is [] (white space allowed).
+func isEmptyArray(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) >= 2 && b[0] == '[' && len(bytes.TrimSpace(b[1:len(b)-1])) == 0 && b[len(b)-1] == ']'
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && isJSONSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func isPHPObjectMember(key []byte) bool {
+	for _, m := range phpObjectMembers {
+		if bytes.Equal(key, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // GeoPoint is a position. It decodes {"lat","lng"} and {"lat","lon"},
 // with numbers or numeric strings.
 type GeoPoint struct {
@@ -213,8 +318,13 @@ type GeoPoint struct {
 	Lng float64
 }
 
-// UnmarshalJSON accepts lng or lon for the longitude.
+// UnmarshalJSON accepts lng or lon for the longitude, and [] (PHP's empty
+// object) as an empty position.
 func (p *GeoPoint) UnmarshalJSON(b []byte) error {
+	if isEmptyArray(b) {
+		*p = GeoPoint{}
+		return nil
+	}
 	var wire geoWire
 	if err := json.Unmarshal(b, &wire); err != nil {
 		return err
@@ -227,17 +337,37 @@ func (p *GeoPoint) UnmarshalJSON(b []byte) error {
 // position embed it rather than a *GeoPoint, so that decoding them does not
 // start a nested decoder for each position.
 type geoWire struct {
-	Lat flexFloat  `json:"lat"`
-	Lng *flexFloat `json:"lng"`
-	Lon flexFloat  `json:"lon"`
+	Lat flexFloat     `json:"lat"`
+	Lng optionalFloat `json:"lng"` // wins over lon when present and not null
+	Lon flexFloat     `json:"lon"`
 }
 
 func (w *geoWire) point() GeoPoint {
 	p := GeoPoint{Lat: float64(w.Lat), Lng: float64(w.Lon)}
-	if w.Lng != nil {
-		p.Lng = float64(*w.Lng)
+	if w.Lng.set {
+		p.Lng = float64(w.Lng.value)
 	}
 	return p
+}
+
+// optionalFloat is a flexFloat that records whether the JSON held one: null
+// or an absent key is none. A value rather than a *flexFloat, to spare an
+// allocation per position.
+type optionalFloat struct {
+	value flexFloat
+	set   bool
+}
+
+func (o *optionalFloat) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), jsonNull) {
+		*o = optionalFloat{}
+		return nil
+	}
+	if err := o.value.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	o.set = true
+	return nil
 }
 
 // MarshalJSON writes {"lat":..,"lng":..}.
@@ -283,8 +413,13 @@ type Party struct {
 	Name string
 }
 
-// UnmarshalJSON accepts a string or numeric id.
+// UnmarshalJSON accepts a string or numeric id, and [] (PHP's empty
+// object) as an empty party.
 func (p *Party) UnmarshalJSON(b []byte) error {
+	if isEmptyArray(b) {
+		*p = Party{}
+		return nil
+	}
 	var wire struct {
 		ID   flexInt64  `json:"id"`
 		Name flexString `json:"name"`

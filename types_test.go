@@ -1,6 +1,7 @@
 package apizee
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -228,7 +229,9 @@ func TestParty(t *testing.T) {
 		{`{"id":"abc"}`, nil},
 		{`{"id":1,"name":{}}`, nil},
 		{`"Jean"`, nil},
-		{`[]`, nil},
+		{`[]`, ok(Party{})}, // PHP's json_encode writes an empty object so
+		{`[ ]`, ok(Party{})},
+		{`[{}]`, nil},
 	})
 }
 
@@ -284,3 +287,37 @@ func FuzzFlexTime(f *testing.F)   { fuzzDecode[flexTime](f) }
 func FuzzFlexFloat(f *testing.F)  { fuzzDecode[flexFloat](f) }
 func FuzzGeoPoint(f *testing.F)   { fuzzDecode[GeoPoint](f) }
 func FuzzParty(f *testing.F)      { fuzzDecode[Party](f) }
+
+func TestEmptyObjects(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"requestor":[],"geoloc":[ ],"owner":[
+]}`, `{"requestor":{},"geoloc":{ },"owner":{
+}}`},
+		{`{"data":[],"phone":[],"medias":[ ]}`, `{"data":[],"phone":[],"medias":[ ]}`},
+		{`{"description":"\"requestor\":[]","name":"a\\","geoloc":[]}`, `{"description":"\"requestor\":[]","name":"a\\","geoloc":{}}`},
+		{`{"requestor":["x"],"service" : []}`, `{"requestor":["x"],"service" : {}}`},
+		{`["requestor",[]]`, `["requestor",[]]`},
+		{`{"geoloc":[]`, `{"geoloc":{}`},
+		{`{"geoloc`, `{"geoloc`},
+		{`[]`, `[]`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, string(emptyObjects([]byte(tt.in))), tt.in)
+		in := []byte(tt.in)
+		withEmptyObjects(in)
+		assert.Equal(t, tt.in, string(in), "withEmptyObjects leaves its input alone")
+	}
+}
+
+func FuzzEmptyObjects(f *testing.F) {
+	for _, s := range []string{`{"requestor":[],"geoloc":[ ]}`, `{"a":"[]","geoloc":[]}`, `{"owner":[`, `"\`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out := emptyObjects(bytes.Clone(b))
+		require.Len(t, out, len(b), "the rewrite keeps every offset")
+		if json.Valid(b) {
+			assert.True(t, json.Valid(out), "valid JSON stays valid: %q -> %q", b, out)
+		}
+	})
+}

@@ -133,6 +133,7 @@ func (s *Server) addTicket(t *ticket) {
 	defer s.mu.Unlock()
 	t.ID = s.newID(ticketIDs)
 	s.tickets = append(s.tickets, t)
+	s.emitTicket("create", t)
 }
 
 // listedTicket is a ticket as the guide's list example (GET /tickets)

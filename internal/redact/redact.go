@@ -9,8 +9,12 @@
 package redact
 
 import (
+	"encoding/json"
+	"fmt"
+	"html"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -111,4 +115,117 @@ func isSecretParam(name string) bool {
 		}
 	}
 	return false
+}
+
+// Known returns s with every occurrence of each secret replaced by Mask:
+// the secrets a call sent (its bearer token, the password or the
+// assertion), which no pattern can recognise. Each is looked for as written
+// and in the forms a server echoes it in: JSON-escaped (as encoding/json and
+// PHP's json_encode write it), HTML-escaped and URL-encoded. Mask it before
+// anything folds white space or cuts the text, or the secret no longer
+// matches. A secret shorter than minKnown bytes is not looked for: it would
+// match all over an ordinary message (an empty one between every two
+// characters), and it protects nothing anyway.
+func Known(s string, secrets ...string) string {
+	return known(s, false, secrets)
+}
+
+// KnownCut is Known for a text that was cut short (a body read up to a
+// limit): a secret whose beginning ends the text is masked too.
+func KnownCut(s string, secrets ...string) string {
+	return known(s, true, secrets)
+}
+
+// minKnown is the length of the shortest secret Known masks.
+const minKnown = 4
+
+func known(s string, cut bool, secrets []string) string {
+	for _, secret := range secrets {
+		if len(secret) < minKnown {
+			continue
+		}
+		for _, form := range echoForms(secret) {
+			s = strings.ReplaceAll(s, form, Mask)
+			if cut {
+				s = maskCutPrefix(s, form)
+			}
+		}
+	}
+	return s
+}
+
+// maskCutPrefix masks the longest beginning of secret that ends s.
+func maskCutPrefix(s, secret string) string {
+	for n := min(len(secret)-1, len(s)); n > 0; n-- {
+		if strings.HasSuffix(s, secret[:n]) {
+			return s[:len(s)-n] + Mask
+		}
+	}
+	return s
+}
+
+// echoForms returns secret as written and as a server may echo it, the
+// longest first: a form is masked whole before a shorter one inside it
+// could break it up.
+func echoForms(secret string) []string {
+	forms := []string{secret}
+	add := func(form string) {
+		if !slices.Contains(forms, form) {
+			forms = append(forms, form)
+		}
+	}
+	quoted, _ := json.Marshal(secret) // <, > and & as \u003c, \u003e, \u0026
+	add(string(quoted[1 : len(quoted)-1]))
+	var unescaped strings.Builder
+	encoder := json.NewEncoder(&unescaped)
+	encoder.SetEscapeHTML(false)
+	_ = encoder.Encode(secret)
+	plain := strings.TrimSuffix(unescaped.String(), "\n")
+	plain = plain[1 : len(plain)-1]
+	add(plain)
+	add(phpJSON(plain))
+	add(html.EscapeString(secret))
+	add(url.QueryEscape(secret))
+	add(url.PathEscape(secret))
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return forms
+}
+
+// phpJSON rewrites a string escaped by encoding/json (without HTML escaping)
+// as PHP's json_encode writes it by default: "/" escaped, and every non-ASCII
+// character as a \u escape (a UTF-16 pair beyond the BMP).
+func phpJSON(escaped string) string {
+	var b strings.Builder
+	for _, r := range escaped {
+		switch {
+		case r == '/':
+			b.WriteString(`\/`)
+		case r > 0xffff:
+			r -= 0x10000
+			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+		case r > 0x7e:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// UserInfo returns raw, a URL that may not even parse, with everything
+// between its "//" (or its start) and its last "@" replaced by Mask: a
+// message about a bad URL must not quote the password in it, and url.Parse's
+// own errors quote the whole URL. A password may hold "/", "?" or "#", so
+// the last "@" anywhere counts; a path or query with an "@" is masked too,
+// which costs a message some detail and nothing else.
+func UserInfo(raw string) string {
+	start := 0
+	if i := strings.Index(raw, "//"); i >= 0 {
+		start = i + 2
+	}
+	at := strings.LastIndex(raw[start:], "@")
+	if at < 0 {
+		return raw
+	}
+	return raw[:start] + Mask + raw[start+at:]
 }

@@ -133,3 +133,53 @@ func FuzzMayHoldSecret(f *testing.F) {
 		}
 	})
 }
+
+func TestKnown(t *testing.T) {
+	tests := []struct {
+		name, in string
+		secrets  []string
+		want     string
+	}{
+		{"no secret", "invalid grant", nil, "invalid grant"},
+		{"an empty secret masks nothing", "invalid grant", []string{""}, "invalid grant"},
+		{"a secret too short to tell from text masks nothing", "not allowed to create", []string{"t", "to", "all"}, "not allowed to create"},
+		{"the shortest secret masked", "code abcd refused", []string{"abcd"}, "code REDACTED refused"},
+		{"empty and real", "token tok_1 refused", []string{"", "tok_1", ""}, "token REDACTED refused"},
+		{"every occurrence", "tok_1 and tok_1", []string{"tok_1"}, "REDACTED and REDACTED"},
+		{"white space inside", "pw was  a  b .", []string{" a  b "}, "pw was REDACTED."},
+		{"JSON escaped", `{"m":"pw a\"b\\c\u003cd"}`, []string{`a"b\c<d`}, `{"m":"pw REDACTED"}`},
+		{"JSON without HTML escaping", `{"m":"a\"<b"}`, []string{`a"<b`}, `{"m":"REDACTED"}`},
+		{"PHP json_encode", `{"m":"p\u00e4ss\/w\ud83d\ude00"}`, []string{"päss/w😀"}, `{"m":"REDACTED"}`},
+		{"HTML escaped", "<title>a&amp;b&lt;c</title>", []string{"a&b<c"}, "<title>REDACTED</title>"},
+		{"URL encoded", "password=p%40ss+w%2Frd&x", []string{"p@ss w/rd"}, "password=REDACTED&x"},
+		{"path escaped", "/u/p@ss%20w", []string{"p@ss w"}, "/u/REDACTED"},
+		{"a beginning at the end is kept when the text is whole", "ends with tok_", []string{"tok_123"}, "ends with tok_"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Known(tt.in, tt.secrets...))
+		})
+	}
+}
+
+func TestKnownCut(t *testing.T) {
+	assert.Equal(t, "cut at REDACTED", KnownCut("cut at tok_12", "tok_123456"))
+	assert.Equal(t, "cut at REDACTED", KnownCut("cut at t", "tok_123456"), "one character of a secret is one too many")
+	assert.Equal(t, "whole REDACTED", KnownCut("whole tok_123456", "tok_123456"))
+	assert.Equal(t, `{"m":"REDACTED`, KnownCut(`{"m":"p\u00e4`, "pässwort"), "a cut inside an escape")
+	assert.Equal(t, "nothing cut", KnownCut("nothing cut", "", "zzz"))
+}
+
+func TestUserInfo(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://cloud.apizee.com/api", "https://cloud.apizee.com/api"},
+		{"https://agent:pa ss@host/api", "https://REDACTED@host/api"},
+		{"https://agent:pa/ss?x#y@host/api", "https://REDACTED@host/api"},
+		{"agent:secret@host/api", "REDACTED@host/api"},
+		{"//agent:secret@host", "//REDACTED@host"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, UserInfo(tt.in), tt.in)
+	}
+}

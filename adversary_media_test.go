@@ -1,0 +1,97 @@
+package apizee_test
+
+// Adversary tests, media downloads: what the request asks for, a body of
+// unknown length, and pages that come in place of the file.
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apizee-go/apizee"
+)
+
+func TestAdversaryMediaDownloadDoesNotAskForJSON(t *testing.T) {
+	var accept atomic.Value
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		accept.Store(r.Header.Get("Accept"))
+		// A server that negotiates: asked for JSON, it answers a JSON
+		// description instead of the file.
+		if strings.Contains(r.Header.Get("Accept"), "json") {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"id":1,"url":"..."}`))
+			return
+		}
+		w.Header().Set("Content-Type", "video/mp4")
+		w.Write([]byte("mp4-bytes"))
+	}))
+	defer api.Close()
+	c := hostileClient(t, api.URL+"/api")
+	var got strings.Builder
+	_, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1"}, &got)
+	require.NoError(t, err)
+	assert.Equal(t, "*/*", accept.Load())
+	assert.Equal(t, "mp4-bytes", got.String())
+}
+
+func TestAdversaryChunkedDownloadOfUnknownLengthIsWhole(t *testing.T) {
+	chunk := strings.Repeat("0123456789abcdef", 4096) // 64 KiB
+	const chunks = 40
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "video/mp4")
+		for range chunks {
+			w.Write([]byte(chunk))
+			w.(http.Flusher).Flush() // no Content-Length: chunked
+		}
+	}))
+	defer api.Close()
+	c := hostileClient(t, api.URL+"/api")
+
+	var got strings.Builder
+	n, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1"}, &got)
+	require.NoError(t, err, "a body of unknown length is not a short body")
+	assert.Equal(t, int64(chunks*len(chunk)), n)
+	assert.Equal(t, strings.Repeat(chunk, chunks), got.String())
+}
+
+func TestAdversaryHTMLPageInPlaceOfTheMediaIsRefused(t *testing.T) {
+	for _, contentType := range []string{
+		"text/html", "text/html; charset=utf-8", "TEXT/HTML", "application/xhtml+xml", "application/xhtml+xml; charset=UTF-8",
+		// Malformed headers that still name HTML first.
+		"text/html garbage", "text/html, text/plain", "text/html; charset", "application/xhtml+xml,",
+	} {
+		t.Run(contentType, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", contentType)
+				w.Write([]byte("<html><body>Please log in to continue</body></html>"))
+			}))
+			defer api.Close()
+			c := hostileClient(t, api.URL+"/api")
+			var got strings.Builder
+			n, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1", ContentType: "video/mp4"}, &got)
+			var decErr *apizee.DecodeError
+			require.ErrorAs(t, err, &decErr)
+			assert.Contains(t, decErr.Excerpt, "Please log in")
+			assert.Zero(t, n)
+			assert.Empty(t, got.String(), "nothing of the page is saved as the file")
+		})
+	}
+
+	t.Run("a media that is itself a page", func(t *testing.T) {
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/xhtml+xml")
+			w.Write([]byte("<html/>"))
+		}))
+		defer api.Close()
+		c := hostileClient(t, api.URL+"/api")
+		var got strings.Builder
+		_, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1", ContentType: "text/html"}, &got)
+		require.NoError(t, err)
+		assert.Equal(t, "<html/>", got.String())
+	})
+}
