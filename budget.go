@@ -45,16 +45,16 @@ func (e *BudgetWaitError) Is(target error) bool {
 	return target == ErrBudgetWait || target == ErrRateLimited
 }
 
+// longerThanMaxRetryAfter is the refusal of a call that a pause the server
+// asked for would hold longer than the client's RetryPolicy.MaxRetryAfter.
+func longerThanMaxRetryAfter(wait time.Duration, until time.Time, maxWait time.Duration) *BudgetWaitError {
+	return &BudgetWaitError{Wait: wait, Until: until, Reason: fmt.Sprintf("longer than RetryPolicy.MaxRetryAfter (%s)", maxWait)}
+}
+
 // maxRememberedWait bounds how far ahead the client holds calls back on the
 // server's word: a hostile or broken Retry-After of years must not silence
 // the client until it restarts. Past it, one call asks the server again.
 const maxRememberedWait = time.Hour
-
-// serverHolder is implemented by a limiter that remembers the server's
-// waits itself (NewRateLimiter's): the budget gate then also refuses, at
-// once, the calls that the limiter would hold past their deadline or
-// MaxRetryAfter.
-type serverHolder interface{ serverHold() time.Time }
 
 // budgetGate is the client's memory of the server's rate-limit answers. The
 // attempt transport asks it before each attempt to the API host, and tells
@@ -65,7 +65,6 @@ type budgetGate struct {
 	onAPIHost func(*url.URL) bool
 	maxWait   time.Duration // RetryPolicy.MaxRetryAfter
 	feedback  RateLimitFeedback
-	holder    serverHolder
 	logger    *slog.Logger
 
 	mu    sync.Mutex
@@ -75,21 +74,17 @@ type budgetGate struct {
 func newBudgetGate(c *Client) *budgetGate {
 	g := &budgetGate{onAPIHost: c.onAPIHost, maxWait: c.cfg.retry.withDefaults().MaxRetryAfter, logger: c.cfg.logger}
 	g.feedback, _ = c.cfg.limiter.(RateLimitFeedback)
-	g.holder, _ = c.cfg.limiter.(serverHolder)
 	return g
 }
 
 // opensAt returns when the budget opens again, as far as this client knows.
+// A limiter that hears the server holds calls for the waits it heard from
+// other clients itself, and refuses those it would hold past MaxRetryAfter
+// (see MaxRetryAfterFromContext).
 func (g *budgetGate) opensAt() time.Time {
 	g.mu.Lock()
-	until := g.until
-	g.mu.Unlock()
-	if g.holder != nil {
-		if held := g.holder.serverHold(); held.After(until) {
-			until = held
-		}
-	}
-	return until
+	defer g.mu.Unlock()
+	return g.until
 }
 
 // wait holds the attempt until the budget opens, or refuses it with a
@@ -107,7 +102,7 @@ func (g *budgetGate) wait(ctx context.Context, u *url.URL) error {
 		}
 		left := until.Sub(now)
 		if left > g.maxWait {
-			return &BudgetWaitError{Wait: left, Until: until, Reason: fmt.Sprintf("longer than RetryPolicy.MaxRetryAfter (%s)", g.maxWait)}
+			return longerThanMaxRetryAfter(left, until, g.maxWait)
 		}
 		if deadline, ok := ctx.Deadline(); ok && !until.Before(deadline) {
 			return &BudgetWaitError{Wait: left, Until: until, Reason: "past the call's context deadline"}

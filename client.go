@@ -592,7 +592,7 @@ func (t *attemptTransport) waitForBudget(req *http.Request) error {
 	if t.limiter == nil {
 		return nil
 	}
-	if err := t.limiter.Wait(ctx); err != nil {
+	if err := t.limiter.Wait(context.WithValue(ctx, maxRetryAfterKey{}, t.budget.maxWait)); err != nil {
 		return fmt.Errorf("rate limiter: %w", err)
 	}
 	return t.budget.wait(ctx, req.URL)

@@ -51,6 +51,25 @@ func PriorityFromContext(ctx context.Context) Priority {
 	return p
 }
 
+type maxRetryAfterKey struct{}
+
+// MaxRetryAfterFromContext returns the RetryPolicy.MaxRetryAfter of the
+// client whose call ctx belongs to: a Client sets it on the context it
+// passes to its RateLimiter's Wait, and ok is false on any other context.
+//
+// A limiter that hears the server (RateLimitFeedback) uses it to treat a
+// pause it heard, maybe from another client or replica, as the client treats
+// one it heard itself: a call the pause would hold longer than that is
+// refused at once with a *BudgetWaitError (matching ErrBudgetWait and
+// ErrRateLimited) instead of sleeping through it. NewRateLimiter's limiter
+// does, and so does the Redis limiter of the apizeeredis module. It bounds
+// only the pause the server asked for, not the limiter's own queue, which
+// only the context's deadline bounds.
+func MaxRetryAfterFromContext(ctx context.Context) (maxWait time.Duration, ok bool) {
+	maxWait, ok = ctx.Value(maxRetryAfterKey{}).(time.Duration)
+	return maxWait, ok
+}
+
 // NewRateLimiter returns an in-process limiter that lets at most n calls
 // through in any window of length per (a sliding window: Apizee's "10
 // requests a minute" is NewRateLimiter(10, time.Minute)), for
@@ -63,7 +82,9 @@ func PriorityFromContext(ctx context.Context) Priority {
 // with an error matching ErrBudgetWait and ErrRateLimited, and a call that
 // gives up frees its turn for the next. The limiter implements
 // RateLimitFeedback: when the server says the budget is spent until a reset,
-// no call goes before it.
+// no call goes before it, and a call that the reset would hold longer than
+// its client's RetryPolicy.MaxRetryAfter (MaxRetryAfterFromContext) is
+// refused at once, as the client refuses one itself.
 //
 // It keeps the times of the last n calls, so it suits budgets of a few
 // thousand calls per window at most. It panics if n or per is not positive,
@@ -111,6 +132,7 @@ func (l *rateLimiter) Wait(ctx context.Context) error {
 		return err
 	}
 	me := &turn{priority: PriorityFromContext(ctx)}
+	maxHold, holdBounded := MaxRetryAfterFromContext(ctx)
 	l.mu.Lock()
 	now := time.Now()
 	// After every turn of its priority or above, before the lower ones.
@@ -128,12 +150,17 @@ func (l *rateLimiter) Wait(ctx context.Context) error {
 			l.mu.Unlock()
 			return nil
 		}
+		var refused *BudgetWaitError
 		if deadline, ok := ctx.Deadline(); ok && !me.at.Before(deadline) {
-			err := &BudgetWaitError{Wait: me.at.Sub(now), Until: me.at, Reason: "past the call's context deadline (the rate limiter's next turn for it)"}
+			refused = &BudgetWaitError{Wait: me.at.Sub(now), Until: me.at, Reason: "past the call's context deadline (the rate limiter's next turn for it)"}
+		} else if held := l.hold.Sub(now); holdBounded && held > maxHold {
+			refused = longerThanMaxRetryAfter(held, l.hold, maxHold)
+		}
+		if refused != nil {
 			l.leave(me)
 			l.plan(now)
 			l.mu.Unlock()
-			return err
+			return refused
 		}
 		at, replanned := me.at, l.replanned
 		l.mu.Unlock()
@@ -163,14 +190,6 @@ func (l *rateLimiter) ServerAskedToWait(_ context.Context, until time.Time) {
 		l.hold = until
 		l.plan(time.Now())
 	}
-}
-
-// serverHold tells the client's budget gate how long the server holds
-// calls, so that it refuses at once those that cannot wait that long.
-func (l *rateLimiter) serverHold() time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.hold
 }
 
 // leave takes t out of the queue. Call with mu held.

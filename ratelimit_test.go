@@ -182,6 +182,70 @@ func TestRateLimiterHoldsEveryCallForTheServer(t *testing.T) {
 	})
 }
 
+// A call whose client accepts shorter server waits than the hold is refused
+// at once, when it asks and when the hold grows while it waits; a call
+// without a bound, or within it, waits for the hold.
+func TestRateLimiterRefusesAHoldLongerThanMaxRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := NewRateLimiter(10, time.Minute)
+		fb := l.(RateLimitFeedback)
+		start := time.Now()
+		patient := context.WithValue(t.Context(), maxRetryAfterKey{}, 30*time.Second)
+		impatient := context.WithValue(t.Context(), maxRetryAfterKey{}, 5*time.Second)
+
+		fb.ServerAskedToWait(t.Context(), start.Add(10*time.Second))
+		err := l.Wait(impatient)
+		assert.Zero(t, time.Since(start), "refused at once")
+		assert.ErrorIs(t, err, ErrBudgetWait)
+		assert.ErrorIs(t, err, ErrRateLimited)
+		var held *BudgetWaitError
+		require.ErrorAs(t, err, &held)
+		assert.Equal(t, 10*time.Second, held.Wait)
+		assert.Equal(t, start.Add(10*time.Second), held.Until)
+		assert.Contains(t, err.Error(), "longer than RetryPolicy.MaxRetryAfter (5s)")
+
+		waiting := make(chan error, 1)
+		go func() { waiting <- l.Wait(patient) }()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		fb.ServerAskedToWait(t.Context(), start.Add(time.Minute)) // now 59 s away: past 30 s
+		err = <-waiting
+		assert.ErrorIs(t, err, ErrBudgetWait)
+		assert.Equal(t, time.Second, time.Since(start), "refused as soon as the hold grew")
+
+		require.NoError(t, l.Wait(t.Context()), "a call without a bound waits")
+		assert.Equal(t, time.Minute, time.Since(start))
+	})
+}
+
+// A client passes its RetryPolicy.MaxRetryAfter to its limiter's Wait, for
+// limiters of any origin.
+func TestClientTellsItsLimiterItsMaxRetryAfter(t *testing.T) {
+	seen := make(chan time.Duration, 2)
+	limiter := waitFunc(func(ctx context.Context) error {
+		maxWait, ok := MaxRetryAfterFromContext(ctx)
+		assert.True(t, ok)
+		seen <- maxWait
+		return nil
+	})
+	srv := newSpentBudget("Retry-After", 0)
+	for _, c := range []struct {
+		policy RetryPolicy
+		want   time.Duration
+	}{{DefaultRetryPolicy(), time.Minute}, {RetryPolicy{MaxRetryAfter: 7 * time.Second}, 7 * time.Second}} {
+		client := budgetClient(t, srv, WithRateLimiter(limiter), WithRetryPolicy(c.policy))
+		require.NoError(t, ping(t.Context(), client))
+		assert.Equal(t, c.want, <-seen)
+	}
+	_, ok := MaxRetryAfterFromContext(t.Context())
+	assert.False(t, ok, "not set outside a client's call")
+}
+
+// waitFunc is a RateLimiter made of a function.
+type waitFunc func(ctx context.Context) error
+
+func (f waitFunc) Wait(ctx context.Context) error { return f(ctx) }
+
 func TestRateLimiterServesHigherPrioritiesFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := NewRateLimiter(1, 10*time.Second)

@@ -12,11 +12,16 @@
 //		apizee.WithCredentials(username, password),
 //		// the token of each credential and each CreateOnce key, once for the fleet
 //		apizee.WithStore(apizeeredis.NewStore(rdb, "apizee:")),
-//		// Apizee's 10 requests a minute per user, shared by 8 replicas;
-//		// 10/8 (at least 1) a minute each while Redis is down
+//		// Apizee's 10 requests a minute per user (and a second, for the
+//		// requests' way there), shared by 8 replicas; 10/8 (at least 1)
+//		// per period each while Redis is down
 //		apizee.WithRateLimiter(apizeeredis.NewRateLimiter(rdb, "apizee:budget:"+username,
-//			10, time.Minute, apizeeredis.WithReplicas(8))),
+//			10, 61*time.Second, apizeeredis.WithReplicas(8))),
 //	)
+//
+// Mark bulk work (walks, downloads, statistics) with
+// apizee.ContextWithPriority(ctx, apizee.PriorityLow): it then never queues
+// ahead of the interactive calls (see RateLimiter).
 //
 // Every call to Redis waits at most 500 ms (less if its context ends
 // sooner), whatever the client's own timeouts: a Redis that is down or hung

@@ -47,8 +47,10 @@ func ExampleNewRateLimiter() {
 	defer rdb.Close()
 
 	username := "agent@example.com"
-	limiter := apizeeredis.NewRateLimiter(rdb, "apizee:budget:"+username, 10, time.Minute,
-		apizeeredis.WithReplicas(8), // while Redis is down, each replica sends at most 1 a minute
+	// Apizee's minute and a second: a request reaches Apizee a little after
+	// its slot.
+	limiter := apizeeredis.NewRateLimiter(rdb, "apizee:budget:"+username, 10, 61*time.Second,
+		apizeeredis.WithReplicas(8), // while Redis is down, each replica sends at most 1 per period
 	)
 	client, err := apizee.NewClient(
 		apizee.WithCredentials(username, "secret"),
@@ -57,7 +59,9 @@ func ExampleNewRateLimiter() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	stats, err := client.Stats.Tickets(context.Background(), nil)
+	// A report can wait: at PriorityLow it never queues ahead of an
+	// interactive call on any replica.
+	stats, err := client.Stats.Tickets(apizee.ContextWithPriority(context.Background(), apizee.PriorityLow), nil)
 	if err != nil {
 		log.Fatal(err)
 	}

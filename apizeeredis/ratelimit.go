@@ -28,13 +28,38 @@ var ErrUnreachable = errors.New("apizeeredis: the shared rate budget on Redis is
 // that the replicas' clocks do not matter, and it spaces requests evenly,
 // one every per/n with no burst: Apizee counts requests per window, and
 // evenly spaced requests never put more than n in any window of length per.
-// Each Wait reserves the next free slot atomically and sleeps until it, so
-// waiters are served in the order they asked.
+//
+// Priorities (apizee.PriorityFromContext) take two lanes, decided atomically
+// by the script on Redis's clock:
+//   - A call at apizee.PriorityNormal (the default) or apizee.PriorityHigh
+//     reserves the next free slot and sleeps until it: these calls are
+//     served in the order they asked, across the fleet.
+//   - A call at apizee.PriorityLow (walks, downloads, nightly jobs) never
+//     queues: it takes a slot only when one is free at that moment, and
+//     otherwise sleeps, without reserving anything, until the next slot
+//     could be free, and asks again.
+//
+// So bulk work at PriorityLow holds at most the one slot it is using, and a
+// call at Normal or High waits at most one interval (per/n) for it, plus
+// the Normal and High calls that asked before it, however many walks the
+// fleet runs; with no such call waiting, Low calls use the whole budget.
+// Redis does not order High before Normal (both queue first come, first
+// served; apizee.NewRateLimiter does, within a process): mark bulk work Low.
+// Low calls can starve while Normal and High calls ask for the whole budget;
+// that is what the priority says.
+//
+// Wait refuses at once, with an *apizee.BudgetWaitError (which matches
+// apizee.ErrBudgetWait and apizee.ErrRateLimited), a call whose slot would
+// come after its context's deadline, and a call that a pause the server
+// asked for (heard by any replica) would hold longer than its client's
+// RetryPolicy.MaxRetryAfter (apizee.MaxRetryAfterFromContext): as the client
+// refuses a wait it heard of itself.
 //
 // When Redis cannot be reached (or answers with an error), the limiter logs
 // it once and falls back to a budget of its own, n divided by the replica
-// count of WithReplicas (at least one request per period), or, with
-// FailClosed, refuses with ErrUnreachable, at once in both cases. While it
+// count of WithReplicas (at least one request per period, spaced evenly,
+// without priorities), or, with FailClosed, refuses with ErrUnreachable, at
+// once in both cases. While it
 // is down the limiter asks Redis again in the background, at most once a
 // second, without holding any Wait; when Redis answers, it tells Redis of any
 // pause it heard meanwhile, logs that Redis is back (once), and shares the
@@ -63,6 +88,9 @@ type RateLimiter struct {
 	// onReserved, when set (by tests), is called each time Redis grants Wait
 	// a slot, with the slot's start on Redis's clock and the wait until it.
 	onReserved func(slot time.Time, wait time.Duration)
+	// onBusy, when set (by tests), is called each time Redis tells a
+	// PriorityLow Wait that no slot is free now, with the wait until the next.
+	onBusy func(wait time.Duration)
 }
 
 var (
@@ -109,7 +137,10 @@ func WithLogger(l *slog.Logger) LimiterOption {
 
 // NewRateLimiter returns a limiter of n requests per period per, shared by
 // every limiter on the same rdb and key (name the Apizee user in it, for
-// example "apizee:budget:"+username). Its state lives in the Redis keys
+// example "apizee:budget:"+username). Give per a little more than Apizee's
+// window, 61*time.Second for its minute: a request reaches Apizee some
+// milliseconds after its slot, and a window opened by a late request could
+// otherwise count an 11th. Its state lives in the Redis keys
 // "{key}:tat" and "{key}:pause" (one Redis Cluster slot). A pause asked by
 // the server is kept for at most max(per, 10 minutes), so that a hostile or
 // broken reset header cannot stop the fleet for days.
@@ -158,12 +189,15 @@ func NewRateLimiter(rdb redis.UniversalClient, key string, n int, per time.Durat
 // reserveSlot is the GCRA. KEYS[1] holds the theoretical arrival time (TAT)
 // and KEYS[2] the end of a pause, both in microseconds of Redis's clock;
 // ARGV[1] is the interval between requests and ARGV[2] the longest wait the
-// caller can afford (-1: any), in microseconds. It answers {status, wait,
-// now}: status 1 the slot is reserved and starts in wait; 0 a pause has wait
-// left and nothing was reserved; 2 the next slot is wait away, past the
-// caller's deadline, and nothing was reserved. Times are kept as integers formatted
-// with %d: Lua's numbers are doubles, exact to 2^53 µs (year 2255), but
-// tostring would cut them to 14 digits.
+// caller can afford (-1: any), in microseconds; ARGV[3] is the lane: "1"
+// reserves the next free slot, "0" (PriorityLow) takes only a slot free now.
+// It answers {status, wait, now}: status 1 the slot is reserved and starts in
+// wait; 0 a pause has wait left and nothing was reserved; 2 the next slot is
+// wait away, past the caller's deadline, and nothing was reserved; 3 (lane
+// "0") no slot is free now, the next may be in wait, and nothing was
+// reserved. Times are kept as integers formatted with %d: Lua's numbers are
+// doubles, exact to 2^53 µs (year 2255), but tostring would cut them to 14
+// digits.
 var reserveSlot = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -177,6 +211,9 @@ local wait = tat - now
 local max_wait = tonumber(ARGV[2])
 if max_wait >= 0 and wait > max_wait then
 	return {2, wait, now}
+end
+if wait > 0 and ARGV[3] == '0' then
+	return {3, wait, now}
 end
 local next_tat = tat + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX', math.ceil((next_tat - now) / 1000))
@@ -199,12 +236,14 @@ redis.call('SET', KEYS[1], string.format('%d', want), 'PX', math.ceil((want - no
 return want - now
 `)
 
-// Wait blocks until the shared budget has room for one request, or until
-// a pause the server asked for (ServerAskedToWait, from any limiter on the
-// key) is over. A wait that would pass ctx's deadline returns at once, with
-// an error matching context.DeadlineExceeded, and spends nothing; a ctx that
-// ends while waiting returns its error.
+// Wait blocks until the shared budget has room for one request, in the
+// lane of the call's priority, and until a pause the server asked for
+// (ServerAskedToWait, from any limiter on the key) is over. A wait that
+// would pass ctx's deadline, or a pause longer than the client's
+// MaxRetryAfter, returns at once an *apizee.BudgetWaitError and spends
+// nothing; a ctx that ends while waiting returns its error.
 func (l *RateLimiter) Wait(ctx context.Context) error {
+	queue := apizee.PriorityFromContext(ctx) >= apizee.PriorityNormal
 	for {
 		if l.isDegraded() {
 			l.probeInBackground() // before the pause, which the probe shares
@@ -215,7 +254,7 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 		if l.isDegraded() {
 			return l.waitLocally(ctx)
 		}
-		status, wait, slot, err := l.reserve(ctx)
+		status, wait, slot, err := l.reserve(ctx, queue)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -230,6 +269,15 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 			continue
 		case statusTooFar:
 			return errPastDeadline(wait)
+		case statusBusy:
+			// A Low call: nothing reserved; the next slot may be free then.
+			if l.onBusy != nil {
+				l.onBusy(wait)
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			continue
 		case statusReserved:
 		default:
 			return fmt.Errorf("apizeeredis: unexpected status %d from the rate limiter's script", status)
@@ -271,17 +319,23 @@ const (
 	statusPaused   = 0
 	statusReserved = 1
 	statusTooFar   = 2
+	statusBusy     = 3
 )
 
-// reserve runs reserveSlot with the wait ctx's deadline allows, and returns
-// its status, the wait, and when the slot starts on Redis's clock.
-func (l *RateLimiter) reserve(ctx context.Context) (status int64, wait time.Duration, slot time.Time, err error) {
+// reserve runs reserveSlot with the wait ctx's deadline allows, in the
+// queueing lane or the free-now one, and returns its status, the wait, and
+// when the slot starts on Redis's clock.
+func (l *RateLimiter) reserve(ctx context.Context, queue bool) (status int64, wait time.Duration, slot time.Time, err error) {
 	maxWait := int64(-1)
 	if deadline, ok := ctx.Deadline(); ok {
 		maxWait = max(time.Until(deadline).Microseconds(), 0)
 	}
 	reply, err := bounded(ctx, l.timeout, func(ctx context.Context) ([]int64, error) {
-		return reserveSlot.Run(ctx, l.rdb, l.budgetKeys, micros(l.interval), maxWait).Int64Slice()
+		lane := "0"
+		if queue {
+			lane = "1"
+		}
+		return reserveSlot.Run(ctx, l.rdb, l.budgetKeys, micros(l.interval), maxWait, lane).Int64Slice()
 	})
 	if err != nil {
 		return 0, 0, time.Time{}, err
@@ -312,13 +366,19 @@ func (l *RateLimiter) ServerAskedToWait(ctx context.Context, until time.Time) {
 	}
 }
 
-// sleepThroughPause sleeps until the pause this limiter heard of is over.
+// sleepThroughPause sleeps until the pause this limiter heard of is over,
+// or refuses at once a call the pause would hold past its deadline or longer
+// than its client's MaxRetryAfter.
 func (l *RateLimiter) sleepThroughPause(ctx context.Context) error {
 	l.mu.Lock()
 	wait := time.Until(l.pausedUntil)
 	l.mu.Unlock()
 	if wait <= 0 {
 		return nil
+	}
+	if maxWait, ok := apizee.MaxRetryAfterFromContext(ctx); ok && wait > maxWait {
+		return &apizee.BudgetWaitError{Wait: wait, Until: time.Now().Add(wait),
+			Reason: fmt.Sprintf("the fleet's pause on Redis is longer than RetryPolicy.MaxRetryAfter (%s)", maxWait)}
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 		return errPastDeadline(wait)
@@ -415,11 +475,12 @@ func (l *RateLimiter) reachable() {
 	l.logger.Info("apizeeredis: the shared rate budget on Redis is reachable again", "key", l.key)
 }
 
-// errPastDeadline is the error of a wait that would pass the context's
-// deadline.
+// errPastDeadline is the refusal of a wait that would pass the context's
+// deadline: the client's own kind of refusal, so that a caller tells it
+// from the server's 429 the same way whichever limiter refused.
 func errPastDeadline(wait time.Duration) error {
-	return fmt.Errorf("apizeeredis: the rate budget has room again in %s, past the context deadline: %w",
-		wait.Round(time.Millisecond), context.DeadlineExceeded)
+	return &apizee.BudgetWaitError{Wait: wait, Until: time.Now().Add(wait),
+		Reason: "past the call's context deadline (the shared budget on Redis has room for it then)"}
 }
 
 // sleep waits for d or until ctx ends.

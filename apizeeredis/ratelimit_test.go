@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apizee-go/apizee"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,10 +171,22 @@ func TestServerAskedToWaitPausesTheFleet(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		err := b.Wait(short)
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		requireBudgetWait(t, err, "past the call's context deadline")
 		assert.Less(t, time.Since(start), 100*time.Millisecond, "it did not sleep until the deadline")
-		assert.Contains(t, err.Error(), "past the context deadline")
 	})
+}
+
+// requireBudgetWait checks that err is the client's own refusal, as the
+// apizee client and its in-process limiter make it: a *BudgetWaitError that
+// matches ErrBudgetWait and ErrRateLimited, saying why.
+func requireBudgetWait(t *testing.T, err error, reason string) {
+	t.Helper()
+	var held *apizee.BudgetWaitError
+	require.ErrorAs(t, err, &held)
+	assert.ErrorIs(t, err, apizee.ErrBudgetWait)
+	assert.ErrorIs(t, err, apizee.ErrRateLimited)
+	assert.Contains(t, held.Reason, reason)
+	assert.Contains(t, err.Error(), "held back by this client, not sent")
 }
 
 // TestWaitHonoursTheContext: a wait past the deadline is refused at once and
@@ -190,7 +203,10 @@ func TestWaitHonoursTheContext(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	err := l.Wait(short)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	requireBudgetWait(t, err, "past the call's context deadline (the shared budget on Redis has room for it then)")
+	var held *apizee.BudgetWaitError
+	require.ErrorAs(t, err, &held)
+	assert.Greater(t, held.Wait, per-100*time.Millisecond, "the wait it would have had")
 	assert.Less(t, time.Since(first), 100*time.Millisecond, "refused at once, not at the deadline")
 
 	require.NoError(t, l.Wait(ctx))

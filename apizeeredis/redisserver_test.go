@@ -18,9 +18,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMain quiets go-redis's own log ("failed to dial after 5 attempts"),
-// which the tests that stop Redis provoke on purpose.
+// TestMain runs a create-once process instead of the tests when the test
+// binary is re-executed as one (process_test.go), and quiets go-redis's own
+// log ("failed to dial after 5 attempts"), which the tests that stop Redis
+// provoke on purpose.
 func TestMain(m *testing.M) {
+	if os.Getenv(createOnceEnv) != "" {
+		os.Exit(createOnceProcess())
+	}
 	redis.SetLogger(quietRedisLog{})
 	os.Exit(m.Run())
 }

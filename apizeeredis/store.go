@@ -30,13 +30,14 @@ func NewStore(rdb redis.UniversalClient, prefix string) apizee.Store {
 	if rdb == nil {
 		panic("apizeeredis: NewStore: the Redis client is nil")
 	}
-	return &store{rdb: rdb, prefix: prefix}
+	return &store{rdb: rdb, prefix: prefix, timeout: callTimeout}
 }
 
 // store is the Store of NewStore.
 type store struct {
-	rdb    redis.UniversalClient
-	prefix string
+	rdb     redis.UniversalClient
+	prefix  string
+	timeout time.Duration // of each call to Redis
 }
 
 // compareAndDelete deletes KEYS[1] if it holds exactly ARGV[1]. A missing
@@ -49,7 +50,7 @@ return 0
 `)
 
 func (s *store) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	value, err := bounded(ctx, callTimeout, func(ctx context.Context) ([]byte, error) {
+	value, err := bounded(ctx, s.timeout, func(ctx context.Context) ([]byte, error) {
 		return s.rdb.Get(ctx, s.prefix+key).Bytes()
 	})
 	switch {
@@ -62,21 +63,21 @@ func (s *store) Get(ctx context.Context, key string) ([]byte, bool, error) {
 }
 
 func (s *store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	_, err := bounded(ctx, callTimeout, func(ctx context.Context) (string, error) {
+	_, err := bounded(ctx, s.timeout, func(ctx context.Context) (string, error) {
 		return s.rdb.Set(ctx, s.prefix+key, value, expiration(ttl)).Result()
 	})
 	return storeError("Set", err)
 }
 
 func (s *store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	set, err := bounded(ctx, callTimeout, func(ctx context.Context) (bool, error) {
+	set, err := bounded(ctx, s.timeout, func(ctx context.Context) (bool, error) {
 		return s.rdb.SetNX(ctx, s.prefix+key, value, expiration(ttl)).Result()
 	})
 	return set, storeError("SetNX", err)
 }
 
 func (s *store) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
-	deleted, err := bounded(ctx, callTimeout, func(ctx context.Context) (int64, error) {
+	deleted, err := bounded(ctx, s.timeout, func(ctx context.Context) (int64, error) {
 		return compareAndDelete.Run(ctx, s.rdb, []string{s.prefix + key}, value).Int64()
 	})
 	return deleted == 1, storeError("CompareAndDelete", err)

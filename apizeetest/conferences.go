@@ -220,3 +220,17 @@ func (s *Server) ConferenceCount() int {
 	defer s.mu.Unlock()
 	return len(s.conferences)
 }
+
+// ConferencesNamed returns how many stored conferences are named exactly
+// name: the rooms a create-once test may have made twice.
+func (s *Server) ConferencesNamed(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.conferences {
+		if c.Name == name {
+			n++
+		}
+	}
+	return n
+}

@@ -39,6 +39,14 @@ func TestCreateConferenceAsInTheGuide(t *testing.T) {
 	assert.Equal(t, "f7a0300abf044e86bfcc7d9ae906381e", conf["service_key"])
 	assert.Equal(t, 3, srv.ConferenceCount())
 	assert.Equal(t, conf, get(t, srv, "/conferences/"+jsonID(conf)).object(t), "GET answers what POST did")
+
+	n := srv.ConferencesNamed("TEST") // the seed has one too
+	post(t, srv, "/conferences?participants=invite12345%40yopmail.com&name=Weekly")
+	post(t, srv, "/conferences?participants=invite12345%40yopmail.com&name=Weekly")
+	post(t, srv, "/conferences?participants=invite12345%40yopmail.com&name=Weekly2")
+	assert.Equal(t, 2, srv.ConferencesNamed("Weekly"), "exactly that name")
+	assert.Zero(t, srv.ConferencesNamed("Week"))
+	assert.Equal(t, n, srv.ConferencesNamed("TEST"))
 }
 
 func TestCreateConferenceOptions(t *testing.T) {
