@@ -94,9 +94,9 @@ type Ticket struct {
 	Requestor          Requestor
 	InformationPageURL string
 	ServiceKey         string
-	AgentURL           string // the agent portal; see AgentTicketURL
-	SSOURL             string // the agent's single-sign-on link, only with CreateTicketParams.SSO: a secret
-	ButtonID           int64
+	AgentURL           string    // the agent portal; see AgentTicketURL; not in list answers
+	SSOURL             string    // the agent's single-sign-on link, only in Create's answer with CreateTicketParams.SSO: a secret
+	ButtonID           int64     // not in list answers
 	Geoloc             *GeoPoint // in list answers
 }
 
@@ -175,7 +175,10 @@ func (w *ticketWire) ticket() Ticket {
 // AgentTicketURL is the agent's deep link to this ticket:
 // AgentURL + "/entrypoint/" + ButtonID + "/tickets/" + ID, e.g.
 // https://cloud.apizee.com/entrypoint/223/tickets/82070. It is empty when
-// the ticket has no AgentURL or ButtonID (list answers carry neither).
+// the ticket has no AgentURL or ButtonID. A list answer (List, All,
+// FindByReference) carries neither, nor SSOURL, Status or Name: keep the
+// ticket Create returned, or fetch it with Tickets.Get, which answers with
+// all of them but SSOURL (only the create's own answer has that link).
 func (t *Ticket) AgentTicketURL() string {
 	if t.AgentURL == "" || t.ButtonID <= 0 {
 		return ""
@@ -356,21 +359,31 @@ func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, err
 
 // CreateOnce creates a ticket like Create (POST /tickets), and makes sure
 // exactly one ticket with p.Reference exists for this call even when an
-// attempt's answer is lost. It needs a Reference.
+// attempt's answer is lost or the server commits it late. It needs a
+// Reference.
 //
 // Before creating, it lists the tickets that already carry the reference
 // (GET /tickets?reference=, every page) and notes their ids. After an
 // ambiguous failure (a 5xx, a timeout or a lost connection after sending, a
-// 2xx it could not read) it lists them again: a ticket that was not there
-// before is the one this call created, and it is returned. If there is none
-// it creates again, at most RetryPolicy.MaxRetries more times, waiting the
-// policy's backoff between attempts.
+// 2xx it could not read) it waits the retry policy's backoff, which gives a
+// slow server time to commit, and lists them again right before creating
+// again: a ticket that was not there before is the one this call created
+// (the oldest, when there are several), and it is returned as GET
+// /tickets/{id} answers it (the listed ticket when that fails): it then
+// lacks SSOURL, which only the create's own answer carries. If there is none
+// it creates again, at most RetryPolicy.MaxRetries more times.
+//
+// A listed ticket is this call's when its reference is p.Reference, or the
+// same once trimmed of white space, or the same number (the server may echo
+// "000123" as 123): an exact match is preferred. FindByReference matches
+// exactly.
 //
 // Errors: *ValidationError before any request; a non-ambiguous failure (a
-// 4xx, the caller's context ending) is returned at once; when the listing
-// itself fails after an ambiguous failure (an unreadable answer is listed
-// again, at most RetryPolicy.MaxRetries more times), the error wraps both:
-// the ticket may then exist.
+// 4xx) is returned at once; when the listing itself fails after an ambiguous
+// failure (an unreadable answer is listed again, at most
+// RetryPolicy.MaxRetries more times), the error wraps both: the ticket may
+// then exist. When ctx ends after a POST was sent, the error says the ticket
+// may exist and matches ctx's error (errors.Is(err, context.DeadlineExceeded)).
 //
 // The ids noted first are what make this safe, so two concurrent calls with
 // the same reference may each return the other's ticket: give each call its
@@ -384,7 +397,7 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 	if strings.TrimSpace(p.Reference) == "" {
 		return nil, invalid("Reference", "is required: CreateOnce finds a ticket it may have created by its reference")
 	}
-	before, err := s.withReference(ctx, p.Reference)
+	before, err := s.withReference(ctx, p.Reference, sameReference)
 	if err != nil {
 		return nil, fmt.Errorf("apizee: listing the tickets with reference %q before creating: %w", p.Reference, err)
 	}
@@ -393,24 +406,48 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 		existed[t.ID] = true
 	}
 	policy := s.client.cfg.retry.withDefaults()
+	mayExist := func(err error) error {
+		return fmt.Errorf("apizee: CreateOnce stopped after sending POST /tickets: a ticket with reference %q may exist, "+
+			"look it up (FindByReference) before creating it again: %w", p.Reference, err)
+	}
+	sent := false // a POST of this call may have reached the server
 	for attempt := 1; ; attempt++ {
 		created, err := s.create(ctx, q)
-		if err == nil || !ambiguous(ctx, err) {
-			return created, err
+		if err == nil {
+			return created, nil
+		}
+		sent = sent || mayHaveSent(err)
+		if !ambiguous(ctx, err) {
+			if sent && (ctx.Err() != nil || attempt > 1) {
+				return nil, mayExist(err)
+			}
+			return nil, err
+		}
+		// A slow server may commit the ticket after the attempt gave up on
+		// it: the wait comes before the look, and the look right before the
+		// next POST.
+		if waitErr := sleep(ctx, policy.Backoff(attempt)); waitErr != nil {
+			return nil, mayExist(waitErr)
 		}
 		after, lookErr := s.lookAgain(ctx, p.Reference, policy)
 		if lookErr != nil {
+			if ctx.Err() != nil {
+				return nil, mayExist(lookErr)
+			}
 			return nil, fmt.Errorf("apizee: creating a ticket failed (%w) and listing the tickets with reference %q failed too (%w): the ticket may exist",
 				err, p.Reference, lookErr)
 		}
-		if t := firstNew(after, existed); t != nil {
-			return t, nil
+		if found := firstNew(after, existed, p.Reference); found != nil {
+			// A list answer lacks agent_url and button_id (AgentTicketURL):
+			// the ticket's own answer has them. The ticket exists either way.
+			if full, err := s.Get(ctx, found.ID); err == nil && full.ID == found.ID {
+				return full, nil
+			}
+			return found, nil
 		}
 		if attempt > policy.MaxRetries {
-			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts: %w", p.Reference, attempt, err)
-		}
-		if err := sleep(ctx, policy.Backoff(attempt)); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("apizee: no ticket with reference %q after %d attempts (one may still appear if the server commits late): %w",
+				p.Reference, attempt, err)
 		}
 	}
 }
@@ -422,7 +459,7 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 // be left unreported.
 func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy retry.Policy) ([]Ticket, error) {
 	for attempt := 1; ; attempt++ {
-		tickets, err := s.withReference(ctx, reference)
+		tickets, err := s.withReference(ctx, reference, sameReference)
 		var decErr *DecodeError
 		unreadable := errors.As(err, &decErr) || errors.Is(err, io.ErrUnexpectedEOF)
 		if !unreadable || attempt > policy.MaxRetries || ctx.Err() != nil {
@@ -441,34 +478,116 @@ func (s *TicketsService) lookAgain(ctx context.Context, reference string, policy
 // redirects), a token fetch that failed (the POST was never sent) and the
 // caller's own context ending are not.
 func ambiguous(ctx context.Context, err error) bool {
-	var tokenErr *tokenError
-	if ctx.Err() != nil || errors.As(err, &tokenErr) {
+	if ctx.Err() != nil || !mayHaveSent(err) {
 		return false
 	}
 	var apiErr *APIError
 	var reqErr *RequestError
 	var decErr *DecodeError
-	var stopped *retry.PermanentError
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr.StatusCode >= 500
 	case errors.As(err, &reqErr):
-		return !errors.As(err, &stopped)
+		return true
 	case errors.As(err, &decErr):
 		return true
 	}
 	return false
 }
 
-// firstNew returns the oldest ticket whose id is not in existed.
-func firstNew(tickets []Ticket, existed map[int64]bool) *Ticket {
+// mayHaveSent reports whether the request that failed with err may have
+// reached the server: not when the token fetch failed (the POST was never
+// sent) or when the SDK itself stopped it (the rate limiter, a redirect it
+// refused).
+func mayHaveSent(err error) bool {
+	var tokenErr *tokenError
+	var stopped *retry.PermanentError
+	return !errors.As(err, &tokenErr) && !errors.As(err, &stopped)
+}
+
+// firstNew returns the oldest ticket whose id is not in existed and whose
+// reference matches reference best (see referenceMatch).
+func firstNew(tickets []Ticket, existed map[int64]bool, reference string) *Ticket {
 	var found *Ticket
+	best := noMatch
 	for i := range tickets {
-		if t := &tickets[i]; !existed[t.ID] && (found == nil || t.ID < found.ID) {
-			found = t
+		t := &tickets[i]
+		if existed[t.ID] {
+			continue
+		}
+		m := referenceMatch(t.Reference, reference)
+		if m > best || (m == best && m != noMatch && t.ID < found.ID) {
+			found, best = t, m
 		}
 	}
 	return found
+}
+
+// How closely a listed ticket's reference matches the one CreateOnce sent.
+const (
+	noMatch = iota
+	numericMatch
+	trimmedMatch
+	exactMatch
+)
+
+// referenceMatch says how closely got, a reference the server echoed,
+// matches want, the one sent: exactly, once both are trimmed of white
+// space, or as the same decimal number ("000123" and 123, "12.50" and 12.5).
+func referenceMatch(got, want string) int {
+	switch {
+	case got == want:
+		return exactMatch
+	case strings.TrimSpace(got) == strings.TrimSpace(want):
+		return trimmedMatch
+	}
+	g, gok := canonicalNumber(strings.TrimSpace(got))
+	w, wok := canonicalNumber(strings.TrimSpace(want))
+	if gok && wok && g == w {
+		return numericMatch
+	}
+	return noMatch
+}
+
+// sameReference is the filter of CreateOnce's listings: any match.
+func sameReference(got, want string) bool { return referenceMatch(got, want) != noMatch }
+
+// exactReference is the filter of FindByReference.
+func exactReference(got, want string) bool { return got == want }
+
+// canonicalNumber writes a plain decimal number (an optional sign, digits,
+// an optional fraction; no exponent, which a reference does not mean) in one
+// form: no leading zeros, no trailing fractional zeros, no sign on zero.
+func canonicalNumber(s string) (string, bool) {
+	sign := ""
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		if s[0] == '-' {
+			sign = "-"
+		}
+		s = s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || !allDigits(whole) || !allDigits(frac) {
+		return "", false
+	}
+	whole = strings.TrimLeft(whole, "0")
+	frac = strings.TrimRight(frac, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	n := whole
+	if frac != "" {
+		n += "." + frac
+	}
+	if n == "0" {
+		sign = ""
+	}
+	return sign + n, true
+}
+
+// allDigits reports whether s holds only ASCII digits ("" does).
+func allDigits(s string) bool {
+	return strings.Trim(s, "0123456789") == ""
 }
 
 // sleep waits d or until ctx ends.
@@ -584,7 +703,7 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string) 
 	if err := checkExact("Reference", reference); err != nil {
 		return nil, err
 	}
-	tickets, err := s.withReference(ctx, reference)
+	tickets, err := s.withReference(ctx, reference, exactReference)
 	if err != nil {
 		return nil, err
 	}
@@ -597,14 +716,14 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string) 
 	return &newest, nil
 }
 
-// withReference lists every ticket whose reference is exactly reference.
-func (s *TicketsService) withReference(ctx context.Context, reference string) ([]Ticket, error) {
+// withReference lists every ticket whose reference matches reference.
+func (s *TicketsService) withReference(ctx context.Context, reference string, match func(got, want string) bool) ([]Ticket, error) {
 	var out []Ticket
 	for t, err := range s.All(ctx, &ListTicketsParams{Reference: reference, OrderBy: "date", Order: OrderDesc}) {
 		if err != nil {
 			return nil, err
 		}
-		if t.Reference == reference {
+		if match(t.Reference, reference) {
 			out = append(out, *t)
 		}
 	}
