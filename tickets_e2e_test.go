@@ -268,3 +268,28 @@ func TestE2ECreateOnceListsAgainWhenTheLookUpIsUnreadable(t *testing.T) {
 	assert.Equal(t, 3, srv.RequestCount(http.MethodGet, "/tickets"), "the listing before, the unreadable look-up, the one that found it")
 	assert.Equal(t, "case-unreadable", tk.Reference)
 }
+
+// The fake is no kinder than Apizee: a listed ticket has no agent_url,
+// button_id or sso_url, so its deep link is empty, and Get brings it back.
+func TestE2EListedTicketHasNoDeepLinkGetHasOne(t *testing.T) {
+	srv, c := e2eServer(t)
+	p := supportCase("case-listed")
+	p.SSO = true
+	created, err := c.Tickets.Create(t.Context(), p)
+	require.NoError(t, err)
+	require.NotEmpty(t, created.AgentTicketURL())
+	require.NotEmpty(t, created.SSOURL)
+
+	found, err := c.Tickets.FindByReference(t.Context(), "case-listed")
+	require.NoError(t, err)
+	assert.Equal(t, created.ID, found.ID)
+	assert.Empty(t, found.AgentTicketURL(), "a list answer has no agent_url or button_id")
+	assert.Empty(t, found.SSOURL)
+	assert.Empty(t, found.Status)
+
+	got, err := c.Tickets.Get(t.Context(), found.ID)
+	require.NoError(t, err)
+	assert.Equal(t, created.AgentTicketURL(), got.AgentTicketURL())
+	assert.Empty(t, got.SSOURL, "only the create's own answer carries the single-sign-on link")
+	assert.Equal(t, 1, srv.TicketsWithReference("case-listed"))
+}

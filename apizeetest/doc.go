@@ -13,6 +13,13 @@
 // 1 GiB file costs no memory; MediaContent returns the same bytes for
 // checksums.
 //
+// It is no kinder than Apizee, so that what passes here does not fail in
+// production: list answers carry only the fields of the guide's list
+// examples (a listed ticket has no agent_url, button_id, sso_url, status or
+// name), GET /tickets/{id} has no sso_url (only a create with scope=sso
+// returns that link), and WithRateLimit counts per user across all of the
+// user's tokens and logins.
+//
 // Hooks let a test provoke what is hard to get from the real API: QueueFault
 // (an error status with Retry-After, a delay, a dropped connection before or
 // after the request was processed, a body that is not JSON or is cut short),

@@ -17,23 +17,28 @@ import (
 )
 
 // The seed mirrors /testdata, the guide's examples: each file is compared
-// with what the server answers to the request that file records. The
-// production host in the files is the server's own root in the answers.
+// with what the server answers to the request that file records, key for
+// key: the fake writes no field the guide's example lacks (a list item has
+// no agent_url, button_id, sso_url, status or name), so that code relying
+// on one fails here as it would against Apizee. The production host in the
+// files is the server's own root in the answers.
 func TestSeedMirrorsTestdata(t *testing.T) {
 	tests := []struct {
 		file   string
 		opts   []apizeetest.Option
 		answer func(t *testing.T, srv *apizeetest.Server) answer
-		// extra are keys of list items the fake writes and the guide's
-		// excerpt leaves out.
-		extra []string
+		// notServed are keys of the file that the request answers without,
+		// as Apizee would.
+		notServed []string
 	}{
+		// GET /tickets/{id} answers the seeded create without its sso_url,
+		// which only the create's own answer carries (TestCreateTicket).
 		{file: "ticket_create.json", answer: func(t *testing.T, srv *apizeetest.Server) answer {
 			return get(t, srv, "/tickets/82070")
-		}},
+		}, notServed: []string{"sso_url"}},
 		{file: "tickets_list.json", answer: func(t *testing.T, srv *apizeetest.Server) answer {
 			return get(t, srv, "/tickets?orderby=date&order=desc&limit=10&reference=ref12345678")
-		}, extra: []string{"agent_url", "status", "name", "button_id"}},
+		}},
 		{file: "ticket_medias.json", answer: func(t *testing.T, srv *apizeetest.Server) answer {
 			return get(t, srv, "/enterprises/1/tickets/663614/medias")
 		}},
@@ -73,18 +78,13 @@ func TestSeedMirrorsTestdata(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			srv := newServer(t, tt.opts...)
 			want := readTestdata(t, tt.file, rootOf(t, srv))
+			for _, k := range tt.notServed {
+				delete(want.(map[string]any), k)
+			}
 
 			var got any
 			a := tt.answer(t, srv)
 			require.NoError(t, json.Unmarshal(a.Body, &got), "body: %s", a.Body)
-			if tt.extra != nil {
-				for _, item := range got.(map[string]any)["data"].([]any) {
-					for _, k := range tt.extra {
-						assert.Contains(t, item, k)
-						delete(item.(map[string]any), k)
-					}
-				}
-			}
 
 			assert.Equal(t, want, got)
 		})

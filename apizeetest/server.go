@@ -130,8 +130,9 @@ func WithConferencesDisabled() Option {
 
 // WithRateLimit answers 429 {"error":"..."} with X-RateLimit-Reset (the
 // seconds until the window ends) to the requests past the n-th of each
-// window, counted per token, or per username for /token. Every endpoint
-// counts, as on the real API. Windows follow the WithClock clock; n <= 0
+// window, counted per user as on the real API: every token of the user and
+// the /token calls that log the user in share one budget, and every
+// endpoint counts. Windows follow the WithClock clock; n <= 0
 // disables the limit.
 func WithRateLimit(n int, window time.Duration) Option {
 	return func(c *serverConfig) { c.rateLimit, c.rateWindow = n, window }
@@ -394,19 +395,34 @@ type rateWindow struct {
 	count int
 }
 
+// rateKey names whose budget r spends: its user's, as on Apizee, whichever
+// of the user's tokens it carries; /token spends the budget of the user it
+// logs in (the JWT-bearer grant logs in the server's user). A token the
+// server never issued has a budget of its own. Call with mu held.
+func (s *Server) rateKey(r *http.Request) string {
+	if s.relativePath(r.URL.Path) == "/token" && r.Method == http.MethodPost {
+		if r.PostForm.Get("grant_type") == grantJWT {
+			return "user:" + s.cfg.username
+		}
+		return "user:" + r.PostForm.Get("username")
+	}
+	tok := bearerToken(r)
+	if t := s.tokens[tok]; t != nil {
+		return "user:" + t.user
+	}
+	return "token:" + tok
+}
+
 // rateLimited counts r against its caller's window and reports whether it
 // is over the limit, with the whole seconds until the window resets.
 func (s *Server) rateLimited(r *http.Request) (resetSeconds int, limited bool) {
 	if s.cfg.rateLimit <= 0 || s.cfg.rateWindow <= 0 {
 		return 0, false
 	}
-	key := "token:" + bearerToken(r)
-	if s.relativePath(r.URL.Path) == "/token" && r.Method == http.MethodPost {
-		key = "user:" + r.PostForm.Get("username") + r.PostForm.Get("assertion")
-	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	key := s.rateKey(r)
 	win := s.rates[key]
 	if win == nil || !now.Before(win.start.Add(s.cfg.rateWindow)) {
 		win = &rateWindow{start: now}

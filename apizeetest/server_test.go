@@ -143,10 +143,33 @@ func TestWithRateLimit(t *testing.T) {
 	requireAPIError(t, limited, http.StatusTooManyRequests, map[string]any{"error": "API rate limit exceeded"})
 	assert.Equal(t, "45", limited.Header.Get("X-RateLimit-Reset"), "seconds until the window resets")
 	assert.Equal(t, "0", limited.Header.Get("X-RateLimit-Remaining"))
-	assert.Equal(t, http.StatusOK, send(t, http.MethodGet, srv.URL+"/tickets", other, nil).Status, "each token has its budget")
+	assert.Equal(t, http.StatusTooManyRequests, send(t, http.MethodGet, srv.URL+"/tickets", other, nil).Status,
+		"the user's other token shares the budget")
 
 	clk.Advance(45 * time.Second)
 	assert.Equal(t, http.StatusOK, send(t, http.MethodGet, srv.URL+"/tickets", tok, nil).Status, "a new window")
+}
+
+// Apizee counts per user: a client that logs in again, a second replica, a
+// token from the JWT-bearer grant all spend the same budget.
+func TestWithRateLimitCountsPerUserAcrossTokensAndLogins(t *testing.T) {
+	clk := newClock("2024-03-01T10:00:00Z")
+	srv := newServer(t, apizeetest.WithRateLimit(3, time.Minute), apizeetest.WithClock(clk.Now))
+	login := send(t, http.MethodPost, srv.URL+"/token", "", passwordForm(srv))
+	require.Equal(t, http.StatusOK, login.Status)
+	fromLogin := login.object(t)["access_token"].(string)
+	jwt := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}}
+	require.Equal(t, http.StatusOK, send(t, http.MethodPost, srv.URL+"/token", "", jwt).Status, "the second request of the window")
+	issued := srv.IssueToken()
+
+	assert.Equal(t, http.StatusOK, send(t, http.MethodGet, srv.URL+"/tickets", issued, nil).Status, "the third")
+	assert.Equal(t, http.StatusTooManyRequests, send(t, http.MethodGet, srv.URL+"/tickets", fromLogin, nil).Status,
+		"the fourth, whichever token carries it")
+	assert.Equal(t, http.StatusTooManyRequests, send(t, http.MethodPost, srv.URL+"/token", "", passwordForm(srv)).Status,
+		"logging in again spends the same budget")
+
+	unknown := send(t, http.MethodGet, srv.URL+"/tickets", "not-a-token-of-this-server", nil)
+	assert.Equal(t, http.StatusUnauthorized, unknown.Status, "a token the server never issued is no user's: refused, not limited")
 }
 
 func TestWithRateLimitCountsTokenCallsPerUsername(t *testing.T) {

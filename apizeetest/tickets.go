@@ -12,8 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// ticket is a Video Assistance ticket as the API writes it. Fields a list
-// item of the guide lacks are omitted when empty.
+// ticket is a Video Assistance ticket as the API writes it in the answer of
+// a create (and of GET /tickets/{id}). A list answer writes less: see
+// listedTicket.
 type ticket struct {
 	ID                 int64     `json:"id"`
 	State              string    `json:"state"`
@@ -134,8 +135,41 @@ func (s *Server) addTicket(t *ticket) {
 	s.tickets = append(s.tickets, t)
 }
 
+// listedTicket is a ticket as the guide's list example (GET /tickets)
+// writes it: no agent_url, sso_url, status, name or button_id, so that code
+// that needs them (AgentTicketURL) fails here as it would against Apizee.
+type listedTicket struct {
+	ID                 int64     `json:"id"`
+	State              string    `json:"state"`
+	Reference          string    `json:"reference"`
+	Created            stamp     `json:"created"`
+	Modified           stamp     `json:"modified"`
+	StartTime          stamp     `json:"start_time"`
+	EndTime            stamp     `json:"end_time"`
+	Subject            *string   `json:"subject"`
+	Type               string    `json:"type"`
+	Description        *string   `json:"description"`
+	Agent              string    `json:"agent"`
+	RequestorURL       string    `json:"requestor_url"`
+	Requestor          requestor `json:"requestor"`
+	InformationPageURL string    `json:"information_page_url"`
+	Geoloc             *geoloc   `json:"geoloc,omitempty"`
+	ServiceKey         string    `json:"service_key"`
+}
+
+// listed is t as a list answer writes it.
+func (t *ticket) listed() listedTicket {
+	return listedTicket{
+		ID: t.ID, State: t.State, Reference: t.Reference, Created: t.Created, Modified: t.Modified,
+		StartTime: t.StartTime, EndTime: t.EndTime, Subject: t.Subject, Type: t.Type, Description: t.Description,
+		Agent: t.Agent, RequestorURL: t.RequestorURL, Requestor: t.Requestor, InformationPageURL: t.InformationPageURL,
+		Geoloc: t.Geoloc, ServiceKey: t.ServiceKey,
+	}
+}
+
 // listTickets serves GET /tickets: reference (exact), since and until (on
-// created), orderby, order, limit, offset.
+// created), orderby, order, limit, offset. Items are written as the guide's
+// list example writes them (see listedTicket).
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lq, ok := parseListQuery(w, q, true, "date", "id")
@@ -157,14 +191,23 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 	if lq.orderBy == "id" {
 		compare = func(a, b *ticket) int { return cmp.Compare(a.ID, b.ID) }
 	}
-	writeJSON(w, http.StatusOK, listAnswer[*ticket]{Total: len(found), Data: sortAndPage(found, lq, compare)})
+	page := sortAndPage(found, lq, compare)
+	items := make([]listedTicket, len(page))
+	for i, t := range page {
+		items[i] = t.listed()
+	}
+	writeJSON(w, http.StatusOK, listAnswer[listedTicket]{Total: len(found), Data: items})
 }
 
-// getTicket serves GET /tickets/{id}.
+// getTicket serves GET /tickets/{id}. The guide shows no answer to it; the
+// fake writes the create's, but for sso_url: only a create with scope=sso
+// returns that link, whose token lasts minutes.
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.pathTicket(w, r)
 	if ok {
-		writeJSON(w, http.StatusOK, t)
+		one := *t
+		one.SSOURL = ""
+		writeJSON(w, http.StatusOK, &one)
 	}
 }
 

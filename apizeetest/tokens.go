@@ -17,6 +17,7 @@ const (
 
 // tokenState is what the server knows of a token it issued.
 type tokenState struct {
+	user    string // whose token it is: the rate limit counts per user
 	expires time.Time
 	revoked bool // revoked or expired early by ExpireTokens
 }
@@ -136,7 +137,7 @@ func (s *Server) newToken(now time.Time) string {
 	tok := fakeJWT(s.cfg.username, now, s.cfg.tokenLifetime)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokens[tok] = &tokenState{expires: now.Add(s.cfg.tokenLifetime)}
+	s.tokens[tok] = &tokenState{user: s.cfg.username, expires: now.Add(s.cfg.tokenLifetime)}
 	return tok
 }
 

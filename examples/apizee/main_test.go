@@ -129,6 +129,27 @@ func TestEveryCommandAgainstTheFake(t *testing.T) {
 	}
 }
 
+// A list answer has no agent_url or button_id, in the fake as on Apizee:
+// find completes the ticket with its own answer, list says where to look.
+func TestTicketsFindPrintsWhatTheListLacks(t *testing.T) {
+	noAccount(t)
+	listed := cli(t, "-fake", "tickets", "list", "--reference", "ref12345678")
+	require.Equal(t, exitOK, listed.code, listed.stderr)
+	require.Len(t, jsonLines(t, listed.stdout), 1)
+	assert.Zero(t, jsonLines(t, listed.stdout)[0]["ButtonID"], "the list answer has no button_id")
+
+	found := cli(t, "-fake", "tickets", "find", "ref12345678")
+	require.Equal(t, exitOK, found.code, found.stderr)
+	ticket := jsonLines(t, found.stdout)[0]
+	assert.Equal(t, float64(663614), ticket["ID"])
+	assert.Equal(t, float64(223), ticket["ButtonID"], "from GET /tickets/{id}")
+	assert.NotEmpty(t, ticket["AgentURL"])
+
+	csv := cli(t, "-fake", "-o", "csv", "tickets", "find", "ref12345678")
+	require.Equal(t, exitOK, csv.code, csv.stderr)
+	assert.Contains(t, csv.stdout, "/entrypoint/223/tickets/663614", "the agent_ticket_url column")
+}
+
 func TestCreatedTicketSecretsAreMasked(t *testing.T) {
 	srv := apizeetest.NewServer()
 	defer srv.Close()

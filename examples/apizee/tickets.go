@@ -99,7 +99,8 @@ func (a *app) ticketsListCommand() *cobra.Command {
 	var p apizee.ListTicketsParams
 	var order string
 	var max int
-	cmd := a.command("list", "List tickets, newest first (JSON Lines or CSV)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+	cmd := a.command("list", "List tickets, newest first (JSON Lines or CSV); a list answer has no status, name or "+
+		"agent_ticket_url: 'tickets get ID' has them", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
 		p.Order = apizee.Order(order)
 		return stream(newRecords(a, ticketColumns), a.client.Tickets.All(cmd.Context(), &p), max)
 	})
@@ -115,7 +116,13 @@ func (a *app) ticketsListCommand() *cobra.Command {
 func (a *app) ticketsFindCommand() *cobra.Command {
 	return a.command("find REFERENCE", "Get the newest ticket with exactly this reference", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, args []string) error {
-			t, err := a.client.Tickets.FindByReference(cmd.Context(), args[0])
+			found, err := a.client.Tickets.FindByReference(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			// A list answer has no agent_url, button_id, status or name:
+			// the ticket's own answer has them.
+			t, err := a.client.Tickets.Get(cmd.Context(), found.ID)
 			if err != nil {
 				return err
 			}

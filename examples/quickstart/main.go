@@ -216,6 +216,8 @@ func (g *guide) assistance(ctx context.Context) error {
 	}
 	if ticket.SSOURL != "" {
 		g.logf("single sign-on link, logs the agent in: %s", ticket.SSOURL)
+	} else if g.opt.create {
+		g.logf("no single sign-on link: only the create's own answer carries it (after a lost answer, CreateOnce finds the ticket by listing)")
 	}
 
 	g.step("Customer link (requestor_url, sent by SMS or email when invite=1)")

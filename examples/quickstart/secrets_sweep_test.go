@@ -15,8 +15,8 @@ import (
 )
 
 // TestSecretsSweepQuickstart runs the whole guide against an apizeetest
-// server set in the environment (creating, with SSO), through a lost answer
-// and a 401, then a run whose create answer quotes secrets back, and looks
+// server set in the environment (creating, with SSO), then through a lost
+// answer and a 401, then a run whose create answer quotes secrets back, and looks
 // for every secret the server knows in all it printed and in its error, as
 // main prints it and raw. The run against the built-in fake, whose secrets
 // the test cannot know, is checked for unmasked secret-shaped values.
@@ -29,10 +29,16 @@ func TestSecretsSweepQuickstart(t *testing.T) {
 
 	var printed []string
 	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), opt, &out), out.String())
+	require.Contains(t, out.String(), "single sign-on link, logs the agent in", "the run printed the ticket's links (masked)")
+	printed = append(printed, out.String())
+
+	out.Reset()
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", DropAfterProcessing: true})
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/enterprises/*", Status: http.StatusUnauthorized})
 	require.NoError(t, run(t.Context(), opt, &out), out.String())
-	require.Contains(t, out.String(), "single sign-on link", "the run printed the ticket's links (masked)")
+	require.Contains(t, out.String(), "/entrypoint/223/tickets/", "the deep link, from the ticket CreateOnce found")
+	require.Contains(t, out.String(), "no single sign-on link", "the lost answer took it")
 	printed = append(printed, out.String())
 
 	out.Reset()
@@ -58,5 +64,5 @@ func TestSecretsSweepQuickstart(t *testing.T) {
 	require.NoError(t, run(context.Background(), options{}, &out))
 	assert.Contains(t, out.String(), "built-in fake Apizee server")
 	assert.Empty(t, secretsweep.Unmasked(out.String()), "against the built-in fake")
-	t.Logf("quickstart secrets sweep: 3 runs, %d secrets, %d hits", len(secretsList), hits)
+	t.Logf("quickstart secrets sweep: 4 runs, %d secrets, %d hits", len(secretsList), hits)
 }

@@ -57,9 +57,12 @@ func TestStartAssistanceRedirectsTheAgentToTheTicketSignedIn(t *testing.T) {
 
 	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
 	assert.Equal(t, 1, fake.TicketsWithReference("case-4711"))
-	ticket, err := client.Tickets.FindByReference(context.Background(), "case-4711")
+	found, err := client.Tickets.FindByReference(context.Background(), "case-4711")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"+33612345678"}, ticket.Requestor.Phones, "spaces typed in the phone are dropped")
+	assert.Equal(t, []string{"+33612345678"}, found.Requestor.Phones, "spaces typed in the phone are dropped")
+	// A list answer has no agent_url or button_id: the ticket's own answer has.
+	ticket, err := client.Tickets.Get(context.Background(), found.ID)
+	require.NoError(t, err)
 
 	location, err := url.Parse(rec.Header().Get("Location"))
 	require.NoError(t, err)
@@ -86,6 +89,10 @@ func TestStartAssistanceCreatesOneTicketWhenTheAnswerIsLost(t *testing.T) {
 
 	assert.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
 	assert.Equal(t, 1, fake.TicketsWithReference("case-lost"), "one ticket, one SMS")
+	location, err := url.Parse(rec.Header().Get("Location"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(location.Path, "/entrypoint/223/tickets/"), "the deep link of the ticket CreateOnce found: %s", location)
+	assert.Empty(t, location.Query().Get("access_token"), "the SSO link came only with the lost answer: the agent signs in on the portal")
 }
 
 func TestStartAssistanceRefusesBadInput(t *testing.T) {
