@@ -103,7 +103,12 @@ type ticketMediaEnvelope struct {
 	Offset flexInt64  `json:"offset"`
 	Count  *flexInt64 `json:"count"` // nil when absent
 	Medias []Media    `json:"medias"`
+
+	asked int // the page size asked for, 0 when none was sent
 }
+
+// bounds refuses a page of more media than were asked for.
+func (e *ticketMediaEnvelope) bounds() answerBounds { return pageBounds(e.asked) }
 
 // check refuses an answer that is no media list, like listEnvelope.check.
 func (e *ticketMediaEnvelope) check() error {
@@ -168,7 +173,7 @@ func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offs
 	}
 	q := url.Values{}
 	setPaging(q, offset, limit)
-	var env ticketMediaEnvelope
+	env := ticketMediaEnvelope{asked: limit}
 	path := fmt.Sprintf("/enterprises/%d/tickets/%d/medias", eid, ticketID)
 	if err := s.client.call(ctx, http.MethodGet, path, q, &env); err != nil {
 		return nil, err

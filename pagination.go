@@ -17,6 +17,11 @@ import (
 // Page is one page of a list: its items, the total the server reports for
 // the whole list (0 when it reports none), and the offset and limit it was
 // fetched with.
+//
+// A page costs what was asked for: an answer holding more items than the
+// Limit asked (1000 when no Limit is set), or an item holding a list or
+// object of more than 1000 members, is refused with a *DecodeError that
+// says so, before the extra items are built.
 type Page[T any] struct {
 	Items  []T
 	Total  int
@@ -105,6 +110,27 @@ type listEnvelope[T any] struct {
 	Total      *flexInt64 `json:"total"`
 	Data       []T        `json:"data"`
 	NextOffset flexInt64  `json:"next_offset"`
+
+	limit int // the page size asked for, 0 when none was sent
+}
+
+// bounds refuses a page of more items than were asked for.
+func (e *listEnvelope[T]) bounds() answerBounds { return pageBounds(e.limit) }
+
+// reserve makes room for the n items the page holds, so that decoding them
+// does not grow the slice step by step.
+func (e *listEnvelope[T]) reserve(n int) {
+	if n > 0 {
+		e.Data = make([]T, 0, n)
+	}
+}
+
+// dataAbsent reports whether the answer had no "data" (or a null one).
+// decodeJSON may have reserved Data: an answer without "data" leaves that
+// empty reserved slice untouched, while encoding/json replaces it for
+// "data": [] (with a new slice of no capacity) or "data": null (with nil).
+func (e *listEnvelope[T]) dataAbsent() bool {
+	return e.Data == nil || (len(e.Data) == 0 && cap(e.Data) > 0)
 }
 
 // check refuses an answer that is no list (a 200 carrying {"message":...}
@@ -115,7 +141,7 @@ type listEnvelope[T any] struct {
 // TicketsService.page) checks them as their public type's UnmarshalJSON
 // would.
 func (e *listEnvelope[T]) check() error {
-	if e.Total == nil && e.Data == nil {
+	if e.Total == nil && e.dataAbsent() {
 		return errors.New(`the answer has neither "total" nor "data": it is not a list`)
 	}
 	if _, ok := any((*T)(nil)).(checker); !ok {
@@ -141,11 +167,11 @@ func (e *listEnvelope[T]) total() flexInt64 {
 // must already hold the filters; listPage adds limit and offset.
 func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, offset, limit int) (*Page[T], error) {
 	setPaging(q, offset, limit)
-	var env listEnvelope[T]
+	env := listEnvelope[T]{limit: limit}
 	if err := c.call(ctx, http.MethodGet, path, q, &env); err != nil {
 		return nil, err
 	}
-	if env.Data == nil {
+	if env.dataAbsent() {
 		env.Data = []T{}
 	}
 	return &Page[T]{Items: env.Data, Total: int(env.total()), Offset: offset, Limit: limit, NextOffset: int(env.NextOffset)}, nil
