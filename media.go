@@ -126,6 +126,9 @@ func (e *ticketMediaEnvelope) count() int {
 	return int(*e.Count)
 }
 
+// mediaKey names a media across the pages of a walk.
+func mediaKey(m *Media) int64 { return m.ID }
+
 // ListForTicket returns one page of the media recorded during an assistance
 // ticket: GET /enterprises/{enterpriseId}/tickets/{ticketId}/medias. The
 // enterprise id comes from WithEnterpriseID or, once, from GET /users/me.
@@ -147,7 +150,7 @@ func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *List
 		return failed[Media](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
+	return paginate(ctx, p.Offset, mediaKey, func(ctx context.Context, offset int) (*Page[Media], error) {
 		page, err := s.ticketMediaPage(ctx, ticketID, offset, limit)
 		if err == nil && page.Total <= page.Offset+len(page.Items) {
 			// A count that does not go past what has been seen may be this
@@ -207,7 +210,7 @@ func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64,
 		return failed[Media](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
+	return paginate(ctx, p.Offset, mediaKey, func(ctx context.Context, offset int) (*Page[Media], error) {
 		return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), cloneQuery(q), offset, limit)
 	})
 }

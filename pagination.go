@@ -3,6 +3,7 @@ package apizee
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"log/slog"
 	"maps"
@@ -76,8 +77,19 @@ type pageFetcher[T any] func(ctx context.Context, offset int) (*Page[T], error)
 // only when the loop asks for an item past the previous one, starting at
 // offset; it yields (nil, err) once and stops on an error, and it fetches
 // nothing more once the loop breaks. It starts no goroutine.
-func paginate[T any](ctx context.Context, offset int, fetch pageFetcher[T]) iter.Seq2[*T, error] {
+//
+// It does not take the server's word for where the list ends. key names an
+// item (its id; the zero key: none), so that an item that moved onto the
+// next page while the list changed is yielded once. A page that brings
+// nothing new (a server that ignores offset, a list changing faster than it
+// is read) ends the walk with an error, and so does a total that grows past
+// twice the first one reported: either would otherwise repeat or grow for
+// ever.
+func paginate[T any, K comparable](ctx context.Context, offset int, key func(*T) K, fetch pageFetcher[T]) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
+		seen := map[K]struct{}{}
+		var zero K
+		firstTotal := -1
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(nil, err)
@@ -88,13 +100,33 @@ func paginate[T any](ctx context.Context, offset int, fetch pageFetcher[T]) iter
 				yield(nil, err)
 				return
 			}
+			if firstTotal < 0 {
+				firstTotal = page.Total
+			}
+			fresh := 0
 			for i := range page.Items {
+				if k := key(&page.Items[i]); k != zero {
+					if _, dup := seen[k]; dup {
+						continue
+					}
+					seen[k] = struct{}{}
+				}
+				fresh++
 				if !yield(&page.Items[i], nil) {
 					return
 				}
 			}
 			next, more := page.next()
-			if !more {
+			switch {
+			case len(page.Items) > 0 && fresh == 0:
+				yield(nil, fmt.Errorf("apizee: the page at offset %d holds only items already listed: the server ignores the offset, "+
+					"or the list changes faster than it is read; the walk stops", offset))
+				return
+			case more && firstTotal > 0 && next >= 2*firstTotal+len(page.Items):
+				yield(nil, fmt.Errorf("apizee: the list grew from the %d items the server first reported to %d; the walk stops at offset %d",
+					firstTotal, page.Total, next))
+				return
+			case !more:
 				return
 			}
 			offset = next

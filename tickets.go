@@ -670,7 +670,7 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq
 		return failed[Ticket](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Ticket], error) {
+	return paginate(ctx, p.Offset, func(t *Ticket) int64 { return t.ID }, func(ctx context.Context, offset int) (*Page[Ticket], error) {
 		return s.page(ctx, cloneQuery(q), offset, limit)
 	})
 }
