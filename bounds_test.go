@@ -40,7 +40,9 @@ func TestCheckBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			items, err := checkBounds([]byte(tt.body), testBounds(tt.items, 4))
+			items, err := walkBounds([]byte(tt.body), testBounds(tt.items, 4))
+			_, checkErr := checkBounds([]byte(tt.body), testBounds(tt.items, 4))
+			assert.Equal(t, err, checkErr, "the comma count skips only what the walk accepts")
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -87,7 +89,7 @@ func shape(v any) (items, members int) {
 	return items, members
 }
 
-// FuzzCheckBounds compares checkBounds with encoding/json: on a document it
+// FuzzCheckBounds compares checkBounds (and its walk) with encoding/json: on a document it
 // decodes without duplicate keys, checkBounds counts the same page and
 // refuses exactly what holds more than the bounds.
 func FuzzCheckBounds(f *testing.F) {
@@ -101,12 +103,15 @@ func FuzzCheckBounds(f *testing.F) {
 		}
 		b := testBounds(int(items)+1, int(members)+1)
 		wantItems, wantMembers := shape(v)
-		got, err := checkBounds(body, b)
+		got, err := walkBounds(body, b)
+		_, checkErr := checkBounds(body, b)
 		if wantItems > b.items || wantMembers > b.members {
 			assert.Error(t, err, "items %d members %d over %d/%d", wantItems, wantMembers, b.items, b.members)
+			assert.Error(t, checkErr)
 			return
 		}
 		require.NoError(t, err)
+		require.NoError(t, checkErr)
 		assert.Equal(t, wantItems, got)
 	})
 }
