@@ -80,14 +80,18 @@ type pageFetcher[T any] func(ctx context.Context, offset int) (*Page[T], error)
 //
 // It does not take the server's word for where the list ends. key names an
 // item (its id; the zero key: none), so that an item that moved onto the
-// next page while the list changed is yielded once. A page that brings
+// next page while the list changed is yielded once (the keys of two pages
+// are kept, not of the whole walk). A page that brings
 // nothing new (a server that ignores offset, a list changing faster than it
 // is read) ends the walk with an error, and so does a total that grows past
 // twice the first one reported: either would otherwise repeat or grow for
 // ever.
 func paginate[T any, K comparable](ctx context.Context, offset int, key func(*T) K, fetch pageFetcher[T]) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		seen := map[K]struct{}{}
+		// The keys of this page and of the one before: an item moves at most
+		// a page while the list is read, unless it changes faster than that,
+		// and remembering every key would make a long walk cost its length.
+		cur, prev := map[K]struct{}{}, map[K]struct{}{}
 		var zero K
 		firstTotal := -1
 		for {
@@ -106,16 +110,19 @@ func paginate[T any, K comparable](ctx context.Context, offset int, key func(*T)
 			fresh := 0
 			for i := range page.Items {
 				if k := key(&page.Items[i]); k != zero {
-					if _, dup := seen[k]; dup {
+					_, dup := cur[k]
+					if _, before := prev[k]; dup || before {
 						continue
 					}
-					seen[k] = struct{}{}
+					cur[k] = struct{}{}
 				}
 				fresh++
 				if !yield(&page.Items[i], nil) {
 					return
 				}
 			}
+			prev, cur = cur, prev
+			clear(cur)
 			next, more := page.next()
 			switch {
 			case len(page.Items) > 0 && fresh == 0:
