@@ -434,7 +434,7 @@ func (s *ConferencesService) All(ctx context.Context, p *ListConferencesParams, 
 		return failed[Conference](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Conference], error) {
+	return paginate(ctx, p.Offset, func(t *Conference) int64 { return t.ID }, func(ctx context.Context, offset int) (*Page[Conference], error) {
 		return listPage[Conference](ctx, s.client, "/conferences", cloneQuery(q), offset, limit, opts...)
 	})
 }

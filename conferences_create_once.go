@@ -42,11 +42,13 @@ func (s *ConferencesService) CreateOnce(ctx context.Context, p *CreateConference
 		return nil, err
 	}
 	return createOnce(ctx, s.client, p.IdempotencyKey, &onceTarget[Conference]{
-		kind: "conference", by: "name", match: p.Name,
+		kind: "conference", by: "name", match: p.Name, finder: "FindByName",
 		create: func(ctx context.Context) (*Conference, error) { return s.create(ctx, q, opts) },
 		list:   func(ctx context.Context) ([]Conference, error) { return s.named(ctx, p.Name, opts) },
 		get:    func(ctx context.Context, id int64) (*Conference, error) { return s.Get(ctx, id, opts...) },
 		id:     func(c *Conference) int64 { return c.ID },
+		// named lists exact names only; a listed room is whole.
+		rank: func(*Conference) int { return exactMatch },
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/apizee-go/apizee/internal/redact"
 	"github.com/apizee-go/apizee/internal/retry"
@@ -205,20 +206,15 @@ func maskBody(body []byte, cut bool, secrets []string) []byte {
 
 // excerpt is the start of a body that an error quotes: the secrets the call
 // sent masked in the raw bytes (cut: the bytes end where a limit cut them),
-// then the secret patterns, then folded to one bounded line. Only the first
-// excerptSource bytes are looked at: masking a whole 32 MiB answer to quote
-// 200 bytes of it would copy it twice.
+// then the secret patterns, then folded to one bounded line. Only the start
+// excerptStart returns is looked at: masking or folding a whole 32 MiB
+// answer to quote 200 bytes of it would copy it several times.
 func excerpt(body []byte, cut bool, secrets []string) string {
-	if len(body) > excerptSource {
-		body, cut = body[:excerptSource], true
+	if start := excerptStart(body); len(start) < len(body) {
+		body, cut = start, true
 	}
 	return oneLine(redact.String(string(maskBody(body, cut, secrets))))
 }
-
-// excerptSource bounds the raw bytes an excerpt is taken from: enough for
-// excerptLen bytes of text after white space is folded, unless the body
-// starts with kilobytes of it.
-const excerptSource = 4 << 10
 
 // maskCause returns the cause of a DecodeError with the secrets the call
 // sent masked in its text. The lenient types' errors quote the value they
@@ -343,8 +339,9 @@ func (e DecodeError) Unwrap() error { return e.Err }
 
 // decodeJSON decodes a 2xx JSON body into out. It refuses, with a
 // *DecodeError, a body over maxJSONBody (without reading it whole), an empty
-// or null body, and anything that does not decode into out. secrets (what
-// the call sent) are masked in the excerpt the error quotes.
+// or null body, an answer holding more than out's bounds (see checkBounds:
+// nothing past them is built), and anything that does not decode into out.
+// secrets (what the call sent) are masked in the excerpt the error quotes.
 func decodeJSON(resp *http.Response, method, path string, out any, secrets ...string) error {
 	defer resp.Body.Close()
 	body, tooLarge, err := readJSONBody(resp.Body, resp.ContentLength)
@@ -360,6 +357,17 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 		return fail(errors.New("empty body"))
 	case bytes.Equal(trimmed, []byte("null")):
 		return fail(errors.New("null body"))
+	}
+	bounds := defaultBounds
+	if b, ok := out.(bounded); ok {
+		bounds = b.bounds()
+	}
+	items, err := checkBounds(body, bounds)
+	if err != nil {
+		return fail(err)
+	}
+	if r, ok := out.(reserver); ok {
+		r.reserve(items)
 	}
 	if err := json.Unmarshal(emptyObjects(body), out); err != nil {
 		return fail(err)
@@ -377,13 +385,47 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 // check and reports its failure like a decoding error, with an excerpt.
 type checker interface{ check() error }
 
+// excerptScan is how much text (white space aside) an excerpt is cut from:
+// enough for the excerpt and for any secret that starts within it, so that
+// masking sees the secret whole, however much white space comes first.
+const excerptScan = 4 << 10
+
+// excerptStart is the start of body that an error's excerpt is made from:
+// folding a whole 32 MiB body of short words into one line would allocate
+// many times its size.
+func excerptStart(body []byte) []byte {
+	text := 0
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRune(body[i:])
+		if !unicode.IsSpace(r) {
+			if text += size; text >= excerptScan {
+				return body[:i+size]
+			}
+		}
+		i += size
+	}
+	return body
+}
+
+// Reading a body: the first block takes the declared size when it is small,
+// later blocks double up to maxReadBlock. A declared Content-Length is only a
+// hint: a server that declares 32 MiB and sends one byte costs one first
+// block. Once a quarter of a declared size has arrived, the rest is read
+// straight into one buffer of that size, which spares joining the blocks:
+// past the first block, no allocation is more than four times what arrived.
+const (
+	minReadBlock   = 512
+	firstReadBlock = 256 << 10
+	maxReadBlock   = 1 << 20
+	trustDeclared  = 4
+)
+
 // readJSONBody reads a body of declared size (-1: unknown) up to
 // maxJSONBody. Past it, it returns only the body's first bytes and tooLarge;
-// a body declared larger is not read further. It reads in blocks, so that a
-// body refused at the cap costs about the cap, not the doublings of one
-// growing slice (io.ReadAll allocated over twice the cap).
+// a body declared larger is not read further. It reads in bounded growing
+// blocks (see firstReadBlock), so that neither a declared size nor a body
+// refused at the cap decides an allocation much larger than what arrived.
 func readJSONBody(r io.Reader, size int64) (body []byte, tooLarge bool, err error) {
-	head := func(b []byte) []byte { return b[:min(len(b), excerptLen)] }
 	if size > maxJSONBody {
 		b := make([]byte, excerptLen)
 		n, err := io.ReadFull(r, b)
@@ -395,25 +437,65 @@ func readJSONBody(r io.Reader, size int64) (body []byte, tooLarge bool, err erro
 	r = io.LimitReader(r, maxJSONBody+1)
 	var blocks [][]byte
 	total := 0
-	// A declared size fits the first block (with a byte to spare, to see
-	// the end): one allocation, no copy. It is only a hint: a transport
-	// may declare less than it delivers.
-	for blockSize := max(512, int(size)+1); ; blockSize = min(2*blockSize, 1<<20) {
-		block := make([]byte, blockSize)
-		n, err := io.ReadFull(r, block)
-		blocks, total = append(blocks, block[:n]), total+n
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
+	blockSize := firstReadBlock
+	if size >= 0 && size < firstReadBlock {
+		// A small declared size fits the first block with a byte to spare,
+		// to see the end: one allocation, no copy.
+		blockSize = max(minReadBlock, int(size)+1)
+	}
+	for {
+		if size > int64(total) && size <= int64(trustDeclared*total) {
+			// What arrived makes the declared size credible: one buffer for
+			// the whole body (and a byte to see its end), the blocks copied in.
+			whole := make([]byte, size+1)
+			at := 0
+			for _, b := range blocks {
+				at += copy(whole[at:], b)
+			}
+			n, end, err := fill(r, whole[total:])
+			if err != nil {
+				return nil, false, err
+			}
+			blocks, total, size = [][]byte{whole[:total+n]}, total+n, -1
+			if end {
+				break
+			}
+			continue // longer than declared: on in blocks
 		}
+		block := make([]byte, blockSize)
+		n, end, err := fill(r, block)
 		if err != nil {
 			return nil, false, err
 		}
+		blocks, total = append(blocks, block[:n]), total+n
+		if end {
+			break
+		}
+		blockSize = min(2*blockSize, maxReadBlock)
 	}
 	switch {
 	case total > maxJSONBody:
-		return head(blocks[0]), true, nil
+		return blocks[0][:min(len(blocks[0]), excerptLen)], true, nil
 	case len(blocks) == 1:
 		return blocks[0], false, nil
 	}
 	return bytes.Join(blocks, nil), false, nil
+}
+
+// fill reads into b until it is full or the body ends (end). Unlike
+// io.ReadFull it tells a body that ended from one that was cut: net/http
+// reports a body shorter than its Content-Length as io.ErrUnexpectedEOF,
+// which fill returns as the error it is.
+func fill(r io.Reader, b []byte) (n int, end bool, err error) {
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		switch {
+		case err == io.EOF:
+			return n, true, nil
+		case err != nil:
+			return n, false, err
+		}
+	}
+	return n, false, nil
 }

@@ -48,8 +48,9 @@ func ExampleClient_Do() {
 // Read what the answer said (status, attempts, the rate-limit budget) on
 // any service method, failed calls included.
 func ExampleResponseInto() {
-	// A fake account allowed one request a minute.
-	srv := apizeetest.NewServer(apizeetest.WithRateLimit(1, time.Minute))
+	// A fake account allowed two requests a minute: the /token call and one
+	// more (Apizee counts every endpoint).
+	srv := apizeetest.NewServer(apizeetest.WithRateLimit(2, time.Minute))
 	defer srv.Close()
 	client, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password),
 		apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 3, MaxRetryAfter: time.Second}))
@@ -65,7 +66,7 @@ func ExampleResponseInto() {
 	}
 	fmt.Println(ticket.ID, r.StatusCode, r.Attempts)
 
-	// The second request of the minute is refused; waiting a minute is more
+	// The third request of the minute is refused; waiting a minute is more
 	// than this policy honours, so the call returns at once.
 	_, err = client.Tickets.Get(ctx, 82070, apizee.ResponseInto(&r))
 	fmt.Println(errors.Is(err, apizee.ErrRateLimited), r.StatusCode, r.RateLimit.Remaining, r.RateLimit.Reset)

@@ -98,15 +98,22 @@ func checkIdempotencyKey(key string) error {
 
 // onceTarget is what the create-once protocol needs of one kind of object.
 type onceTarget[T any] struct {
-	kind  string // "ticket", "conference"
-	by    string // what finds it: "reference", "name"
-	match string // its reference or name
+	kind   string // "ticket", "conference"
+	by     string // what finds it: "reference", "name"
+	match  string // its reference or name
+	finder string // the method a caller looks it up with: "FindByReference"
 	// create makes one create call (one POST, retried only when safe).
 	create func(ctx context.Context) (*T, error)
-	// list returns every object whose reference or name is exactly match.
+	// list returns every object whose reference or name matches match.
 	list func(ctx context.Context) ([]T, error)
 	get  func(ctx context.Context, id int64) (*T, error)
 	id   func(*T) int64
+	// rank says how closely a listed object matches (referenceMatch's
+	// scale): the closest new one is this call's, the oldest among equals.
+	rank func(*T) int
+	// refetch fetches a listed object whole (get) before returning it: a
+	// list answer may lack fields of the object's own answer.
+	refetch bool
 }
 
 // createOnce runs the protocol: keyed with a key, for one call without.
@@ -132,41 +139,77 @@ func (t *onceTarget[T]) unkeyed(ctx context.Context, policy retry.Policy) (*T, e
 }
 
 // createAmong creates the object, the ids in existed being those that
-// matched before the first create. After an ambiguous failure it looks
-// again: an object not in existed is the one created, and is returned; if
-// there is none it creates again, at most RetryPolicy.MaxRetries more times,
-// waiting the policy's backoff. renew, when set, runs before each create and
-// gives the context it is sent with.
+// matched before the first create. After an ambiguous failure it waits the
+// policy's backoff (a slow server may commit the first POST late), then
+// looks again right before creating again: an object not in existed is the
+// one created, and is returned; if there is none it creates again, at most
+// RetryPolicy.MaxRetries more times. renew, when set, runs before each
+// create and gives the context it is sent with. Once a POST may have
+// reached the server, a failure says the object may exist.
 func (t *onceTarget[T]) createAmong(ctx context.Context, policy retry.Policy, existed map[int64]bool,
 	renew func(context.Context) (context.Context, context.CancelFunc, error)) (*T, error) {
+	sent := false // a POST of this call may have reached the server
 	for attempt := 1; ; attempt++ {
 		sendCtx, done := ctx, context.CancelFunc(func() {})
 		if renew != nil {
 			var err error
 			if sendCtx, done, err = renew(ctx); err != nil {
-				return nil, err
+				return nil, t.stopped(sent, err)
 			}
 		}
 		created, err := t.create(sendCtx)
 		done()
-		if err == nil || !ambiguous(ctx, err) {
-			return created, err
+		if err == nil {
+			return created, nil
+		}
+		sent = sent || mayHaveSent(err)
+		if !ambiguous(ctx, err) {
+			return nil, t.stopped(sent && (ctx.Err() != nil || attempt > 1), err)
+		}
+		// The wait comes before the look, and the look right before the
+		// next POST: a ticket committed during the wait is found.
+		if waitErr := sleep(ctx, policy.Backoff(attempt)); waitErr != nil {
+			return nil, t.stopped(true, waitErr)
 		}
 		after, lookErr := t.lookAgain(ctx, policy)
 		if lookErr != nil {
+			if ctx.Err() != nil {
+				return nil, t.stopped(true, lookErr)
+			}
 			return nil, fmt.Errorf("apizee: creating a %s failed (%w) and listing the %ss with %s %q failed too (%w): the %s may exist",
 				t.kind, err, t.kind, t.by, t.match, lookErr, t.kind)
 		}
 		if found := t.firstNew(after, existed); found != nil {
-			return found, nil
+			return t.whole(ctx, found), nil
 		}
 		if attempt > policy.MaxRetries {
-			return nil, fmt.Errorf("apizee: no %s with %s %q after %d attempts: %w", t.kind, t.by, t.match, attempt, err)
-		}
-		if err := sleep(ctx, policy.Backoff(attempt)); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("apizee: no %s with %s %q after %d attempts (one may still appear if the server commits late): %w",
+				t.kind, t.by, t.match, attempt, err)
 		}
 	}
+}
+
+// stopped is the error of a create that stopped with err: when a POST may
+// have reached the server, it says the object may exist, and how to look.
+func (t *onceTarget[T]) stopped(mayExist bool, err error) error {
+	if !mayExist {
+		return err
+	}
+	return fmt.Errorf("apizee: CreateOnce stopped after sending POST /%ss: a %s with %s %q may exist, look it up (%s) before creating it again: %w",
+		t.kind, t.kind, t.by, t.match, t.finder, err)
+}
+
+// whole returns found as its own answer gives it when refetch says a list
+// answer lacks fields, and found itself when that fetch fails: the object
+// exists either way.
+func (t *onceTarget[T]) whole(ctx context.Context, found *T) *T {
+	if !t.refetch {
+		return found
+	}
+	if full, err := t.get(ctx, t.id(found)); err == nil && t.id(full) == t.id(found) {
+		return full
+	}
+	return found
 }
 
 // lookAgain lists the matching objects after an ambiguous create. A listing
@@ -188,12 +231,18 @@ func (t *onceTarget[T]) lookAgain(ctx context.Context, policy retry.Policy) ([]T
 	}
 }
 
-// firstNew returns the oldest object (lowest id) whose id is not in existed.
+// firstNew returns the object not in existed that matches best (rank), the
+// oldest (lowest id) among equals.
 func (t *onceTarget[T]) firstNew(items []T, existed map[int64]bool) *T {
 	var found *T
+	best := noMatch
 	for i := range items {
-		if o := &items[i]; !existed[t.id(o)] && (found == nil || t.id(o) < t.id(found)) {
-			found = o
+		o := &items[i]
+		if existed[t.id(o)] {
+			continue
+		}
+		if m := t.rank(o); m > best || (m == best && m != noMatch && t.id(o) < t.id(found)) {
+			found, best = o, m
 		}
 	}
 	return found

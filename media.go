@@ -117,7 +117,12 @@ type ticketMediaEnvelope struct {
 	Offset flexInt64  `json:"offset"`
 	Count  *flexInt64 `json:"count"` // nil when absent
 	Medias []Media    `json:"medias"`
+
+	asked int // the page size asked for, 0 when none was sent
 }
+
+// bounds refuses a page of more media than were asked for.
+func (e *ticketMediaEnvelope) bounds() answerBounds { return pageBounds(e.asked) }
 
 // check refuses an answer that is no media list, like listEnvelope.check.
 func (e *ticketMediaEnvelope) check() error {
@@ -134,6 +139,9 @@ func (e *ticketMediaEnvelope) count() int {
 	}
 	return int(*e.Count)
 }
+
+// mediaKey names a media across the pages of a walk.
+func mediaKey(m *Media) int64 { return m.ID }
 
 // ListForTicket returns one page of the media recorded during an assistance
 // ticket: GET /enterprises/{enterpriseId}/tickets/{ticketId}/medias. The
@@ -160,7 +168,7 @@ func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *List
 		return failed[Media](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
+	return paginate(ctx, p.Offset, mediaKey, func(ctx context.Context, offset int) (*Page[Media], error) {
 		page, err := s.ticketMediaPage(ctx, ticketID, q, offset, limit, opts)
 		if err == nil && page.Total <= page.Offset+len(page.Items) {
 			// A count that does not go past what has been seen may be this
@@ -200,7 +208,7 @@ func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, filt
 	}
 	q := cloneQuery(filters)
 	setPaging(q, offset, limit)
-	var env ticketMediaEnvelope
+	env := ticketMediaEnvelope{asked: limit}
 	path := fmt.Sprintf("/enterprises/%d/tickets/%d/medias", eid, ticketID)
 	if err := s.client.call(ctx, http.MethodGet, path, q, &env, opts...); err != nil {
 		return nil, err
@@ -235,7 +243,7 @@ func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64,
 		return failed[Media](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
+	return paginate(ctx, p.Offset, mediaKey, func(ctx context.Context, offset int) (*Page[Media], error) {
 		return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), cloneQuery(q), offset, limit, opts...)
 	})
 }

@@ -3,6 +3,7 @@ package apizee
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"log/slog"
 	"maps"
@@ -17,6 +18,11 @@ import (
 // Page is one page of a list: its items, the total the server reports for
 // the whole list (0 when it reports none), and the offset and limit it was
 // fetched with.
+//
+// A page costs what was asked for: an answer holding more items than the
+// Limit asked (1000 when no Limit is set), or an item holding a list or
+// object of more than 1000 members, is refused with a *DecodeError that
+// says so, before the extra items are built.
 type Page[T any] struct {
 	Items  []T
 	Total  int
@@ -71,8 +77,23 @@ type pageFetcher[T any] func(ctx context.Context, offset int) (*Page[T], error)
 // only when the loop asks for an item past the previous one, starting at
 // offset; it yields (nil, err) once and stops on an error, and it fetches
 // nothing more once the loop breaks. It starts no goroutine.
-func paginate[T any](ctx context.Context, offset int, fetch pageFetcher[T]) iter.Seq2[*T, error] {
+//
+// It does not take the server's word for where the list ends. key names an
+// item (its id; the zero key: none), so that an item that moved onto the
+// next page while the list changed is yielded once (the keys of two pages
+// are kept, not of the whole walk). A page that brings
+// nothing new (a server that ignores offset, a list changing faster than it
+// is read) ends the walk with an error, and so does a total that grows past
+// twice the first one reported: either would otherwise repeat or grow for
+// ever.
+func paginate[T any, K comparable](ctx context.Context, offset int, key func(*T) K, fetch pageFetcher[T]) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
+		// The keys of this page and of the one before: an item moves at most
+		// a page while the list is read, unless it changes faster than that,
+		// and remembering every key would make a long walk cost its length.
+		cur, prev := map[K]struct{}{}, map[K]struct{}{}
+		var zero K
+		firstTotal := -1
 		for {
 			if err := contextErr(ctx); err != nil {
 				yield(nil, err)
@@ -83,13 +104,36 @@ func paginate[T any](ctx context.Context, offset int, fetch pageFetcher[T]) iter
 				yield(nil, err)
 				return
 			}
+			if firstTotal < 0 {
+				firstTotal = page.Total
+			}
+			fresh := 0
 			for i := range page.Items {
+				if k := key(&page.Items[i]); k != zero {
+					_, dup := cur[k]
+					if _, before := prev[k]; dup || before {
+						continue
+					}
+					cur[k] = struct{}{}
+				}
+				fresh++
 				if !yield(&page.Items[i], nil) {
 					return
 				}
 			}
+			prev, cur = cur, prev
+			clear(cur)
 			next, more := page.next()
-			if !more {
+			switch {
+			case len(page.Items) > 0 && fresh == 0:
+				yield(nil, fmt.Errorf("apizee: the page at offset %d holds only items already listed: the server ignores the offset, "+
+					"or the list changes faster than it is read; the walk stops", offset))
+				return
+			case more && firstTotal > 0 && next >= 2*firstTotal+len(page.Items):
+				yield(nil, fmt.Errorf("apizee: the list grew from the %d items the server first reported to %d; the walk stops at offset %d",
+					firstTotal, page.Total, next))
+				return
+			case !more:
 				return
 			}
 			offset = next
@@ -105,6 +149,27 @@ type listEnvelope[T any] struct {
 	Total      *flexInt64 `json:"total"`
 	Data       []T        `json:"data"`
 	NextOffset flexInt64  `json:"next_offset"`
+
+	limit int // the page size asked for, 0 when none was sent
+}
+
+// bounds refuses a page of more items than were asked for.
+func (e *listEnvelope[T]) bounds() answerBounds { return pageBounds(e.limit) }
+
+// reserve makes room for the n items the page holds, so that decoding them
+// does not grow the slice step by step.
+func (e *listEnvelope[T]) reserve(n int) {
+	if n > 0 {
+		e.Data = make([]T, 0, n)
+	}
+}
+
+// dataAbsent reports whether the answer had no "data" (or a null one).
+// decodeJSON may have reserved Data: an answer without "data" leaves that
+// empty reserved slice untouched, while encoding/json replaces it for
+// "data": [] (with a new slice of no capacity) or "data": null (with nil).
+func (e *listEnvelope[T]) dataAbsent() bool {
+	return e.Data == nil || (len(e.Data) == 0 && cap(e.Data) > 0)
 }
 
 // check refuses an answer that is no list (a 200 carrying {"message":...}
@@ -115,7 +180,7 @@ type listEnvelope[T any] struct {
 // TicketsService.page) checks them as their public type's UnmarshalJSON
 // would.
 func (e *listEnvelope[T]) check() error {
-	if e.Total == nil && e.Data == nil {
+	if e.Total == nil && e.dataAbsent() {
 		return errors.New(`the answer has neither "total" nor "data": it is not a list`)
 	}
 	if _, ok := any((*T)(nil)).(checker); !ok {
@@ -141,11 +206,11 @@ func (e *listEnvelope[T]) total() flexInt64 {
 // must already hold the filters; listPage adds limit and offset.
 func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, offset, limit int, opts ...CallOption) (*Page[T], error) {
 	setPaging(q, offset, limit)
-	var env listEnvelope[T]
+	env := listEnvelope[T]{limit: limit}
 	if err := c.call(ctx, http.MethodGet, path, q, &env, opts...); err != nil {
 		return nil, err
 	}
-	if env.Data == nil {
+	if env.dataAbsent() {
 		env.Data = []T{}
 	}
 	return &Page[T]{Items: env.Data, Total: int(env.total()), Offset: offset, Limit: limit, NextOffset: int(env.NextOffset)}, nil

@@ -96,6 +96,10 @@ func goroutineID() uint64 {
 	return id
 }
 
+// intKey is the key of the test lists: the item itself, plus one so that
+// item 0 has a key.
+func intKey(v *int) int { return *v + 1 }
+
 func collect(t *testing.T, seq func(func(*int, error) bool)) ([]int, []error) {
 	t.Helper()
 	var got []int
@@ -113,7 +117,7 @@ func collect(t *testing.T, seq func(func(*int, error) bool)) ([]int, []error) {
 
 func TestPaginateWalksEverythingWhenTheServerCapsThePageSize(t *testing.T) {
 	p := &fakePager{total: 25, limit: 10, serverCap: 7, failAt: -1}
-	got, errs := collect(t, paginate(t.Context(), 0, p.fetch))
+	got, errs := collect(t, paginate(t.Context(), 0, intKey, p.fetch))
 	assert.Empty(t, errs)
 	assert.Len(t, got, 25, "a short page below the total is not the last")
 	assert.Equal(t, []int{0, 7, 14, 21}, p.calls)
@@ -121,7 +125,7 @@ func TestPaginateWalksEverythingWhenTheServerCapsThePageSize(t *testing.T) {
 
 func TestPaginateWalksEveryPage(t *testing.T) {
 	p := &fakePager{total: 25, limit: 10, failAt: -1}
-	got, errs := collect(t, paginate(context.Background(), 0, p.fetch))
+	got, errs := collect(t, paginate(context.Background(), 0, intKey, p.fetch))
 	assert.Empty(t, errs)
 	assert.Equal(t, items(25), got)
 	assert.Equal(t, []int{0, 10, 20}, p.calls, "stops at the short page")
@@ -129,21 +133,21 @@ func TestPaginateWalksEveryPage(t *testing.T) {
 
 func TestPaginateStopsAtTotal(t *testing.T) {
 	p := &fakePager{total: 20, limit: 10, failAt: -1}
-	got, _ := collect(t, paginate(context.Background(), 0, p.fetch))
+	got, _ := collect(t, paginate(context.Background(), 0, intKey, p.fetch))
 	assert.Len(t, got, 20)
 	assert.Equal(t, []int{0, 10}, p.calls, "no fetch of an empty page past the total")
 }
 
 func TestPaginateStartsAtOffset(t *testing.T) {
 	p := &fakePager{total: 25, limit: 10, failAt: -1}
-	got, _ := collect(t, paginate(context.Background(), 15, p.fetch))
+	got, _ := collect(t, paginate(context.Background(), 15, intKey, p.fetch))
 	assert.Equal(t, []int{15, 16, 17, 18, 19, 20, 21, 22, 23, 24}, got)
 	assert.Equal(t, []int{15}, p.calls[:1])
 }
 
 func TestPaginateIsLazy(t *testing.T) {
 	p := &fakePager{total: 1000, limit: 10, failAt: -1}
-	seq := paginate(context.Background(), 0, p.fetch)
+	seq := paginate(context.Background(), 0, intKey, p.fetch)
 	assert.Empty(t, p.calls, "building the iterator fetches nothing")
 
 	var got []int
@@ -166,7 +170,7 @@ func TestPaginateIsLazy(t *testing.T) {
 func TestPaginateYieldsErrorOnceAndStops(t *testing.T) {
 	boom := errors.New("boom")
 	p := &fakePager{total: 100, limit: 10, failAt: 20, err: boom}
-	got, errs := collect(t, paginate(context.Background(), 0, p.fetch))
+	got, errs := collect(t, paginate(context.Background(), 0, intKey, p.fetch))
 	assert.Equal(t, items(20), got)
 	require.Len(t, errs, 1)
 	assert.Same(t, boom, errs[0])
@@ -179,7 +183,7 @@ func TestPaginateStopsOnCancelledContext(t *testing.T) {
 	p := &fakePager{total: 100, limit: 10, failAt: -1}
 	var errs []error
 	n := 0
-	for v, err := range paginate(ctx, 0, p.fetch) {
+	for v, err := range paginate(ctx, 0, intKey, p.fetch) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -198,7 +202,7 @@ func TestPaginateStopsOnCancelledContext(t *testing.T) {
 func TestPaginateStartsNoGoroutine(t *testing.T) {
 	p := &fakePager{total: 30, limit: 10, failAt: -1}
 	me := goroutineID()
-	got, _ := collect(t, paginate(context.Background(), 0, p.fetch))
+	got, _ := collect(t, paginate(context.Background(), 0, intKey, p.fetch))
 	require.Len(t, got, 30)
 	for _, id := range p.goroutine {
 		assert.Equal(t, me, id, "pages are fetched on the loop's goroutine")
@@ -212,7 +216,7 @@ func TestPaginateStopsWhenOffsetDoesNotAdvance(t *testing.T) {
 		// A server that ignores offset and keeps pointing back at it.
 		return &Page[int]{Items: items(10), Offset: offset, Limit: 10, NextOffset: offset}, nil
 	}
-	got, _ := collect(t, paginate(context.Background(), 5, fetch))
+	got, _ := collect(t, paginate(context.Background(), 5, intKey, fetch))
 	assert.Len(t, got, 10)
 	assert.Equal(t, 1, calls)
 }

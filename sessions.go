@@ -115,7 +115,7 @@ func (s *SessionsService) All(ctx context.Context, p *ListSessionsParams, opts .
 		return failed[Session](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Session], error) {
+	return paginate(ctx, p.Offset, func(t *Session) string { return t.ID }, func(ctx context.Context, offset int) (*Page[Session], error) {
 		return listPage[Session](ctx, s.client, "/session", cloneQuery(q), offset, limit, opts...)
 	})
 }

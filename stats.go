@@ -1,13 +1,14 @@
 package apizee
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -113,12 +114,15 @@ var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 // are not relied on. It appends to a buffer, not a new string, because it
 // runs for every column of every row: the map lookup of string(key) does not
 // allocate.
-func appendStatKey(dst []byte, label string) []byte {
-	for _, r := range strings.TrimSpace(label) {
+func appendStatKey(dst, label []byte) []byte {
+	label = bytes.TrimSpace(label)
+	for len(label) > 0 {
+		r, size := utf8.DecodeRune(label)
 		if r == '’' {
 			r = '\''
 		}
 		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		label = label[size:]
 	}
 	return dst
 }
@@ -127,26 +131,147 @@ func appendStatKey(dst []byte, label string) []byte {
 // other columns in Extra. A known column with a value of the wrong kind is
 // an error that names it.
 func (s *TicketStat) UnmarshalJSON(b []byte) error {
-	var columns map[string]json.RawMessage
-	if err := json.Unmarshal(b, &columns); err != nil {
-		return err
-	}
+	return s.decode(b, nil)
+}
+
+// decode is UnmarshalJSON. It walks the row's columns in place rather than
+// building a map of them first, which cost several times the row; labels,
+// when set, shares the strings of the unknown labels between the rows of
+// one answer.
+func (s *TicketStat) decode(b []byte, labels map[string]string) error {
 	*s = TicketStat{}
+	if bytes.Equal(bytes.TrimSpace(b), jsonNull) {
+		return nil
+	}
 	var key [64]byte
-	for label, value := range columns {
-		decode, known := statColumns[string(appendStatKey(key[:0], label))]
-		if !known {
-			if s.Extra == nil {
-				s.Extra = map[string]json.RawMessage{}
+	return eachMember(b, func(rawLabel, value []byte) error {
+		inner := rawLabel[1 : len(rawLabel)-1]
+		var label string
+		if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+			// Unescaped, and invalid UTF-8 replaced, as encoding/json does.
+			var err error
+			if label, err = jsonString(rawLabel); err != nil {
+				return err
 			}
-			s.Extra[label] = value
-			continue
+			inner = []byte(label)
 		}
-		if err := decode(s, value); err != nil {
-			return fmt.Errorf("apizee: ticket statistics column %q: %w", label, err)
+		decode, known := statColumns[string(appendStatKey(key[:0], inner))]
+		if known {
+			if err := decode(s, value); err != nil {
+				if label == "" {
+					label = string(inner)
+				}
+				return fmt.Errorf("apizee: ticket statistics column %q: %w", label, err)
+			}
+			return nil
+		}
+		if shared, ok := labels[string(rawLabel)]; ok {
+			label = shared
+		} else {
+			if label == "" {
+				label = string(inner)
+			}
+			if labels != nil {
+				labels[string(rawLabel)] = label
+			}
+		}
+		if s.Extra == nil {
+			s.Extra = map[string]json.RawMessage{}
+		}
+		s.Extra[label] = append(json.RawMessage(nil), value...)
+		return nil
+	})
+}
+
+// errNotObject is a value that is not the JSON object expected.
+var errNotObject = errors.New("apizee: not a JSON object")
+
+// eachMember calls f with the label (quotes included) and the value of each
+// member of the JSON object b, in order. b is JSON that encoding/json has
+// already checked; anything else that does not read as an object is
+// errNotObject, and nothing past b is ever read.
+func eachMember(b []byte, f func(label, value []byte) error) error {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return errNotObject
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return errNotObject
+		}
+		end := stringEnd(b, i)
+		if end >= len(b) {
+			return errNotObject
+		}
+		label := b[i : end+1]
+		if i = skipSpace(b, end+1); i >= len(b) || b[i] != ':' {
+			return errNotObject
+		}
+		start := skipSpace(b, i+1)
+		stop := valueEnd(b, start)
+		if stop <= start {
+			return errNotObject
+		}
+		if err := f(label, b[start:stop]); err != nil {
+			return err
+		}
+		if i = skipSpace(b, stop); i >= len(b) {
+			return errNotObject
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return nil
+		default:
+			return errNotObject
 		}
 	}
-	return nil
+}
+
+// valueEnd returns the index just past the JSON value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return min(stringEnd(b, i)+1, len(b))
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i)
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+	}
+	return i
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
 }
 
 // The decode helpers call the lenient types' UnmarshalJSON directly: b is a
@@ -188,9 +313,16 @@ const statsDate = "2006-01-02"
 // GET /enterprises/{enterpriseId}/tickets-stats?format=JSON&since=&until=.
 // The enterprise id comes from WithEnterpriseID or, once, from GET /users/me.
 //
+// An answer may hold at most 50 000 rows (about what the 32 MiB body limit
+// holds of the guide's rows), 64 columns a row, and 100 000 values in
+// columns the SDK does not know (TicketStat.Extra) in all: a longer answer
+// is refused before its rows are built, with an error that says so. Ask a
+// shorter period.
+//
 // Errors: *ValidationError for Since after Until; *APIError with
 // ErrForbidden for an account without access to statistics; *DecodeError
-// for an answer that is not a list of rows.
+// for an answer that is not a list of rows or holds more than the bounds
+// above.
 func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams, opts ...CallOption) ([]TicketStat, error) {
 	p = orZero(p)
 	if err := checkTimeRange(p.Since, p.Until); err != nil {
@@ -207,9 +339,59 @@ func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams, opts .
 	if !p.Until.IsZero() {
 		q.Set("until", p.Until.Format(statsDate))
 	}
-	stats := []TicketStat{}
+	stats := statRows{}
 	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/enterprises/%d/tickets-stats", eid), q, &stats, opts...); err != nil {
 		return nil, err
 	}
 	return stats, nil
+}
+
+// statRows is the answer of the statistics: a list of rows.
+type statRows []TicketStat
+
+// bounds refuses more than maxStatsRows rows or maxStatsColumns columns a row.
+func (r *statRows) bounds() answerBounds {
+	return answerBounds{items: maxStatsRows, members: maxStatsColumns, tooMany: func() error {
+		return fmt.Errorf("the answer holds more than %d rows, the most a statistics answer may hold: ask a shorter period", maxStatsRows)
+	}}
+}
+
+// reserve makes room for the n rows the answer holds.
+func (r *statRows) reserve(n int) { *r = make(statRows, 0, n) }
+
+// UnmarshalJSON decodes the rows of an answer json.Unmarshal has checked,
+// each in place (see TicketStat.decode), the labels of unknown columns
+// shared between rows. It refuses more than maxStatsExtra values in unknown
+// columns: each costs a map entry, many times its bytes.
+func (r *statRows) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), jsonNull) {
+		*r = nil
+		return nil
+	}
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '[' {
+		return errors.New("apizee: the statistics answer is not a list of rows")
+	}
+	rows := (*r)[:0]
+	if rows == nil {
+		rows = statRows{} // [] is no rows, not nil: as encoding/json has it
+	}
+	labels := map[string]string{}
+	extra := 0
+	for i = skipSpace(b, i+1); i < len(b) && b[i] != ']'; {
+		end := valueEnd(b, i)
+		var row TicketStat
+		if err := row.decode(b[i:end], labels); err != nil {
+			return fmt.Errorf("apizee: statistics row %d: %w", len(rows), err)
+		}
+		if extra += len(row.Extra); extra > maxStatsExtra {
+			return fmt.Errorf("the answer holds more than %d values in columns the SDK does not know (TicketStat.Extra): ask a shorter period", maxStatsExtra)
+		}
+		rows = append(rows, row)
+		if i = skipSpace(b, end); i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	*r = rows
+	return nil
 }

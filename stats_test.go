@@ -102,6 +102,13 @@ func TestTicketStatDecoding(t *testing.T) {
 		{name: "every email and SMS counter", in: `{"Nombre d'invitations email":3,"Nombre d'invitations SMS":4,"Scans":5}`,
 			want: apizee.TicketStat{EmailInvitations: 3, SMSInvitations: 4, Scans: 5}},
 		{name: "not an object", in: `[1]`, wantErr: true},
+		{name: "labels escaped as PHP writes them", in: `{"Priorit\u00e9":"Imm\u00e9diat","Nombre d\u2019invitations":2}`,
+			want: apizee.TicketStat{Priority: "Immédiat", Invitations: 2}},
+		{name: "pretty-printed, values holding braces and quotes", in: "{\n  \"Description\" : \"a } \\\" ] {\" ,\n  \"Meta\": {\"a\": [1, {\"b\": \"}\"}]} \n}",
+			want: apizee.TicketStat{Description: `a } " ] {`, Extra: map[string]json.RawMessage{"Meta": json.RawMessage(`{"a": [1, {"b": "}"}]}`)}}},
+		{name: "a label twice: the last wins, as encoding/json has it", in: `{"Photos":1,"Photos":2}`, want: apizee.TicketStat{Photos: 2}},
+		{name: "null row", in: `null`, want: apizee.TicketStat{}},
+		{name: "empty row", in: `{}`, want: apizee.TicketStat{}},
 		{name: "counter not a number", in: `{"Photos":"many"}`, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -118,6 +125,24 @@ func TestTicketStatDecoding(t *testing.T) {
 	}
 }
 
+// The rows of an answer decode like TicketStat.UnmarshalJSON decodes each:
+// escaped and pretty-printed, null rows and unknown columns included.
+func TestStatsTicketsDecodesEveryRowShape(t *testing.T) {
+	c, mock := ticketsMockClient(t, apizee.WithEnterpriseID(1))
+	body := "[\n {\"ID\": 1, \"Priorit\\u00e9\": \"Imm\u00e9diat\", \"New\": {\"x\": \"]\"}},\n null ,\n{\"ID\":\"3\",\"New\":2}\n]"
+	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusOK, body))
+	stats, err := c.Stats.Tickets(t.Context(), nil)
+	require.NoError(t, err)
+	var want []apizee.TicketStat
+	require.NoError(t, json.Unmarshal([]byte(body), &want))
+	assert.Equal(t, want, stats)
+	require.Len(t, stats, 3)
+	assert.Equal(t, "Immédiat", stats[0].Priority)
+	assert.Equal(t, json.RawMessage(`{"x": "]"}`), stats[0].Extra["New"])
+	assert.Equal(t, apizee.TicketStat{}, stats[1])
+	assert.Equal(t, int64(3), stats[2].ID)
+}
+
 func TestStatsTicketsErrors(t *testing.T) {
 	c, mock := ticketsMockClient(t, apizee.WithEnterpriseID(1))
 	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusOK, `{"total":1}`))
@@ -129,6 +154,11 @@ func TestStatsTicketsErrors(t *testing.T) {
 	_, err = c.Stats.Tickets(t.Context(), nil)
 	require.ErrorAs(t, err, &decErr)
 	assert.Contains(t, err.Error(), "Répondues", "names the column")
+
+	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusOK, `[{"ID":1}, 7]`))
+	_, err = c.Stats.Tickets(t.Context(), nil)
+	require.ErrorAs(t, err, &decErr)
+	assert.Contains(t, err.Error(), "statistics row 1", "names the row")
 
 	mock.RegisterResponder(http.MethodGet, mockBase+"/enterprises/1/tickets-stats", httpmock.NewStringResponder(http.StatusForbidden, `{"code":2,"message":"Forbidden"}`))
 	_, err = c.Stats.Tickets(t.Context(), nil)
@@ -145,8 +175,16 @@ func FuzzTicketStatDecoding(f *testing.F) {
 		if json.Unmarshal(b, &stats) != nil {
 			return
 		}
-		for _, s := range stats {
+		var rows []map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(b, &rows), "what decodes as rows decodes as maps")
+		for i, s := range stats {
 			assert.GreaterOrEqual(t, s.CallDuration, time.Duration(0))
+			// The in-place walk sees the columns encoding/json sees: every
+			// unknown label is in Extra with its value.
+			for label, value := range s.Extra {
+				assert.JSONEq(t, string(rows[i][label]), string(value), "row %d column %q", i, label)
+			}
+			assert.LessOrEqual(t, len(s.Extra), len(rows[i]))
 		}
 	})
 }

@@ -111,9 +111,9 @@ type Ticket struct {
 	Requestor          Requestor
 	InformationPageURL string
 	ServiceKey         string
-	AgentURL           string // the agent portal; see AgentTicketURL
-	SSOURL             string // the agent's single-sign-on link, only with CreateTicketParams.SSO: a secret
-	ButtonID           int64
+	AgentURL           string    // the agent portal; see AgentTicketURL; not in list answers
+	SSOURL             string    // the agent's single-sign-on link, only in Create's answer with CreateTicketParams.SSO: a secret
+	ButtonID           int64     // not in list answers
 	Geoloc             *GeoPoint // in list answers
 }
 
@@ -190,7 +190,10 @@ func (w *ticketWire) ticket() Ticket {
 // AgentTicketURL is the agent's deep link to this ticket:
 // AgentURL + "/entrypoint/" + ButtonID + "/tickets/" + ID, e.g.
 // https://cloud.apizee.com/entrypoint/223/tickets/82070. It is empty when
-// the ticket has no AgentURL or ButtonID (list answers carry neither).
+// the ticket has no AgentURL or ButtonID. A list answer (List, All,
+// FindByReference) carries neither, nor SSOURL, Status or Name: keep the
+// ticket Create returned, or fetch it with Tickets.Get, which answers with
+// all of them but SSOURL (only the create's own answer has that link).
 func (t *Ticket) AgentTicketURL() string {
 	if t.AgentURL == "" || t.ButtonID <= 0 {
 		return ""
@@ -409,18 +412,27 @@ func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOp
 }
 
 // CreateOnce creates a ticket like Create (POST /tickets), and makes sure
-// that a lost answer or a retry never makes a second one. It needs a
-// Reference.
+// that a lost answer, a late commit or a retry never makes a second one. It
+// needs a Reference.
 //
 // Without an IdempotencyKey it protects this one call. Before creating, it
 // lists the tickets that already carry the reference (GET /tickets?reference=,
 // every page) and notes their ids. After an ambiguous failure (a 5xx, a
 // timeout or a lost connection after sending, a 2xx it could not read) it
-// lists them again: a ticket that was not there before is the one this call
-// created, and it is returned. If there is none it creates again, at most
-// RetryPolicy.MaxRetries more times, waiting the policy's backoff between
-// attempts. Two concurrent calls with the same reference may each return
-// the other's ticket: give each its own reference, or a key.
+// waits the retry policy's backoff, which gives a slow server time to
+// commit, and lists them again right before creating again: a ticket that
+// was not there before is the one this call created (the oldest, when there
+// are several), and it is returned as GET /tickets/{id} answers it (the
+// listed ticket when that fails): it then lacks SSOURL, which only the
+// create's own answer carries. If there is none it creates again, at most
+// RetryPolicy.MaxRetries more times. Two concurrent calls with the same
+// reference may each return the other's ticket: give each its own
+// reference, or a key.
+//
+// A listed ticket is this call's when its reference is p.Reference, or the
+// same once trimmed of white space, or the same number (the server may echo
+// "000123" as 123): an exact match is preferred. FindByReference matches
+// exactly.
 //
 // With an IdempotencyKey it protects every call with that key for
 // IdempotencyKeyTTL (24 hours): from this client, from every client on the
@@ -435,11 +447,12 @@ func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOp
 // the client does the same, and says so once in its log.
 //
 // Errors: *ValidationError before any request (a key reused with another
-// Reference included); a non-ambiguous failure (a 4xx, the caller's context
-// ending) is returned at once; when the listing itself fails after an
-// ambiguous failure (an unreadable answer is listed again, at most
-// RetryPolicy.MaxRetries more times), the error wraps both: the ticket may
-// then exist.
+// Reference included); a non-ambiguous failure (a 4xx) is returned at once;
+// when the listing itself fails after an ambiguous failure (an unreadable
+// answer is listed again, at most RetryPolicy.MaxRetries more times), the
+// error wraps both: the ticket may then exist. When ctx ends after a POST was
+// sent, the error says the ticket may exist and matches ctx's error
+// (errors.Is(err, context.DeadlineExceeded)).
 func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
 	p = orZero(p)
 	q, err := p.query()
@@ -453,11 +466,17 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams, 
 		return nil, err
 	}
 	return createOnce(ctx, s.client, p.IdempotencyKey, &onceTarget[Ticket]{
-		kind: "ticket", by: "reference", match: p.Reference,
+		kind: "ticket", by: "reference", match: p.Reference, finder: "FindByReference",
 		create: func(ctx context.Context) (*Ticket, error) { return s.create(ctx, q, opts) },
-		list:   func(ctx context.Context) ([]Ticket, error) { return s.withReference(ctx, p.Reference, opts) },
-		get:    func(ctx context.Context, id int64) (*Ticket, error) { return s.Get(ctx, id, opts...) },
-		id:     func(t *Ticket) int64 { return t.ID },
+		list: func(ctx context.Context) ([]Ticket, error) {
+			return s.withReference(ctx, p.Reference, sameReference, opts)
+		},
+		get:  func(ctx context.Context, id int64) (*Ticket, error) { return s.Get(ctx, id, opts...) },
+		id:   func(t *Ticket) int64 { return t.ID },
+		rank: func(t *Ticket) int { return referenceMatch(t.Reference, p.Reference) },
+		// A list answer lacks agent_url and button_id (AgentTicketURL): the
+		// ticket's own answer has them.
+		refetch: true,
 	})
 }
 
@@ -468,23 +487,98 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams, 
 // redirects), a token fetch that failed (the POST was never sent) and the
 // caller's own context ending are not.
 func ambiguous(ctx context.Context, err error) bool {
-	var tokenErr *tokenError
-	if ctx.Err() != nil || errors.As(err, &tokenErr) {
+	if ctx.Err() != nil || !mayHaveSent(err) {
 		return false
 	}
 	var apiErr *APIError
 	var reqErr *RequestError
 	var decErr *DecodeError
-	var stopped *retry.PermanentError
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr.StatusCode >= 500
 	case errors.As(err, &reqErr):
-		return !errors.As(err, &stopped)
+		return true
 	case errors.As(err, &decErr):
 		return true
 	}
 	return false
+}
+
+// mayHaveSent reports whether the request that failed with err may have
+// reached the server: not when the token fetch failed (the POST was never
+// sent) or when the SDK itself stopped it (the rate limiter, a redirect it
+// refused).
+func mayHaveSent(err error) bool {
+	var tokenErr *tokenError
+	var stopped *retry.PermanentError
+	return !errors.As(err, &tokenErr) && !errors.As(err, &stopped)
+}
+
+// How closely a listed ticket's reference matches the one CreateOnce sent.
+const (
+	noMatch = iota
+	numericMatch
+	trimmedMatch
+	exactMatch
+)
+
+// referenceMatch says how closely got, a reference the server echoed,
+// matches want, the one sent: exactly, once both are trimmed of white
+// space, or as the same decimal number ("000123" and 123, "12.50" and 12.5).
+func referenceMatch(got, want string) int {
+	switch {
+	case got == want:
+		return exactMatch
+	case strings.TrimSpace(got) == strings.TrimSpace(want):
+		return trimmedMatch
+	}
+	g, gok := canonicalNumber(strings.TrimSpace(got))
+	w, wok := canonicalNumber(strings.TrimSpace(want))
+	if gok && wok && g == w {
+		return numericMatch
+	}
+	return noMatch
+}
+
+// sameReference is the filter of CreateOnce's listings: any match.
+func sameReference(got, want string) bool { return referenceMatch(got, want) != noMatch }
+
+// exactReference is the filter of FindByReference.
+func exactReference(got, want string) bool { return got == want }
+
+// canonicalNumber writes a plain decimal number (an optional sign, digits,
+// an optional fraction; no exponent, which a reference does not mean) in one
+// form: no leading zeros, no trailing fractional zeros, no sign on zero.
+func canonicalNumber(s string) (string, bool) {
+	sign := ""
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		if s[0] == '-' {
+			sign = "-"
+		}
+		s = s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || !allDigits(whole) || !allDigits(frac) {
+		return "", false
+	}
+	whole = strings.TrimLeft(whole, "0")
+	frac = strings.TrimRight(frac, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	n := whole
+	if frac != "" {
+		n += "." + frac
+	}
+	if n == "0" {
+		sign = ""
+	}
+	return sign + n, true
+}
+
+// allDigits reports whether s holds only ASCII digits ("" does).
+func allDigits(s string) bool {
+	return strings.Trim(s, "0123456789") == ""
 }
 
 // sleep waits d or until ctx ends.
@@ -567,7 +661,7 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams, opts ...
 		return failed[Ticket](err)
 	}
 	limit := allLimit(p.Limit)
-	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Ticket], error) {
+	return paginate(ctx, p.Offset, func(t *Ticket) int64 { return t.ID }, func(ctx context.Context, offset int) (*Page[Ticket], error) {
 		return s.page(ctx, cloneQuery(q), offset, limit, opts)
 	})
 }
@@ -600,7 +694,7 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string, 
 	if err := checkExact("Reference", reference); err != nil {
 		return nil, err
 	}
-	tickets, err := s.withReference(ctx, reference, opts)
+	tickets, err := s.withReference(ctx, reference, exactReference, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -613,14 +707,14 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string, 
 	return &newest, nil
 }
 
-// withReference lists every ticket whose reference is exactly reference.
-func (s *TicketsService) withReference(ctx context.Context, reference string, opts []CallOption) ([]Ticket, error) {
+// withReference lists every ticket whose reference matches reference.
+func (s *TicketsService) withReference(ctx context.Context, reference string, match func(got, want string) bool, opts []CallOption) ([]Ticket, error) {
 	var out []Ticket
 	for t, err := range s.All(ctx, &ListTicketsParams{Reference: reference, OrderBy: "date", Order: OrderDesc}, opts...) {
 		if err != nil {
 			return nil, err
 		}
-		if t.Reference == reference {
+		if match(t.Reference, reference) {
 			out = append(out, *t)
 		}
 	}

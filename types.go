@@ -472,8 +472,12 @@ func unquote(b []byte) (s string, ok bool) {
 	if i == len(in) || plainUTF8(in[i:]) {
 		return string(in), true
 	}
-	out := make([]byte, i, len(in)+utf8.UTFMax)
-	copy(out, in[:i])
+	// A strings.Builder hands its bytes over as the string without copying
+	// them: a 30 MiB string of escapes costs 30 MiB, not twice that.
+	var out strings.Builder
+	out.Grow(len(in) + utf8.UTFMax)
+	out.Write(in[:i])
+	expanding := false
 	for i < len(in) {
 		switch c := in[i]; {
 		case c == '\\':
@@ -482,17 +486,17 @@ func unquote(b []byte) (s string, ok bool) {
 			}
 			switch e := in[i+1]; e {
 			case '"', '\\', '/':
-				out = append(out, e)
+				out.WriteByte(e)
 			case 'b':
-				out = append(out, '\b')
+				out.WriteByte('\b')
 			case 'f':
-				out = append(out, '\f')
+				out.WriteByte('\f')
 			case 'n':
-				out = append(out, '\n')
+				out.WriteByte('\n')
 			case 'r':
-				out = append(out, '\r')
+				out.WriteByte('\r')
 			case 't':
-				out = append(out, '\t')
+				out.WriteByte('\t')
 			case 'u':
 				r, ok := hex4(in[i+2:])
 				if !ok {
@@ -502,14 +506,14 @@ func unquote(b []byte) (s string, ok bool) {
 				if utf16.IsSurrogate(r) {
 					if r2, ok := hex4u(in[i:]); ok {
 						if pair := utf16.DecodeRune(r, r2); pair != unicode.ReplacementChar {
-							out = utf8.AppendRune(out, pair)
+							out.WriteRune(pair)
 							i += 6
 							continue
 						}
 					}
 					r = unicode.ReplacementChar
 				}
-				out = utf8.AppendRune(out, r)
+				out.WriteRune(r)
 				continue
 			default:
 				return "", false
@@ -518,19 +522,29 @@ func unquote(b []byte) (s string, ok bool) {
 		case c == '"' || c < ' ':
 			return "", false
 		case c < utf8.RuneSelf:
-			out = append(out, c)
+			out.WriteByte(c)
 			i++
 		default:
 			r, size := utf8.DecodeRune(in[i:])
 			if r == utf8.RuneError && size == 1 {
-				out = utf8.AppendRune(out, unicode.ReplacementChar)
+				if !expanding {
+					// Each invalid byte becomes a 3-byte U+FFFD, as
+					// encoding/json has it: room for the worst case at
+					// once, rather than doubling the buffer step by step.
+					done := out.String()
+					out.Reset()
+					out.Grow(len(done) + 3*(len(in)-i))
+					out.WriteString(done)
+					expanding = true
+				}
+				out.WriteRune(unicode.ReplacementChar)
 			} else {
-				out = append(out, in[i:i+size]...)
+				out.Write(in[i : i+size])
 			}
 			i += size
 		}
 	}
-	return string(out), true
+	return out.String(), true
 }
 
 // plainUTF8 reports whether b is valid UTF-8 without escapes or control

@@ -179,7 +179,7 @@ func TestFlexFloatFastPathAgrees(t *testing.T) {
 func TestAppendStatKeyNormalisesLikeStringsFunctions(t *testing.T) {
 	for _, label := range []string{"Priorité", " Nombre d’invitations SMS ", "ÉTAT", "Assigné à", "Système d'exploitation", "\xffx", ""} {
 		want := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(label), "’", "'"))
-		assert.Equal(t, want, string(appendStatKey(nil, label)), "%q", label)
+		assert.Equal(t, want, string(appendStatKey(nil, []byte(label))), "%q", label)
 	}
 }
 

@@ -138,14 +138,14 @@ func TestTicketsFindPrintsWhatTheListLacks(t *testing.T) {
 	listed := cli(t, "-fake", "tickets", "list", "--reference", "ref12345678")
 	require.Equal(t, exitOK, listed.code, listed.stderr)
 	require.Len(t, jsonLines(t, listed.stdout), 1)
-	assert.Zero(t, jsonLines(t, listed.stdout)[0]["ButtonID"], "the list answer has no button_id")
+	assert.Zero(t, jsonLines(t, listed.stdout)[0]["button_id"], "the list answer has no button_id")
 
 	found := cli(t, "-fake", "tickets", "find", "ref12345678")
 	require.Equal(t, exitOK, found.code, found.stderr)
 	ticket := jsonLines(t, found.stdout)[0]
-	assert.Equal(t, float64(663614), ticket["ID"])
-	assert.Equal(t, float64(223), ticket["ButtonID"], "from GET /tickets/{id}")
-	assert.NotEmpty(t, ticket["AgentURL"])
+	assert.Equal(t, float64(663614), ticket["id"])
+	assert.Equal(t, float64(223), ticket["button_id"], "from GET /tickets/{id}")
+	assert.Contains(t, ticket["agent_ticket_url"], "/entrypoint/223/tickets/663614")
 
 	csv := cli(t, "-fake", "-o", "csv", "tickets", "find", "ref12345678")
 	require.Equal(t, exitOK, csv.code, csv.stderr)
