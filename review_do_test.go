@@ -1,0 +1,205 @@
+package apizee_test
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apizee-go/apizee"
+)
+
+// lenientServerPath is how the most forgiving server or proxy in front of
+// the API may read a request path: percent-decoding as many times as it
+// can (leaving what is not an escape), folding compatibility forms and
+// best-fit look-alikes to ASCII (U+FF0E to ".", U+FF0F to "/", overlong
+// UTF-8), dropping format characters, reading "\" as "/", dropping ";"
+// parameters from segments (Tomcat reads "..;" as ".."), cutting at NUL (a C
+// backend), and cleaning. smuggled reports what a server would read as a
+// query or fragment, or a control character, in the decoded path.
+func lenientServerPath(raw string) (clean string, smuggled bool) {
+	p := raw
+	for range 16 {
+		next := lenientUnescape(p)
+		if strings.ContainsAny(next, "?#") || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			smuggled = true
+		}
+		if next == p {
+			break
+		}
+		p = next
+	}
+	p = strings.NewReplacer(
+		"\xc0\xae", ".", "\xc0\xaf", "/", "\xc1\x9c", "\\", // overlong UTF-8
+		"\uff0e", ".", "\u2024", ".", "\u2025", "..", "\ufe52", ".", "\u3002", ".", // dots
+		"\uff0f", "/", "\u2215", "/", "\u2044", "/", // slashes
+		"\uff3c", "\\", "\ufe68", "\\", "\u2216", "\\", // backslashes
+		"\u200b", "", "\u00ad", "", "\u2060", "", "\ufeff", "", // format characters
+	).Replace(p)
+	if i := strings.IndexByte(p, 0); i >= 0 {
+		p = p[:i]
+	}
+	p = strings.ReplaceAll(p, "\\", "/")
+	segments := strings.Split(p, "/")
+	for i, s := range segments {
+		if j := strings.IndexByte(s, ';'); j >= 0 {
+			segments[i] = s[:j]
+		}
+	}
+	return path.Clean("/" + strings.Join(segments, "/")), smuggled
+}
+
+// lenientUnescape decodes every valid %XX and leaves the rest, as lenient
+// decoders do.
+func lenientUnescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// TestReviewDoNeverLeavesThePrefixForALenientServer: every path below is
+// either refused before any request, or reaches the server at a path that
+// even the most lenient reading (lenientServerPath) keeps under the base
+// URL's prefix, with no query or control character smuggled in it.
+func TestReviewDoNeverLeavesThePrefixForALenientServer(t *testing.T) {
+	type seen struct{ host, uri string }
+	var mu sync.Mutex
+	var got []seen
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, seen{r.Host, r.RequestURI})
+		mu.Unlock()
+		ok(w, r)
+	})
+	c, err := apizee.NewClient(apizee.WithBaseURL(s.base()), apizee.WithToken("tok"), apizee.WithRetryPolicy(apizee.RetryPolicy{}))
+	require.NoError(t, err)
+	host := strings.TrimPrefix(s.URL, "http://")
+	for _, p := range []string{
+		// Decoded more often than the SDK looks.
+		"/%2525252e%2525252e/token",
+		"/%252525252e%252525252e/token",
+		// A slash encoded twice: one decoding leaves "..%2f..%2ftoken".
+		"/tickets/%2e%2e%252f%2e%2e%252ftoken",
+		"/tickets/..%252f..%252ftoken",
+		"/tickets/..%25252f..%25252ftoken",
+		// An escape hidden behind an invalid one.
+		"/%252e%252e/%25zz",
+		"/%25%32%65%25%32%65/token",
+		// A backslash, encoded.
+		"/tickets/..%5c..%5ctoken",
+		"/tickets/..%255c..%255ctoken",
+		// Path parameters: Tomcat and Spring read "..;" as "..".
+		"/tickets/..;/..;/token",
+		"/tickets/..;x=1/..;/token",
+		"/tickets/..%3b/..%3b/token",
+		"/tickets/%2e%2e%253b/%2e%2e%253b/token",
+		// Unicode dots and slashes, and overlong UTF-8.
+		"/\uff0e\uff0e/token",
+		"/%EF%BC%8E%EF%BC%8E/token",
+		"/\u2024\u2024/token",
+		"/\u2025/token",
+		"/\ufe52\ufe52/token",
+		"/tickets/..\uff0f..\uff0ftoken",
+		"/tickets/..\u2215..\u2215token",
+		"/tickets/..\uff3c..\uff3ctoken",
+		"/%c0%ae%c0%ae/token",
+		"/tickets/%c0%ae%c0%ae%c0%af%c0%ae%c0%ae%c0%aftoken",
+		// Dots a server that drops format characters joins.
+		"/.\u200b./token",
+		"/.%E2%80%8B./token",
+		"/.%C2%AD./token",
+		// Queries and fragments smuggled encoded, and control characters.
+		"/tickets%3Faccess_token=x",
+		"/tickets%253Freference=1",
+		"/tickets%23frag",
+		"/tickets%00",
+		"/tickets%0d%0aX-Injected:%201",
+		"/tickets%250d%250a",
+		// What must go through: it stays under the prefix.
+		"/",
+		"/users/jane%20doe/reports/a%2Fb",
+		"/@evil.example/tickets",
+		"/tickets@evil.example",
+		"/tickets/%2Fevil.example",
+		"/users/jos%C3%A9",
+		"/users/\u65e5\u672c",
+		"/" + strings.Repeat("a", 100<<10),
+		"/" + strings.Repeat("a/", 50<<10) + "%2e%2e",
+	} {
+		name := p
+		if len(name) > 60 {
+			name = name[:60]
+		}
+		t.Run(strconv.Quote(name), func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			_, err := c.Do(t.Context(), http.MethodGet, p, nil, nil)
+			var ve *apizee.ValidationError
+			if assert.NotErrorAs(t, err, new(*apizee.RequestError)) && err != nil && !assert.ErrorAs(t, err, &ve) {
+				return
+			}
+			if ve != nil {
+				assert.Less(t, len(ve.Error()), 400, "the error quotes a bounded part of the path")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if ve != nil {
+				assert.Empty(t, got, "refused before any request")
+				return
+			}
+			require.Len(t, got, 1)
+			assert.Equal(t, host, got[0].host)
+			uri, _, _ := strings.Cut(got[0].uri, "?")
+			clean, smuggled := lenientServerPath(uri)
+			assert.False(t, smuggled, "a lenient server reads a query, fragment or control character in %q", uri)
+			assert.True(t, clean == "/api" || strings.HasPrefix(clean, "/api/"), "a lenient server reads %q as %q", uri, clean)
+		})
+	}
+}
+
+// TestReviewDoRefusesWhatALenientServerReadsOutsideThePrefix pins that the
+// paths above that escape are refused with a *ValidationError (and not
+// merely answered by a server that happens to be strict).
+func TestReviewDoRefusesWhatALenientServerReadsOutsideThePrefix(t *testing.T) {
+	s := newServer(t, ok)
+	c, err := apizee.NewClient(apizee.WithBaseURL(s.base()), apizee.WithToken("tok"))
+	require.NoError(t, err)
+	for _, p := range []string{
+		"/%2525252e%2525252e/token",
+		"/tickets/..%252f..%252ftoken",
+		"/%252e%252e/%25zz",
+		"/tickets/..%5c..%5ctoken",
+		"/tickets/..;/..;/token",
+		"/tickets/..%3b/token",
+		"/\uff0e\uff0e/token",
+		"/tickets/..\uff0f..\uff0ftoken",
+		"/%c0%ae%c0%ae/token",
+		"/.\u200b./token",
+		"/tickets%3Faccess_token=x",
+		"/tickets%253Freference=1",
+		"/tickets%23frag",
+		"/tickets%00",
+		"/tickets%0d%0aX-Injected:%201",
+	} {
+		_, err := c.Do(t.Context(), http.MethodGet, p, nil, nil)
+		requireValidationError(t, err, "Path")
+	}
+	_, err = c.Do(t.Context(), http.MethodGet, "/users/"+url.PathEscape("josé")+"/x;v=1", nil, nil)
+	assert.NoError(t, err, "a letter of any script and a ';' that ends no dot segment are fine")
+}
