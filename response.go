@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apizee-go/apizee/internal/redact"
 	"github.com/apizee-go/apizee/internal/retry"
 )
 
@@ -113,9 +112,9 @@ func (o *callOptions) fill(answer *http.Response, attempts int, secrets ...strin
 var unsentHeaders = []string{"Authorization", "Proxy-Authorization", "Set-Cookie", "Set-Cookie2"}
 
 // scrubHeader returns a copy of h without unsentHeaders, with every value
-// that quotes one of secrets (the call's token) masked, and every other
-// value passed through redact.String (a Location with an access_token=, a
-// header quoting a JWT).
+// masked like the text of an error: the secrets the call sent, in the forms
+// a server echoes them in, then the secret patterns (a Location with an
+// access_token=, a header quoting a JWT).
 func scrubHeader(h http.Header, secrets []string) http.Header {
 	out := make(http.Header, len(h))
 	for key, values := range h {
@@ -124,12 +123,7 @@ func scrubHeader(h http.Header, secrets []string) http.Header {
 		}
 		kept := make([]string, len(values))
 		for i, v := range values {
-			for _, secret := range secrets {
-				if secret != "" && strings.Contains(v, secret) {
-					v = strings.ReplaceAll(v, secret, redact.Mask)
-				}
-			}
-			kept[i] = redact.String(v)
+			kept[i] = maskText(v, secrets)
 		}
 		out[key] = kept
 	}
