@@ -186,10 +186,10 @@ func TestUserInfo(t *testing.T) {
 
 func TestStringMasksAnEscapedSecretParameter(t *testing.T) {
 	for in, hidden := range map[string]string{
-		`"https://diag.apizee.com?convId=1\u0026pwd=798042"`:                      "798042",
-		`next=https%3A%2F%2Fdiag.apizee.com%3FconvId%3D1%26pwd%3D798042`:          "798042",
-		`next=https%3A%2F%2Fh%2Fsso%3Faccess_token%3Dopaque77%26x%3D1`:            "opaque77",
-		`NEXT=HTTPS%3A%2F%2FH%2FSSO%3FACCESS_TOKEN%3dOPAQUE77`:                    "OPAQUE77",
+		`"https://diag.apizee.com?convId=1\u0026pwd=798042"`:                     "798042",
+		`next=https%3A%2F%2Fdiag.apizee.com%3FconvId%3D1%26pwd%3D798042`:         "798042",
+		`next=https%3A%2F%2Fh%2Fsso%3Faccess_token%3Dopaque77%26x%3D1`:           "opaque77",
+		`NEXT=HTTPS%3A%2F%2FH%2FSSO%3FACCESS_TOKEN%3dOPAQUE77`:                   "OPAQUE77",
 		`{"url":"https://h/sso?x=1\u0026access_token=opaque77\u0026y=2","id":1}`: "opaque77",
 	} {
 		assert.NotContains(t, String(in), hidden, in)
