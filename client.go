@@ -608,7 +608,11 @@ func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 	attrs := []slog.Attr{slog.String("method", req.Method), slog.String("host", req.URL.Host),
 		slog.String("path", redact.Path(req.URL)), slog.Duration("elapsed", time.Since(start))}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", retry.Describe(err)))
+		describe := retry.Describe
+		if call := retry.CallOf(req.Context()); call != nil {
+			describe = call.Describe
+		}
+		attrs = append(attrs, slog.String("error", describe(err)))
 	} else {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}
@@ -654,7 +658,7 @@ type request struct {
 // an error quoting its body must mask.
 type response struct {
 	*http.Response
-	secrets callSecrets
+	secrets retry.Secrets
 }
 
 // call is the pipeline every service method uses: it sends method path?query
@@ -734,10 +738,11 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 			accessToken = tok.AccessToken
 			req.Header["Authorization"] = c.authorization(accessToken)
 		}
+		call.Secrets = c.secrets(tok)
 		resp, err := c.retrying.Do(req)
 		if err != nil {
 			opts.fill(nil, call.Attempts)
-			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
+			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskTransportError(err, call.Secrets[:])}
 		}
 		// Only the API can reject the token: a 401 from a host a redirect
 		// led to (which got no token) says nothing of it, and dropping the
@@ -749,25 +754,17 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 			c.tokens.invalidate(accessToken)
 			continue
 		}
-		secrets := c.secrets(tok)
-		opts.fill(resp, call.Attempts, secrets[:]...)
+		opts.fill(resp, call.Attempts, call.Secrets[:]...)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return response{}, newAPIError(resp, r.method, path, call, secrets[:])
+			return response{}, newAPIError(resp, r.method, path, call)
 		}
-		return response{Response: resp, secrets: secrets}, nil
+		return response{Response: resp, secrets: call.Secrets}, nil
 	}
 }
 
-// callSecrets are what a call may have sent and an answer may quote back:
-// the password or the assertion (the /token call), a fixed token and the
-// bearer token sent. No pattern recognises an opaque token or a password;
-// only knowing them masks them. An array, not a slice: every call carries
-// one, and only a failure reads it.
-type callSecrets [4]string
-
 // secrets returns the secrets of a call that sent tok (nil: no token).
-func (c *Client) secrets(tok *Token) callSecrets {
-	s := callSecrets{c.cfg.password, c.cfg.assertion, c.cfg.token}
+func (c *Client) secrets(tok *Token) retry.Secrets {
+	s := retry.Secrets{c.cfg.password, c.cfg.assertion, c.cfg.token}
 	if tok != nil {
 		s[3] = tok.AccessToken
 	}

@@ -130,10 +130,11 @@ type errorBody struct {
 }
 
 // newAPIError builds the error for a non-2xx response, reading at most
-// maxErrorBody of its body. It closes the body. secrets are what the call
-// sent that an answer may quote back (its bearer token, the password): they
-// are masked in the raw body, before anything is decoded, folded or cut.
-func newAPIError(resp *http.Response, method, path string, call *retry.Call, secrets []string) *APIError {
+// maxErrorBody of its body. It closes the body. The call's secrets (its
+// bearer token, the password) are masked in the raw body, before anything
+// is decoded, folded or cut.
+func newAPIError(resp *http.Response, method, path string, call *retry.Call) *APIError {
+	secrets := call.Secrets[:]
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{
@@ -310,15 +311,20 @@ func (e RequestError) Error() string {
 // Unwrap returns the cause.
 func (e RequestError) Unwrap() error { return e.Err }
 
-// maskURLError masks the secrets of the URL that net/http wraps around a
-// transport error (an access_token or pwd in the query): the cause of a
-// RequestError is handed to callers, who may print it.
-func maskURLError(err error) error {
+// maskTransportError masks what the cause of a RequestError may quote: the
+// secrets of the URL that net/http wraps around a transport error (an
+// access_token or pwd in the query), and the secrets the call sent, which a
+// malformed answer may echo and net/http's error then quotes (`malformed
+// HTTP status code "<token>"`). The cause is handed to callers, who may
+// print it.
+func maskTransportError(err error, secrets []string) error {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		urlErr.URL = redact.URL(urlErr.URL)
+		urlErr.Err = maskCause(urlErr.Err, secrets)
+		return err
 	}
-	return err
+	return maskCause(err, secrets)
 }
 
 // DecodeError is a 2xx answer whose body is not the JSON the call expects.

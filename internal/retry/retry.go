@@ -69,6 +69,9 @@ type Call struct {
 	// GaveUpWaiting is set when the call stopped because the server asked
 	// for a wait longer than MaxRetryAfter or past the context deadline.
 	GaveUpWaiting bool
+	// Secrets are what the call sends that an answer may quote back, and
+	// with it the error text that Describe logs (see Secrets).
+	Secrets Secrets
 	// RetriedAmbiguous is set once an attempt that may have been processed
 	// (answered 5xx, or lost after the request was sent) was retried: a
 	// later answer may then describe the effect of that attempt (a DELETE
@@ -76,6 +79,25 @@ type Call struct {
 	RetriedAmbiguous bool
 
 	nextWait time.Duration
+}
+
+// Secrets are what a call may have sent and an answer may quote back: the
+// password or the assertion (the /token call), a fixed token and the bearer
+// token sent. No pattern recognises an opaque token or a password; only
+// knowing them masks them. An array, not a slice: every call carries one,
+// and only a failure reads it.
+type Secrets [4]string
+
+// CallOf returns the Call that ctx, the context of a request sent through
+// the client of NewClient, belongs to; nil for any other context.
+func CallOf(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// Describe is the package's Describe with the call's secrets masked too.
+func (c *Call) Describe(err error) string {
+	return describe(err, c.Secrets[:])
 }
 
 // Value returns the Call itself for callKey, the parent's values otherwise.
@@ -112,8 +134,8 @@ func NewClient(hc *http.Client) *retryablehttp.Client {
 // attempt, with the answer drained so that its connection goes back to the
 // pool meanwhile. The client's own Backoff is then zero.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	c, ok := ctx.Value(callKey{}).(*Call)
-	if !ok {
+	c := CallOf(ctx)
+	if c == nil {
 		return false, &PermanentError{Err: errors.New("retry: a request without its Call")}
 	}
 	retry, checkErr := c.CheckRetry(ctx, resp, err)
@@ -208,9 +230,9 @@ func (c *Call) reason(resp *http.Response, err error) string {
 		case isPermanent(err):
 			return ""
 		case notSent(err):
-			return "connection failed before the request was sent: " + Describe(err)
+			return "connection failed before the request was sent: " + c.Describe(err)
 		case idempotent(c.Method):
-			return "connection error: " + Describe(err)
+			return "connection error: " + c.Describe(err)
 		default:
 			// The request may have reached the server: a second POST could
 			// create a second ticket or room.
@@ -349,11 +371,15 @@ func isPermanent(err error) bool {
 
 // Describe returns the text of a transport error without the request URL
 // that net/http wraps around it (the URL may carry secrets) and with any
-// secret it quotes masked.
-func Describe(err error) string {
+// secret it quotes masked. Where the error may quote what a call sent (a
+// malformed answer that echoes its token: net/http quotes the line it could
+// not parse), use the Call's Describe.
+func Describe(err error) string { return describe(err, nil) }
+
+func describe(err error, secrets []string) string {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		err = urlErr.Err
 	}
-	return redact.String(err.Error())
+	return redact.String(redact.Known(err.Error(), secrets...))
 }
