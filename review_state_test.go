@@ -126,15 +126,11 @@ func TestReviewConcurrentCallsNeverMixTheirState(t *testing.T) {
 		seen     = map[int]int{}     // requests per item
 		mayBe    = map[int]bool{}    // items answered in a way that may have been processed (503, lost)
 		rejected = map[string]bool{} // tokens the server rejects once renewed
-		current  = ""
 	)
 	var tokens atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/token" {
 			tok := "tok-" + strconv.Itoa(int(tokens.Add(1)))
-			mu.Lock()
-			current = tok
-			mu.Unlock()
 			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, tok)
 			return
 		}
@@ -143,9 +139,9 @@ func TestReviewConcurrentCallsNeverMixTheirState(t *testing.T) {
 		mu.Lock()
 		seen[n]++
 		k := seen[n]
-		// Every 10th item's first attempt rejects the token it carries, as
-		// if it had been revoked: that call renews it for everyone.
-		reject := rejected[tok] || (n%10 == 0 && k == 1 && tok == current)
+		// Every 10th item's first attempt rejects the first token, as if it
+		// had been revoked: every call that carries it then renews it.
+		reject := rejected[tok] || (n%10 == 0 && k == 1 && tok == "tok-1")
 		if reject {
 			rejected[tok] = true
 		}
