@@ -572,7 +572,8 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			req.Body.Close()
 		}
 		// Not a network failure: retrying would only ask the budget again.
-		return nil, &retry.PermanentError{Err: err}
+		// A redirect's request is held back after the first one left.
+		return nil, &retry.PermanentError{Err: err, HeldBack: req.Response == nil}
 	}
 	resp, err := t.send(req)
 	if err == nil {
@@ -738,11 +739,11 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 			accessToken = tok.AccessToken
 			req.Header["Authorization"] = c.authorization(accessToken)
 		}
-		call.Secrets = c.secrets(tok)
+		call.SetSecrets(c.secrets(tok))
 		resp, err := c.retrying.Do(req)
 		if err != nil {
 			opts.fill(nil, call.Attempts)
-			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskTransportError(err, call.Secrets[:])}
+			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskTransportError(err, call.Secrets())}
 		}
 		// Only the API can reject the token: a 401 from a host a redirect
 		// led to (which got no token) says nothing of it, and dropping the
@@ -754,11 +755,12 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 			c.tokens.invalidate(accessToken)
 			continue
 		}
-		opts.fill(resp, call.Attempts, call.Secrets[:]...)
+		secrets := call.Secrets()
+		opts.fill(resp, call.Attempts, secrets[:]...)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			return response{}, newAPIError(resp, r.method, path, call)
 		}
-		return response{Response: resp, secrets: call.Secrets}, nil
+		return response{Response: resp, secrets: secrets}, nil
 	}
 }
 

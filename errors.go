@@ -134,7 +134,8 @@ type errorBody struct {
 // bearer token, the password) are masked in the raw body, before anything
 // is decoded, folded or cut.
 func newAPIError(resp *http.Response, method, path string, call *retry.Call) *APIError {
-	secrets := call.Secrets[:]
+	callSecrets := call.Secrets()
+	secrets := callSecrets[:]
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{
@@ -317,14 +318,14 @@ func (e RequestError) Unwrap() error { return e.Err }
 // malformed answer may echo and net/http's error then quotes (`malformed
 // HTTP status code "<token>"`). The cause is handed to callers, who may
 // print it.
-func maskTransportError(err error, secrets []string) error {
+func maskTransportError(err error, secrets retry.Secrets) error {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		urlErr.URL = redact.URL(urlErr.URL)
-		urlErr.Err = maskCause(urlErr.Err, secrets)
+		urlErr.Err = maskCause(urlErr.Err, secrets[:])
 		return err
 	}
-	return maskCause(err, secrets)
+	return maskCause(err, secrets[:])
 }
 
 // DecodeError is a 2xx answer whose body is not the JSON the call expects.

@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -39,7 +40,12 @@ type Policy struct {
 
 // PermanentError marks a transport failure that no retry can mend (a
 // redirect loop, a refused redirect).
-type PermanentError struct{ Err error }
+type PermanentError struct {
+	Err error
+	// HeldBack is set when the attempt was refused before its request left
+	// (by the rate limiter or the budget): it does not count as an attempt.
+	HeldBack bool
+}
 
 // Error returns the cause's text.
 func (e *PermanentError) Error() string { return e.Err.Error() }
@@ -69,9 +75,12 @@ type Call struct {
 	// GaveUpWaiting is set when the call stopped because the server asked
 	// for a wait longer than MaxRetryAfter or past the context deadline.
 	GaveUpWaiting bool
-	// Secrets are what the call sends that an answer may quote back, and
-	// with it the error text that Describe logs (see Secrets).
-	Secrets Secrets
+	// secrets are what the call sends that an answer may quote back, and
+	// with it the error text that Describe logs (see Secrets). Unexported
+	// (with SetSecrets and Secrets), and the Call prints without them: a
+	// user's transport or CheckRedirect sees the Call as its request's
+	// context, and may print or marshal it.
+	secrets Secrets
 	// RetriedAmbiguous is set once an attempt that may have been processed
 	// (answered 5xx, or lost after the request was sent) was retried: a
 	// later answer may then describe the effect of that attempt (a DELETE
@@ -95,10 +104,27 @@ func CallOf(ctx context.Context) *Call {
 	return c
 }
 
+// SetSecrets sets what the call sends that an answer may quote back.
+func (c *Call) SetSecrets(s Secrets) { c.secrets = s }
+
+// Secrets returns what SetSecrets set.
+func (c *Call) Secrets() Secrets { return c.secrets }
+
 // Describe is the package's Describe with the call's secrets masked too.
 func (c *Call) Describe(err error) string {
-	return describe(err, c.Secrets[:])
+	return describe(err, c.secrets[:])
 }
+
+// String names the Call like the standard contexts name themselves, without
+// its state: a user's transport may print its request's context. (Its
+// secrets are unexported, so encoding/json leaves them out too.)
+func (c *Call) String() string {
+	return fmt.Sprintf("%v.WithValue(apizee call %s %s)", c.Context, c.Method, c.Path)
+}
+
+// Format prints String for every verb: fmt would otherwise print the
+// fields, the call's secrets among them, for %d or %x.
+func (c *Call) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // Value returns the Call itself for callKey, the parent's values otherwise.
 func (c *Call) Value(key any) any {
@@ -179,7 +205,9 @@ func handBack(resp *http.Response, err error, _ int) (*http.Response, error) {
 // CheckRetry decides whether the attempt that just ended is retried, and
 // chooses the wait before the next one (NextWait). It does not wait.
 func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	c.Attempts++
+	if !heldBack(err) {
+		c.Attempts++
+	}
 	c.ServerWait, c.GaveUpWaiting = 0, false
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
@@ -348,6 +376,17 @@ func notSent(err error) bool {
 		return true
 	}
 	return strings.Contains(err.Error(), "TLS handshake timeout")
+}
+
+// heldBack reports an attempt refused before its request left.
+func heldBack(err error) bool {
+	if err == nil {
+		// Before permanent exists: errors.As moves it to the heap, and
+		// every successful attempt passes here.
+		return false
+	}
+	var permanent *PermanentError
+	return errors.As(err, &permanent) && permanent.HeldBack
 }
 
 // isPermanent reports failures that a retry cannot mend: an untrusted or
