@@ -57,6 +57,9 @@ func (t Token) String() string {
 // GoString is String: %#v must not reveal the token either.
 func (t Token) GoString() string { return t.String() }
 
+// Format prints String with every verb (see printMasked).
+func (t Token) Format(f fmt.State, verb rune) { printMasked(f, verb, t.String()) }
+
 // LogValue logs the token's expiry, not the token.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("access_token", redact.Token(t.AccessToken)), slog.Time("expires_at", t.ExpiresAt))
