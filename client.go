@@ -548,10 +548,16 @@ func (c *Client) newHTTPClient() *http.Client {
 			// ticket list's reference, a create's phone numbers, a media
 			// URL. No API call needs it, on any host.
 			req.Header.Del("Referer")
-			if userRedirect != nil {
-				return userRedirect(req, via)
+			if userRedirect == nil {
+				return nil
 			}
-			return nil
+			err := userRedirect(req, via)
+			if err == nil || err == http.ErrUseLastResponse { // compared as net/http compares it
+				return err
+			}
+			// The caller's policy refused the redirect: a retry would get the
+			// same redirect and refuse it again.
+			return &retry.PermanentError{Err: err}
 		},
 	}
 }
