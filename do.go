@@ -13,11 +13,12 @@ import (
 
 // Do sends method path?query, for an endpoint this SDK does not model,
 // through the same pipeline as every service method: the bearer token and
-// the replay after a 401, the retry policy of the method (GET, HEAD, PUT
-// and DELETE are retried on 5xx and connection errors; any other method,
-// like POST, only when it provably never reached the server or got 429),
-// the rate limiter and the server's waits, the redirect policy, redaction
-// and typed errors (*APIError, *RequestError, *DecodeError).
+// the replay after a 401, the retry policy of the method (GET, HEAD,
+// OPTIONS, PUT and DELETE are retried on 5xx and connection errors; any
+// other method, like POST, only when it provably never reached the server
+// or got 429), the rate limiter and the server's waits, the redirect
+// policy, redaction and typed errors (*APIError, *RequestError,
+// *DecodeError).
 //
 // path is relative to the base URL and starts with "/"
 // ("/conferences/842341"); it is sent as written after the base URL's

@@ -143,7 +143,7 @@ func newAPIError(resp *http.Response, method, path string, call *retry.Call) *AP
 		Method:     method,
 		Path:       path,
 		Attempts:   call.Attempts,
-		RequestID:  oneLine(maskText(resp.Header.Get("X-Request-Id"), secrets)),
+		RequestID:  oneLine(redact.Text(resp.Header.Get("X-Request-Id"), secrets...)),
 		RateLimit:  rateLimitOf(resp.Header),
 		Body:       maskBody(body, len(body) == maxErrorBody, secrets),
 
@@ -170,7 +170,7 @@ func parseErrorBody(body []byte, secrets ...string) (code int, message, details 
 	if len(trimmed) == 0 {
 		return 0, "", ""
 	}
-	quote := func(s string) string { return oneLine(maskText(s, secrets)) }
+	quote := func(s string) string { return oneLine(redact.Text(s, secrets...)) }
 	var eb errorBody
 	if trimmed[0] == '{' && json.Unmarshal(trimmed, &eb) == nil {
 		message = eb.Message
@@ -186,12 +186,6 @@ func parseErrorBody(body []byte, secrets ...string) (code int, message, details 
 }
 
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-
-// maskText masks the secrets a call sent, then the secret patterns
-// redact.String recognises.
-func maskText(s string, secrets []string) string {
-	return redact.String(redact.Known(s, secrets...))
-}
 
 // maskBody masks the secrets a call sent in a raw body; cut says the body
 // was read up to a limit, so that it may end inside a secret.

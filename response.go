@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apizee-go/apizee/internal/redact"
 	"github.com/apizee-go/apizee/internal/retry"
 )
 
@@ -84,8 +85,8 @@ func newCallOptions(opts []CallOption) callOptions {
 }
 
 // fill records the outcome of a call in every Response the caller asked
-// for: answer is the answer returned (nil when none came), token the
-// bearer token the call carried ("" when none).
+// for: answer is the answer returned (nil when none came), secrets what the
+// call sent, masked in the headers kept.
 func (o *callOptions) fill(answer *http.Response, attempts int, secrets ...string) {
 	if len(o.into) == 0 {
 		return
@@ -112,9 +113,9 @@ func (o *callOptions) fill(answer *http.Response, attempts int, secrets ...strin
 var unsentHeaders = []string{"Authorization", "Proxy-Authorization", "Set-Cookie", "Set-Cookie2"}
 
 // scrubHeader returns a copy of h without unsentHeaders, with every value
-// masked like the text of an error: the secrets the call sent, in the forms
-// a server echoes them in, then the secret patterns (a Location with an
-// access_token=, a header quoting a JWT).
+// masked like the text of an error (redact.Text): the secrets the call
+// sent, in the forms a server echoes them in, then the secret patterns (a
+// Location with an access_token=, a header quoting a JWT).
 func scrubHeader(h http.Header, secrets []string) http.Header {
 	out := make(http.Header, len(h))
 	for key, values := range h {
@@ -123,7 +124,7 @@ func scrubHeader(h http.Header, secrets []string) http.Header {
 		}
 		kept := make([]string, len(values))
 		for i, v := range values {
-			kept[i] = maskText(v, secrets)
+			kept[i] = redact.Text(v, secrets...)
 		}
 		out[key] = kept
 	}

@@ -134,6 +134,11 @@ func Known(s string, secrets ...string) string {
 	return known(s, false, secrets)
 }
 
+// Text returns s with the secrets a call sent masked (Known), then the
+// secret patterns (String): what any text quoted from an answer goes
+// through.
+func Text(s string, secrets ...string) string { return String(Known(s, secrets...)) }
+
 // KnownCut is Known for a text that was cut short (a body read up to a
 // limit): a secret whose beginning ends the text is masked too.
 func KnownCut(s string, secrets ...string) string {

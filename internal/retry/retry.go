@@ -203,7 +203,8 @@ func handBack(resp *http.Response, err error, _ int) (*http.Response, error) {
 }
 
 // CheckRetry decides whether the attempt that just ended is retried, and
-// chooses the wait before the next one (NextWait). It does not wait.
+// chooses the wait before the next one, which checkRetry sleeps. It does
+// not wait.
 func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if !heldBack(err) {
 		c.Attempts++
@@ -247,9 +248,6 @@ func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (
 	}
 	return true, nil
 }
-
-// NextWait returns the wait CheckRetry chose before the next attempt.
-func (c *Call) NextWait() time.Duration { return c.nextWait }
 
 // reason says why the attempt may be retried, or "" when it must not be.
 func (c *Call) reason(resp *http.Response, err error) string {
@@ -420,5 +418,5 @@ func describe(err error, secrets []string) string {
 	if errors.As(err, &urlErr) {
 		err = urlErr.Err
 	}
-	return redact.String(redact.Known(err.Error(), secrets...))
+	return redact.Text(err.Error(), secrets...)
 }
