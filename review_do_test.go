@@ -1,12 +1,14 @@
 package apizee_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -202,4 +204,28 @@ func TestReviewDoRefusesWhatALenientServerReadsOutsideThePrefix(t *testing.T) {
 	}
 	_, err = c.Do(t.Context(), http.MethodGet, "/users/"+url.PathEscape("josé")+"/x;v=1", nil, nil)
 	assert.NoError(t, err, "a letter of any script and a ';' that ends no dot segment are fine")
+}
+
+// TestReviewDoRefusesAnOutItCannotFillBeforeSending: out that is not a
+// non-nil pointer can never receive the answer; found only after the
+// answer came, the POST has been made and the caller sees a DecodeError it
+// may well retry. A nil context is a *ValidationError with no Response, as
+// Do's doc promises for every *ValidationError.
+func TestReviewDoRefusesAnOutItCannotFillBeforeSending(t *testing.T) {
+	var hits atomic.Int32
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); ok(w, r) })
+	c, err := apizee.NewClient(apizee.WithBaseURL(s.base()), apizee.WithToken("tok"))
+	require.NoError(t, err)
+	var typedNil *struct{ OK bool }
+	for name, out := range map[string]any{"a struct value": struct{ OK bool }{}, "a map value": map[string]any{}, "a nil pointer": typedNil} {
+		resp, err := c.Do(t.Context(), http.MethodPost, "/things", nil, out)
+		requireValidationError(t, err, "Out")
+		assert.Nil(t, resp, name)
+	}
+	assert.Zero(t, hits.Load(), "nothing sent")
+
+	var nilCtx context.Context // a nil interface, as a caller's bug passes it
+	resp, err := c.Do(nilCtx, http.MethodGet, "/x", nil, nil)
+	requireValidationError(t, err, "Context")
+	assert.Nil(t, resp)
 }
