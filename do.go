@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -33,14 +34,23 @@ import (
 // percent-encoded, once or several times.
 //
 // A 2xx JSON answer is decoded into out, at most 32 MiB of it; out nil
-// discards the body. A 204 or 205 answer has no body and leaves out as it
+// discards the body, and an out that is not a pointer (or a nil one) is
+// refused before any request. A 204 or 205 answer has no body and leaves out as it
 // is; any other 2xx that is not JSON is a *DecodeError.
 //
 // The Response is returned whenever a request was attempted, with the
 // error of a failed call too; it is nil only for a *ValidationError.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, out any) (*Response, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if err := checkMethod(method); err != nil {
 		return nil, err
+	}
+	if v := reflect.ValueOf(out); out != nil && (v.Kind() != reflect.Pointer || v.IsNil()) {
+		// Found after the answer came, the request would have been made
+		// (a POST too) for a DecodeError the caller may retry.
+		return nil, invalid("Out", "must be nil or a non-nil pointer, got %T", out)
 	}
 	u, err := c.rawEndpoint(path, query)
 	if err != nil {
