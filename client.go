@@ -630,7 +630,30 @@ func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 // onAPIHost reports whether u is on the base URL's host, the only host that
 // may receive the bearer token.
 func (c *Client) onAPIHost(u *url.URL) bool {
-	return strings.EqualFold(u.Scheme, c.cfg.baseURL.Scheme) && strings.EqualFold(u.Host, c.cfg.baseURL.Host)
+	return equalFoldASCII(u.Scheme, c.cfg.baseURL.Scheme) && equalFoldASCII(u.Host, c.cfg.baseURL.Host)
+}
+
+// equalFoldASCII reports whether a and b are equal but for the case of
+// their ASCII letters. strings.EqualFold folds Unicode too: "\u212Aiosk"
+// (the Kelvin sign) would equal "kiosk", a host net/http dials by its
+// punycode name, which is another domain.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // endpoint returns the absolute URL of path (relative to the base URL, and
