@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,66 +16,9 @@ import (
 	"github.com/apizee-go/apizee"
 )
 
-// lenientServerPath is how the most forgiving server or proxy in front of
-// the API may read a request path: percent-decoding as many times as it
-// can (leaving what is not an escape), folding compatibility forms and
-// best-fit look-alikes to ASCII (U+FF0E to ".", U+FF0F to "/", overlong
-// UTF-8), dropping format characters, reading "\" as "/", dropping ";"
-// parameters from segments (Tomcat reads "..;" as ".."), cutting at NUL (a C
-// backend), and cleaning. smuggled reports what a server would read as a
-// query or fragment, or a control character, in the decoded path.
-func lenientServerPath(raw string) (clean string, smuggled bool) {
-	p := raw
-	for range 16 {
-		next := lenientUnescape(p)
-		if strings.ContainsAny(next, "?#") || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			smuggled = true
-		}
-		if next == p {
-			break
-		}
-		p = next
-	}
-	p = strings.NewReplacer(
-		"\xc0\xae", ".", "\xc0\xaf", "/", "\xc1\x9c", "\\", // overlong UTF-8
-		"\uff0e", ".", "\u2024", ".", "\u2025", "..", "\ufe52", ".", "\u3002", ".", // dots
-		"\uff0f", "/", "\u2215", "/", "\u2044", "/", // slashes
-		"\uff3c", "\\", "\ufe68", "\\", "\u2216", "\\", // backslashes
-		"\u200b", "", "\u00ad", "", "\u2060", "", "\ufeff", "", // format characters
-	).Replace(p)
-	if i := strings.IndexByte(p, 0); i >= 0 {
-		p = p[:i]
-	}
-	p = strings.ReplaceAll(p, "\\", "/")
-	segments := strings.Split(p, "/")
-	for i, s := range segments {
-		if j := strings.IndexByte(s, ';'); j >= 0 {
-			segments[i] = s[:j]
-		}
-	}
-	return path.Clean("/" + strings.Join(segments, "/")), smuggled
-}
-
-// lenientUnescape decodes every valid %XX and leaves the rest, as lenient
-// decoders do.
-func lenientUnescape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // TestReviewDoNeverLeavesThePrefixForALenientServer: every path below is
 // either refused before any request, or reaches the server at a path that
-// even the most lenient reading (lenientServerPath) keeps under the base
+// even the most lenient reading (LenientServerPath) keeps under the base
 // URL's prefix, with no query or control character smuggled in it.
 func TestReviewDoNeverLeavesThePrefixForALenientServer(t *testing.T) {
 	type seen struct{ host, uri string }
@@ -168,7 +110,7 @@ func TestReviewDoNeverLeavesThePrefixForALenientServer(t *testing.T) {
 			require.Len(t, got, 1)
 			assert.Equal(t, host, got[0].host)
 			uri, _, _ := strings.Cut(got[0].uri, "?")
-			clean, smuggled := lenientServerPath(uri)
+			clean, smuggled := apizee.LenientServerPath(uri)
 			assert.False(t, smuggled, "a lenient server reads a query, fragment or control character in %q", uri)
 			assert.True(t, clean == "/api" || strings.HasPrefix(clean, "/api/"), "a lenient server reads %q as %q", uri, clean)
 		})
