@@ -197,3 +197,20 @@ func TestReviewTokenEchoedBackInALaterLineOfTheLogIsMasked(t *testing.T) {
 	assert.GreaterOrEqual(t, lines, 3, "two attempts and a retry are logged:\n%s", logs.String())
 	assertNotShown(t, everyWay(err)+logs.String(), token)
 }
+
+// TestReviewHeaderNameEchoingTheTokenIsMasked: a header's name can carry
+// the token too (an opaque token is a valid header name, and net/http only
+// changes its case).
+func TestReviewHeaderNameEchoingTheTokenIsMasked(t *testing.T) {
+	const token = "tok_name_5e2b8c71"
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen-"+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "1")
+		ok(w, r)
+	})
+	c, err := apizee.NewClient(apizee.WithBaseURL(s.base()), apizee.WithToken(token))
+	require.NoError(t, err)
+	resp, err := c.Do(t.Context(), http.MethodGet, "/x", nil, nil)
+	require.NoError(t, err)
+	assertNotShown(t, strings.ToLower(fmt.Sprintf("%v", resp.Header)), token)
+	assert.Equal(t, "1", resp.Header.Get("X-Seen-REDACTED"), "the header is kept, its name masked")
+}
