@@ -115,7 +115,8 @@ var unsentHeaders = []string{"Authorization", "Proxy-Authorization", "Set-Cookie
 // scrubHeader returns a copy of h without unsentHeaders, with every value
 // masked like the text of an error (redact.Text): the secrets the call
 // sent, in the forms a server echoes them in, then the secret patterns (a
-// Location with an access_token=, a header quoting a JWT).
+// Location with an access_token=, a header quoting a JWT); and every name
+// with the secrets the call sent masked.
 func scrubHeader(h http.Header, secrets []string) http.Header {
 	out := make(http.Header, len(h))
 	for key, values := range h {
@@ -126,7 +127,9 @@ func scrubHeader(h http.Header, secrets []string) http.Header {
 		for i, v := range values {
 			kept[i] = redact.Text(v, secrets...)
 		}
-		out[key] = kept
+		// A name can quote the token too: an opaque token is a valid one.
+		key = http.CanonicalHeaderKey(redact.Known(key, secrets...))
+		out[key] = append(out[key], kept...)
 	}
 	return out
 }
