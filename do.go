@@ -38,8 +38,8 @@ import (
 // refused before any request. A 204 or 205 answer has no body and leaves out as it
 // is; any other 2xx that is not JSON is a *DecodeError.
 //
-// The Response is returned whenever a request was attempted, with the
-// error of a failed call too; it is nil only for a *ValidationError.
+// The Response is returned with the error of a failed call too; it is nil
+// only for a *ValidationError, when nothing was attempted.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, out any) (*Response, error) {
 	if ctx == nil {
 		return nil, errNilContext

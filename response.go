@@ -19,11 +19,12 @@ type Response struct {
 	// came (the connection failed, the context ended).
 	StatusCode int
 	// Header holds the headers of the answer returned, without
-	// Authorization, Proxy-Authorization and Set-Cookie, and with any value
-	// that quotes the call's token or another secret masked.
+	// Authorization, Proxy-Authorization and Set-Cookie, and with any name
+	// or value that quotes the call's token or another secret masked.
 	Header http.Header
 	// Attempts counts the HTTP attempts of the call itself: retries and a
-	// replay after a 401 included, the /token fetch not.
+	// replay after a 401 included, the /token fetch not, nor an attempt
+	// that the rate limiter or the server's rate-limit reset held back.
 	Attempts int
 	// RateLimit is the budget the answer reported.
 	RateLimit RateLimit
