@@ -615,11 +615,7 @@ func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 	attrs := []slog.Attr{slog.String("method", req.Method), slog.String("host", req.URL.Host),
 		slog.String("path", redact.Path(req.URL)), slog.Duration("elapsed", time.Since(start))}
 	if err != nil {
-		describe := retry.Describe
-		if call := retry.CallOf(req.Context()); call != nil {
-			describe = call.Describe
-		}
-		attrs = append(attrs, slog.String("error", describe(err)))
+		attrs = append(attrs, slog.String("error", retry.CallOf(req.Context()).Describe(err)))
 	} else {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}

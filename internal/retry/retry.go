@@ -110,8 +110,12 @@ func (c *Call) SetSecrets(s Secrets) { c.secrets = s }
 // Secrets returns what SetSecrets set.
 func (c *Call) Secrets() Secrets { return c.secrets }
 
-// Describe is the package's Describe with the call's secrets masked too.
+// Describe is the package's Describe with the call's secrets masked too;
+// a nil Call (a context that carries none) masks only the patterns.
 func (c *Call) Describe(err error) string {
+	if c == nil {
+		return Describe(err)
+	}
 	return describe(err, c.secrets[:])
 }
 
