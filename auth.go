@@ -57,6 +57,9 @@ func (t Token) String() string {
 // GoString is String: %#v must not reveal the token either.
 func (t Token) GoString() string { return t.String() }
 
+// Format prints String with every verb (see printMasked).
+func (t Token) Format(f fmt.State, verb rune) { printMasked(f, verb, t.String()) }
+
 // LogValue logs the token's expiry, not the token.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("access_token", redact.Token(t.AccessToken)), slog.Time("expires_at", t.ExpiresAt))
@@ -268,11 +271,9 @@ func (tc *tokenCache) revokeToken(ctx context.Context, tok *Token) error {
 	c := tc.client
 	// The token is named here rather than taken from the cache: it has just
 	// left the cache so that no new call uses it.
-	resp, err := c.send(ctx, request{method: http.MethodPost, url: c.endpoint("/token/revoke", nil), bearer: tok})
-	if err != nil {
+	if err := c.exchange(ctx, request{method: http.MethodPost, url: c.endpoint("/token/revoke", nil), bearer: tok}, nil); err != nil {
 		return fmt.Errorf("apizee: revoking the access token: %w", err)
 	}
-	drain(resp.Response)
 	return nil
 }
 
@@ -321,12 +322,8 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 	r := request{method: http.MethodPost, url: c.endpoint("/token", nil), form: form, noAuth: true}
 	// The cache's clock, which decides when to refresh, dates the expiry.
 	start := c.tokens.now()
-	resp, err := c.send(ctx, r)
-	if err != nil {
-		return nil, &tokenError{err: err}
-	}
 	var tr tokenResponse
-	if err := decodeJSON(resp.Response, r.method, redact.Path(r.url), &tr, resp.secrets[:]...); err != nil {
+	if err := c.exchange(ctx, r, &tr); err != nil {
 		return nil, &tokenError{err: err}
 	}
 	switch {

@@ -548,10 +548,16 @@ func (c *Client) newHTTPClient() *http.Client {
 			// ticket list's reference, a create's phone numbers, a media
 			// URL. No API call needs it, on any host.
 			req.Header.Del("Referer")
-			if userRedirect != nil {
-				return userRedirect(req, via)
+			if userRedirect == nil {
+				return nil
 			}
-			return nil
+			err := userRedirect(req, via)
+			if err == nil || err == http.ErrUseLastResponse { // compared as net/http compares it
+				return err
+			}
+			// The caller's policy refused the redirect: a retry would get the
+			// same redirect and refuse it again.
+			return &retry.PermanentError{Err: err}
 		},
 	}
 }
@@ -572,7 +578,8 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			req.Body.Close()
 		}
 		// Not a network failure: retrying would only ask the budget again.
-		return nil, &retry.PermanentError{Err: err}
+		// A redirect's request is held back after the first one left.
+		return nil, &retry.PermanentError{Err: err, HeldBack: req.Response == nil}
 	}
 	resp, err := t.send(req)
 	if err == nil {
@@ -608,7 +615,7 @@ func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 	attrs := []slog.Attr{slog.String("method", req.Method), slog.String("host", req.URL.Host),
 		slog.String("path", redact.Path(req.URL)), slog.Duration("elapsed", time.Since(start))}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", retry.Describe(err)))
+		attrs = append(attrs, slog.String("error", retry.CallOf(req.Context()).Describe(err)))
 	} else {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}
@@ -619,7 +626,30 @@ func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 // onAPIHost reports whether u is on the base URL's host, the only host that
 // may receive the bearer token.
 func (c *Client) onAPIHost(u *url.URL) bool {
-	return strings.EqualFold(u.Scheme, c.cfg.baseURL.Scheme) && strings.EqualFold(u.Host, c.cfg.baseURL.Host)
+	return equalFoldASCII(u.Scheme, c.cfg.baseURL.Scheme) && equalFoldASCII(u.Host, c.cfg.baseURL.Host)
+}
+
+// equalFoldASCII reports whether a and b are equal but for the case of
+// their ASCII letters. strings.EqualFold folds Unicode too: "\u212Aiosk"
+// (the Kelvin sign) would equal "kiosk", a host net/http dials by its
+// punycode name, which is another domain.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // endpoint returns the absolute URL of path (relative to the base URL, and
@@ -654,7 +684,7 @@ type request struct {
 // an error quoting its body must mask.
 type response struct {
 	*http.Response
-	secrets callSecrets
+	secrets retry.Secrets
 }
 
 // call is the pipeline every service method uses: it sends method path?query
@@ -734,10 +764,11 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 			accessToken = tok.AccessToken
 			req.Header["Authorization"] = c.authorization(accessToken)
 		}
+		call.SetSecrets(c.secrets(tok))
 		resp, err := c.retrying.Do(req)
 		if err != nil {
 			opts.fill(nil, call.Attempts)
-			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
+			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskTransportError(err, call.Secrets())}
 		}
 		// Only the API can reject the token: a 401 from a host a redirect
 		// led to (which got no token) says nothing of it, and dropping the
@@ -749,25 +780,18 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 			c.tokens.invalidate(accessToken)
 			continue
 		}
-		secrets := c.secrets(tok)
+		secrets := call.Secrets()
 		opts.fill(resp, call.Attempts, secrets[:]...)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return response{}, newAPIError(resp, r.method, path, call, secrets[:])
+			return response{}, newAPIError(resp, r.method, path, call)
 		}
 		return response{Response: resp, secrets: secrets}, nil
 	}
 }
 
-// callSecrets are what a call may have sent and an answer may quote back:
-// the password or the assertion (the /token call), a fixed token and the
-// bearer token sent. No pattern recognises an opaque token or a password;
-// only knowing them masks them. An array, not a slice: every call carries
-// one, and only a failure reads it.
-type callSecrets [4]string
-
 // secrets returns the secrets of a call that sent tok (nil: no token).
-func (c *Client) secrets(tok *Token) callSecrets {
-	s := callSecrets{c.cfg.password, c.cfg.assertion, c.cfg.token}
+func (c *Client) secrets(tok *Token) retry.Secrets {
+	s := retry.Secrets{c.cfg.password, c.cfg.assertion, c.cfg.token}
 	if tok != nil {
 		s[3] = tok.AccessToken
 	}

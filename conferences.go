@@ -76,6 +76,9 @@ func (p CreateConferenceParams) String() string {
 // GoString is String: %#v must not print the password either.
 func (p CreateConferenceParams) GoString() string { return p.String() }
 
+// Format prints String with every verb (see printMasked).
+func (p CreateConferenceParams) Format(f fmt.State, verb rune) { printMasked(f, verb, p.String()) }
+
 // LogValue logs the params with the password masked.
 func (p CreateConferenceParams) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
@@ -127,6 +130,9 @@ func (c Conference) String() string {
 
 // GoString is String: %#v must mask SSOURL too.
 func (c Conference) GoString() string { return c.String() }
+
+// Format prints String with every verb (see printMasked).
+func (c Conference) Format(f fmt.State, verb rune) { printMasked(f, verb, c.String()) }
 
 // LogValue logs the conference's identity and state, never its SSOURL.
 func (c Conference) LogValue() slog.Value {

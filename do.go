@@ -2,38 +2,55 @@ package apizee
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/apizee-go/apizee/internal/redact"
 )
 
 // Do sends method path?query, for an endpoint this SDK does not model,
 // through the same pipeline as every service method: the bearer token and
-// the replay after a 401, the retry policy of the method (GET, HEAD, PUT
-// and DELETE are retried on 5xx and connection errors; any other method,
-// like POST, only when it provably never reached the server or got 429),
-// the rate limiter and the server's waits, the redirect policy, redaction
-// and typed errors (*APIError, *RequestError, *DecodeError).
+// the replay after a 401, the retry policy of the method (GET, HEAD,
+// OPTIONS, PUT and DELETE are retried on 5xx and connection errors; any
+// other method, like POST, only when it provably never reached the server
+// or got 429), the rate limiter and the server's waits, the redirect
+// policy, redaction and typed errors (*APIError, *RequestError,
+// *DecodeError).
 //
 // path is relative to the base URL and starts with "/"
 // ("/conferences/842341"); it is sent as written after the base URL's
-// path, so escape what needs escaping (url.PathEscape). A path that is not
-// relative ("https://...", "//host"), that carries a query or a fragment
-// (pass the query as query), a backslash, a control character, or a "."
-// or ".." segment (percent-encoded too), is refused with a
-// *ValidationError before any request: it could leave the base URL's
-// prefix.
+// path, so escape what needs escaping (url.PathEscape). A path is refused
+// with a *ValidationError before any request when a server or a proxy could
+// read it outside the base URL's prefix or with a query of its own, however
+// leniently it decodes: a path that is not relative ("https://...",
+// "//host"); a query or a fragment (pass the query as query); a backslash
+// or a control character; a "." or ".." segment, also with ";" parameters
+// ("..;"); a non-ASCII character that is not a letter or a digit (Unicode
+// dots and slashes, invisible characters, invalid UTF-8); any of these
+// percent-encoded, once or several times.
 //
 // A 2xx JSON answer is decoded into out, at most 32 MiB of it; out nil
-// discards the body. A 204 or 205 answer has no body and leaves out as it
+// discards the body, and an out that is not a pointer (or a nil one) is
+// refused before any request. A 204 or 205 answer has no body and leaves out as it
 // is; any other 2xx that is not JSON is a *DecodeError.
 //
-// The Response is returned whenever a request was attempted, with the
-// error of a failed call too; it is nil only for a *ValidationError.
+// The Response is returned with the error of a failed call too; it is nil
+// only for a *ValidationError, when nothing was attempted.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, out any) (*Response, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if err := checkMethod(method); err != nil {
 		return nil, err
+	}
+	if v := reflect.ValueOf(out); out != nil && (v.Kind() != reflect.Pointer || v.IsNil()) {
+		// Found after the answer came, the request would have been made
+		// (a POST too) for a DecodeError the caller may retry.
+		return nil, invalid("Out", "must be nil or a non-nil pointer, got %T", out)
 	}
 	u, err := c.rawEndpoint(path, query)
 	if err != nil {
@@ -65,7 +82,7 @@ func isTokenChar(r rune) bool {
 // rawEndpoint returns the absolute URL of a path given to Do: the base URL
 // with path appended as written, and query. See Do for what is refused.
 func (c *Client) rawEndpoint(path string, query url.Values) (*url.URL, error) {
-	shown := redact.String(path)
+	shown := quotePath(path)
 	switch {
 	case !strings.HasPrefix(path, "/"):
 		return nil, invalid("Path", "%q is not relative to the base URL: it must start with \"/\"", shown)
@@ -73,8 +90,6 @@ func (c *Client) rawEndpoint(path string, query url.Values) (*url.URL, error) {
 		return nil, invalid("Path", "%q starts with \"//\", which names a host: give a path relative to the base URL", shown)
 	case strings.ContainsAny(path, "?#"):
 		return nil, invalid("Path", "%q carries a query or a fragment: pass the query as the query argument", shown)
-	case strings.ContainsRune(path, '\\'):
-		return nil, invalid("Path", "%q contains a backslash, which some servers read as \"/\"", shown)
 	case hasControl(path):
 		return nil, invalid("Path", "contains a control character")
 	}
@@ -82,10 +97,8 @@ func (c *Client) rawEndpoint(path string, query url.Values) (*url.URL, error) {
 	if err != nil || p.Scheme != "" || p.Host != "" || p.User != nil {
 		return nil, invalid("Path", "%q is not a path relative to the base URL", shown)
 	}
-	for segment := range strings.SplitSeq(p.Path, "/") {
-		if isDotSegment(segment) {
-			return nil, invalid("Path", "%q has a \".\" or \"..\" segment, which could leave the base URL's prefix", shown)
-		}
+	if reason := pathRisk(p.Path); reason != "" {
+		return nil, invalid("Path", "%q %s", shown, reason)
 	}
 	u := *c.cfg.baseURL
 	u.Path = c.cfg.baseURL.Path + p.Path
@@ -94,19 +107,97 @@ func (c *Client) rawEndpoint(path string, query url.Values) (*url.URL, error) {
 	return &u, nil
 }
 
-// isDotSegment reports whether a path segment (already unescaped once) is
-// "." or "..", or becomes one when unescaped again: a server or proxy that
-// decodes twice would read "%252e%252e" as "..".
-func isDotSegment(segment string) bool {
-	for range 3 {
-		if segment == "." || segment == ".." {
-			return true
+// maxPathDecodings is how many decodings of a path pathRisk checks; a path
+// still encoded after them is refused.
+const maxPathDecodings = 4
+
+// pathRisk says how a server could read path (decoded once) outside the
+// base URL's prefix or with a query, or returns "". A server or a proxy in
+// front of it may decode the path again (and again), read "\" as "/", drop
+// ";" parameters (Tomcat and Spring read "..;" as ".."), fold a Unicode
+// look-alike or an overlong UTF-8 sequence to ASCII ("\uff0e" to "."), or drop
+// an invisible character: each decoding is checked, and a non-ASCII
+// character that is not a letter or a digit is refused outright.
+func pathRisk(path string) string {
+	for range maxPathDecodings {
+		if reason := decodedPathRisk(path); reason != "" {
+			return reason
 		}
-		unescaped, err := url.PathUnescape(segment)
-		if err != nil || unescaped == segment {
-			return false
+		next := unescapeLeniently(path)
+		if next == path {
+			return ""
 		}
-		segment = unescaped
+		path = next
 	}
-	return false
+	return fmt.Sprintf("is still percent-encoded after %d decodings", maxPathDecodings)
+}
+
+// decodedPathRisk is pathRisk for one decoding of a path.
+func decodedPathRisk(path string) string {
+	for _, r := range path {
+		switch {
+		case r == '?' || r == '#':
+			return "carries an encoded query or fragment: pass the query as the query argument"
+		case r == '\\':
+			return "contains a backslash, which some servers read as \"/\""
+		case unicode.IsControl(r):
+			return "contains an encoded control character"
+		case r >= utf8.RuneSelf && !unicode.IsLetter(r) && !unicode.IsNumber(r):
+			// utf8.RuneError too: invalid UTF-8, an overlong "." among others.
+			return fmt.Sprintf("contains %U, which is not a letter or a digit: a server may read such a character as \".\" or \"/\", or drop it", r)
+		}
+	}
+	for segment := range strings.SplitSeq(path, "/") {
+		segment, _, _ = strings.Cut(segment, ";")
+		if segment == "." || segment == ".." {
+			return "has a \".\" or \"..\" segment, which could leave the base URL's prefix"
+		}
+	}
+	return ""
+}
+
+// unescapeLeniently decodes every valid %XX escape of s and keeps the rest
+// as it is, as a lenient server does: url.PathUnescape would give up on the
+// whole path at the first "%" that is not an escape.
+func unescapeLeniently(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// maxQuotedPath bounds how much of a refused path its error quotes.
+const maxQuotedPath = 100
+
+// quotePath returns path for an error message: secrets masked, at most
+// maxQuotedPath bytes of it.
+func quotePath(path string) string {
+	path = redact.String(path)
+	if len(path) > maxQuotedPath {
+		path = strings.ToValidUTF8(path[:maxQuotedPath], "") + "…"
+	}
+	return path
 }

@@ -131,10 +131,12 @@ type errorBody struct {
 }
 
 // newAPIError builds the error for a non-2xx response, reading at most
-// maxErrorBody of its body. It closes the body. secrets are what the call
-// sent that an answer may quote back (its bearer token, the password): they
-// are masked in the raw body, before anything is decoded, folded or cut.
-func newAPIError(resp *http.Response, method, path string, call *retry.Call, secrets []string) *APIError {
+// maxErrorBody of its body. It closes the body. The call's secrets (its
+// bearer token, the password) are masked in the raw body, before anything
+// is decoded, folded or cut.
+func newAPIError(resp *http.Response, method, path string, call *retry.Call) *APIError {
+	callSecrets := call.Secrets()
+	secrets := callSecrets[:]
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{
@@ -142,7 +144,7 @@ func newAPIError(resp *http.Response, method, path string, call *retry.Call, sec
 		Method:     method,
 		Path:       path,
 		Attempts:   call.Attempts,
-		RequestID:  oneLine(maskText(resp.Header.Get("X-Request-Id"), secrets)),
+		RequestID:  oneLine(redact.Text(resp.Header.Get("X-Request-Id"), secrets...)),
 		RateLimit:  rateLimitOf(resp.Header),
 		Body:       maskBody(body, len(body) == maxErrorBody, secrets),
 
@@ -169,7 +171,7 @@ func parseErrorBody(body []byte, secrets ...string) (code int, message, details 
 	if len(trimmed) == 0 {
 		return 0, "", ""
 	}
-	quote := func(s string) string { return oneLine(maskText(s, secrets)) }
+	quote := func(s string) string { return oneLine(redact.Text(s, secrets...)) }
 	var eb errorBody
 	if trimmed[0] == '{' && json.Unmarshal(trimmed, &eb) == nil {
 		message = eb.Message
@@ -185,12 +187,6 @@ func parseErrorBody(body []byte, secrets ...string) (code int, message, details 
 }
 
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-
-// maskText masks the secrets a call sent, then the secret patterns
-// redact.String recognises.
-func maskText(s string, secrets []string) string {
-	return redact.String(redact.Known(s, secrets...))
-}
 
 // maskBody masks the secrets a call sent in a raw body; cut says the body
 // was read up to a limit, so that it may end inside a secret.
@@ -306,15 +302,20 @@ func (e RequestError) Error() string {
 // Unwrap returns the cause.
 func (e RequestError) Unwrap() error { return e.Err }
 
-// maskURLError masks the secrets of the URL that net/http wraps around a
-// transport error (an access_token or pwd in the query): the cause of a
-// RequestError is handed to callers, who may print it.
-func maskURLError(err error) error {
+// maskTransportError masks what the cause of a RequestError may quote: the
+// secrets of the URL that net/http wraps around a transport error (an
+// access_token or pwd in the query), and the secrets the call sent, which a
+// malformed answer may echo and net/http's error then quotes (`malformed
+// HTTP status code "<token>"`). The cause is handed to callers, who may
+// print it.
+func maskTransportError(err error, secrets retry.Secrets) error {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		urlErr.URL = redact.URL(urlErr.URL)
+		urlErr.Err = maskCause(urlErr.Err, secrets[:])
+		return err
 	}
-	return err
+	return maskCause(err, secrets[:])
 }
 
 // DecodeError is a 2xx answer whose body is not the JSON the call expects.

@@ -19,11 +19,12 @@ type Response struct {
 	// came (the connection failed, the context ended).
 	StatusCode int
 	// Header holds the headers of the answer returned, without
-	// Authorization, Proxy-Authorization and Set-Cookie, and with any value
-	// that quotes the call's token or another secret masked.
+	// Authorization, Proxy-Authorization and Set-Cookie, and with any name
+	// or value that quotes the call's token or another secret masked.
 	Header http.Header
 	// Attempts counts the HTTP attempts of the call itself: retries and a
-	// replay after a 401 included, the /token fetch not.
+	// replay after a 401 included, the /token fetch not, nor an attempt
+	// that the rate limiter or the server's rate-limit reset held back.
 	Attempts int
 	// RateLimit is the budget the answer reported.
 	RateLimit RateLimit
@@ -85,8 +86,8 @@ func newCallOptions(opts []CallOption) callOptions {
 }
 
 // fill records the outcome of a call in every Response the caller asked
-// for: answer is the answer returned (nil when none came), token the
-// bearer token the call carried ("" when none).
+// for: answer is the answer returned (nil when none came), secrets what the
+// call sent, masked in the headers kept.
 func (o *callOptions) fill(answer *http.Response, attempts int, secrets ...string) {
 	if len(o.into) == 0 {
 		return
@@ -113,9 +114,10 @@ func (o *callOptions) fill(answer *http.Response, attempts int, secrets ...strin
 var unsentHeaders = []string{"Authorization", "Proxy-Authorization", "Set-Cookie", "Set-Cookie2"}
 
 // scrubHeader returns a copy of h without unsentHeaders, with every value
-// that quotes one of secrets (the call's token) masked, and every other
-// value passed through redact.String (a Location with an access_token=, a
-// header quoting a JWT).
+// masked like the text of an error (redact.Text): the secrets the call
+// sent, in the forms a server echoes them in, then the secret patterns (a
+// Location with an access_token=, a header quoting a JWT); and every name
+// with the secrets the call sent masked.
 func scrubHeader(h http.Header, secrets []string) http.Header {
 	out := make(http.Header, len(h))
 	for key, values := range h {
@@ -124,14 +126,11 @@ func scrubHeader(h http.Header, secrets []string) http.Header {
 		}
 		kept := make([]string, len(values))
 		for i, v := range values {
-			for _, secret := range secrets {
-				if secret != "" && strings.Contains(v, secret) {
-					v = strings.ReplaceAll(v, secret, redact.Mask)
-				}
-			}
-			kept[i] = redact.String(v)
+			kept[i] = redact.Text(v, secrets...)
 		}
-		out[key] = kept
+		// A name can quote the token too: an opaque token is a valid one.
+		key = http.CanonicalHeaderKey(redact.Known(key, secrets...))
+		out[key] = append(out[key], kept...)
 	}
 	return out
 }

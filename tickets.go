@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"net/http"
@@ -217,6 +218,9 @@ func (t Ticket) String() string {
 // GoString is String: %#v must mask the secret URLs too.
 func (t Ticket) GoString() string { return t.String() }
 
+// Format prints String with every verb (see printMasked).
+func (t Ticket) Format(f fmt.State, verb rune) { printMasked(f, verb, t.String()) }
+
 // MarshalJSON writes the ticket as UnmaskedTicket does, with RequestorURL
 // and SSOURL masked and the secret patterns of its free text too, like
 // String. It masks rather than leaving JSON to the caller because slog's
@@ -262,6 +266,21 @@ func (t Ticket) LogValue() slog.Value {
 }
 
 // maskSecret shows whether a secret is set, never its value.
+// printMasked is the Format of the types that print masked (Token, Ticket,
+// Conference, CreateConferenceParams), given their String: fmt sends only
+// %v, %s, %q, %x and %X to String and %#v to GoString, and for any other
+// verb (%d, %t, %o...) prints the struct's fields, secrets included.
+func printMasked(f fmt.State, verb rune, masked string) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, masked) // GoString is String
+	case strings.ContainsRune("vsqxX", verb):
+		fmt.Fprintf(f, fmt.FormatString(f, verb), masked)
+	default:
+		_, _ = io.WriteString(f, masked)
+	}
+}
+
 func maskSecret(s string) string {
 	if s == "" {
 		return `""`

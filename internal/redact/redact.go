@@ -26,8 +26,11 @@ var secretParams = []string{"access_token", "token", "pwd", "password", "asserti
 
 var (
 	// secretParamPattern matches name=value pairs of secretParams in URLs,
-	// form bodies and free text.
-	secretParamPattern = regexp.MustCompile(`(?i)(\b(?:` + strings.Join(secretParams, "|") + `)=)([^&"'\s,;<>]+)`)
+	// form bodies and free text, also where the pair is escaped: after an
+	// "&" that JSON wrote as \u0026 (Go's encoder does), and URL-encoded
+	// inside another URL ("%3Fpwd%3D..." or "%26pwd%3D...": a login link's
+	// next parameter).
+	secretParamPattern = regexp.MustCompile(`(?i)((?:\b|\\u00[0-9a-f]{2}|%[0-9a-f]{2})(?:` + strings.Join(secretParams, "|") + `)(?:=|%3d))([^&"'\s,;<>]+)`)
 	// secretJSONPattern matches "name": "value" members of secretParams in JSON.
 	secretJSONPattern = regexp.MustCompile(`(?i)("(?:` + strings.Join(secretParams, "|") + `)"\s*:\s*")([^"]+)`)
 	// bearerPattern matches an Authorization header value.
@@ -52,16 +55,16 @@ func String(s string) string {
 // the common case, an API path or a message without any of them, which
 // every call formats at least once.
 func mayHoldSecret(s string) bool {
-	return strings.ContainsAny(s, `="`) || strings.Contains(s, "eyJ") || containsBearer(s)
+	return strings.ContainsAny(s, `="`) || strings.Contains(s, "eyJ") || containsFold(s, "bearer") || containsFold(s, "%3d")
 }
 
-// containsBearer reports whether s contains "bearer" in any case. Simple
-// ASCII folding is exact here: no letter of "bearer" has a non-ASCII case
-// equivalent in the regular expressions' (?i) folding (unlike k and s).
-func containsBearer(s string) bool {
-	const word = "bearer"
+// containsFold reports whether s contains word (lower-case ASCII) in any
+// case. Simple ASCII folding is exact for the words looked for here: none
+// has a letter with a non-ASCII case equivalent in the regular
+// expressions' (?i) folding (unlike k and s).
+func containsFold(s, word string) bool {
 	for i := 0; i+len(word) <= len(s); i++ {
-		if s[i]|0x20 == 'b' && strings.EqualFold(s[i:i+len(word)], word) {
+		if s[i]|0x20 == word[0]|0x20 && strings.EqualFold(s[i:i+len(word)], word) {
 			return true
 		}
 	}
@@ -121,7 +124,8 @@ func isSecretParam(name string) bool {
 // the secrets a call sent (its bearer token, the password or the
 // assertion), which no pattern can recognise. Each is looked for as written
 // and in the forms a server echoes it in: JSON-escaped (as encoding/json and
-// PHP's json_encode write it), HTML-escaped and URL-encoded. Mask it before
+// PHP's json_encode write it), HTML-escaped and URL-encoded, each in any
+// ASCII letter case (a server may upper-case what it quotes). Mask it before
 // anything folds white space or cuts the text, or the secret no longer
 // matches. A secret shorter than minKnown bytes is not looked for: it would
 // match all over an ordinary message (an empty one between every two
@@ -129,6 +133,11 @@ func isSecretParam(name string) bool {
 func Known(s string, secrets ...string) string {
 	return known(s, false, secrets)
 }
+
+// Text returns s with the secrets a call sent masked (Known), then the
+// secret patterns (String): what any text quoted from an answer goes
+// through.
+func Text(s string, secrets ...string) string { return String(Known(s, secrets...)) }
 
 // KnownCut is Known for a text that was cut short (a body read up to a
 // limit): a secret whose beginning ends the text is masked too.
@@ -145,7 +154,7 @@ func known(s string, cut bool, secrets []string) string {
 			continue
 		}
 		for _, form := range echoForms(secret) {
-			s = strings.ReplaceAll(s, form, Mask)
+			s = replaceFold(s, form)
 			if cut {
 				s = maskCutPrefix(s, form)
 			}
@@ -154,14 +163,53 @@ func known(s string, cut bool, secrets []string) string {
 	return s
 }
 
-// maskCutPrefix masks the longest beginning of secret that ends s.
+// replaceFold replaces every occurrence of old in s, in any ASCII letter
+// case, with Mask. ASCII folding keeps every byte where it is, so an index
+// in the folded text is an index in s.
+func replaceFold(s, old string) string {
+	folded, oldFolded := lowerASCII(s), lowerASCII(old)
+	i := strings.Index(folded, oldFolded)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	start := 0
+	for i >= 0 {
+		b.WriteString(s[start : start+i])
+		b.WriteString(Mask)
+		start += i + len(old)
+		i = strings.Index(folded[start:], oldFolded)
+	}
+	b.WriteString(s[start:])
+	return b.String()
+}
+
+// maskCutPrefix masks the longest beginning of secret that ends s, in any
+// ASCII letter case.
 func maskCutPrefix(s, secret string) string {
+	folded, secretFolded := lowerASCII(s), lowerASCII(secret)
 	for n := min(len(secret)-1, len(s)); n > 0; n-- {
-		if strings.HasSuffix(s, secret[:n]) {
+		if strings.HasSuffix(folded, secretFolded[:n]) {
 			return s[:len(s)-n] + Mask
 		}
 	}
 	return s
+}
+
+// lowerASCII returns s with its ASCII letters in lower case, and every
+// other byte as it is.
+func lowerASCII(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if 'A' <= b[i] && b[i] <= 'Z' {
+			b[i] += 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // echoForms returns secret as written and as a server may echo it, the

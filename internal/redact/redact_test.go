@@ -109,11 +109,11 @@ func TestMayHoldSecretWheneverAPatternMatches(t *testing.T) {
 	}
 }
 
-// containsBearer folds ASCII only, which is exact as long as no letter of
-// "bearer" has a case equivalent outside ASCII (the regular expressions'
-// (?i) folds k to the Kelvin sign and s to the long s).
+// containsFold folds ASCII only, which is exact as long as no letter of
+// "bearer" or "%3d" has a case equivalent outside ASCII (the regular
+// expressions' (?i) folds k to the Kelvin sign and s to the long s).
 func TestBearerHasOnlyASCIICaseEquivalents(t *testing.T) {
-	for _, r := range "bearer" {
+	for _, r := range "bearer%3d" {
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			assert.Less(t, f, rune(utf8.RuneSelf), "%q folds to %q", r, f)
 		}
@@ -182,4 +182,27 @@ func TestUserInfo(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, UserInfo(tt.in), tt.in)
 	}
+}
+
+func TestStringMasksAnEscapedSecretParameter(t *testing.T) {
+	for in, hidden := range map[string]string{
+		`"https://diag.apizee.com?convId=1\u0026pwd=798042"`:                     "798042",
+		`next=https%3A%2F%2Fdiag.apizee.com%3FconvId%3D1%26pwd%3D798042`:         "798042",
+		`next=https%3A%2F%2Fh%2Fsso%3Faccess_token%3Dopaque77%26x%3D1`:           "opaque77",
+		`NEXT=HTTPS%3A%2F%2FH%2FSSO%3FACCESS_TOKEN%3dOPAQUE77`:                   "OPAQUE77",
+		`{"url":"https://h/sso?x=1\u0026access_token=opaque77\u0026y=2","id":1}`: "opaque77",
+	} {
+		assert.NotContains(t, String(in), hidden, in)
+		assert.True(t, mayHoldSecret(in), in)
+	}
+	assert.Equal(t, "mytoken%3Dabc", String("mytoken%3Dabc"), "a word ending in token is not a parameter, encoded or not")
+}
+
+func TestKnownMasksAnEchoInAnyCase(t *testing.T) {
+	const secret = "Tok/9f+Ae3=b"
+	for _, echo := range []string{secret, "TOK/9F+AE3=B", "tok%2f9f%2bae3%3db", "TOK%2F9F%2BAE3%3DB"} {
+		assert.Equal(t, "seen "+Mask+" here", Known("seen "+echo+" here", secret), echo)
+	}
+	assert.Equal(t, "cut "+Mask, KnownCut("cut TOK/9", secret), "a cut echo in another case")
+	assert.Equal(t, "ünïcödé stays", Known("ünïcödé stays", secret), "non-ASCII text is left as it is")
 }

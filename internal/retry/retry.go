@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -39,7 +40,12 @@ type Policy struct {
 
 // PermanentError marks a transport failure that no retry can mend (a
 // redirect loop, a refused redirect).
-type PermanentError struct{ Err error }
+type PermanentError struct {
+	Err error
+	// HeldBack is set when the attempt was refused before its request left
+	// (by the rate limiter or the budget): it does not count as an attempt.
+	HeldBack bool
+}
 
 // Error returns the cause's text.
 func (e *PermanentError) Error() string { return e.Err.Error() }
@@ -69,6 +75,12 @@ type Call struct {
 	// GaveUpWaiting is set when the call stopped because the server asked
 	// for a wait longer than MaxRetryAfter or past the context deadline.
 	GaveUpWaiting bool
+	// secrets are what the call sends that an answer may quote back, and
+	// with it the error text that Describe logs (see Secrets). Unexported
+	// (with SetSecrets and Secrets), and the Call prints without them: a
+	// user's transport or CheckRedirect sees the Call as its request's
+	// context, and may print or marshal it.
+	secrets Secrets
 	// RetriedAmbiguous is set once an attempt that may have been processed
 	// (answered 5xx, or lost after the request was sent) was retried: a
 	// later answer may then describe the effect of that attempt (a DELETE
@@ -77,6 +89,46 @@ type Call struct {
 
 	nextWait time.Duration
 }
+
+// Secrets are what a call may have sent and an answer may quote back: the
+// password or the assertion (the /token call), a fixed token and the bearer
+// token sent. No pattern recognises an opaque token or a password; only
+// knowing them masks them. An array, not a slice: every call carries one,
+// and only a failure reads it.
+type Secrets [4]string
+
+// CallOf returns the Call that ctx, the context of a request sent through
+// the client of NewClient, belongs to; nil for any other context.
+func CallOf(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// SetSecrets sets what the call sends that an answer may quote back.
+func (c *Call) SetSecrets(s Secrets) { c.secrets = s }
+
+// Secrets returns what SetSecrets set.
+func (c *Call) Secrets() Secrets { return c.secrets }
+
+// Describe is the package's Describe with the call's secrets masked too;
+// a nil Call (a context that carries none) masks only the patterns.
+func (c *Call) Describe(err error) string {
+	if c == nil {
+		return Describe(err)
+	}
+	return describe(err, c.secrets[:])
+}
+
+// String names the Call like the standard contexts name themselves, without
+// its state: a user's transport may print its request's context. (Its
+// secrets are unexported, so encoding/json leaves them out too.)
+func (c *Call) String() string {
+	return fmt.Sprintf("%v.WithValue(apizee call %s %s)", c.Context, c.Method, c.Path)
+}
+
+// Format prints String for every verb: fmt would otherwise print the
+// fields, the call's secrets among them, for %d or %x.
+func (c *Call) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // Value returns the Call itself for callKey, the parent's values otherwise.
 func (c *Call) Value(key any) any {
@@ -112,8 +164,8 @@ func NewClient(hc *http.Client) *retryablehttp.Client {
 // attempt, with the answer drained so that its connection goes back to the
 // pool meanwhile. The client's own Backoff is then zero.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	c, ok := ctx.Value(callKey{}).(*Call)
-	if !ok {
+	c := CallOf(ctx)
+	if c == nil {
 		return false, &PermanentError{Err: errors.New("retry: a request without its Call")}
 	}
 	retry, checkErr := c.CheckRetry(ctx, resp, err)
@@ -155,9 +207,12 @@ func handBack(resp *http.Response, err error, _ int) (*http.Response, error) {
 }
 
 // CheckRetry decides whether the attempt that just ended is retried, and
-// chooses the wait before the next one (NextWait). It does not wait.
+// chooses the wait before the next one, which checkRetry sleeps. It does
+// not wait.
 func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	c.Attempts++
+	if !heldBack(err) {
+		c.Attempts++
+	}
 	c.ServerWait, c.GaveUpWaiting = 0, false
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
@@ -198,9 +253,6 @@ func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (
 	return true, nil
 }
 
-// NextWait returns the wait CheckRetry chose before the next attempt.
-func (c *Call) NextWait() time.Duration { return c.nextWait }
-
 // reason says why the attempt may be retried, or "" when it must not be.
 func (c *Call) reason(resp *http.Response, err error) string {
 	if err != nil {
@@ -208,9 +260,9 @@ func (c *Call) reason(resp *http.Response, err error) string {
 		case isPermanent(err):
 			return ""
 		case notSent(err):
-			return "connection failed before the request was sent: " + Describe(err)
+			return "connection failed before the request was sent: " + c.Describe(err)
 		case idempotent(c.Method):
-			return "connection error: " + Describe(err)
+			return "connection error: " + c.Describe(err)
 		default:
 			// The request may have reached the server: a second POST could
 			// create a second ticket or room.
@@ -328,6 +380,17 @@ func notSent(err error) bool {
 	return strings.Contains(err.Error(), "TLS handshake timeout")
 }
 
+// heldBack reports an attempt refused before its request left.
+func heldBack(err error) bool {
+	if err == nil {
+		// Before permanent exists: errors.As moves it to the heap, and
+		// every successful attempt passes here.
+		return false
+	}
+	var permanent *PermanentError
+	return errors.As(err, &permanent) && permanent.HeldBack
+}
+
 // isPermanent reports failures that a retry cannot mend: an untrusted or
 // invalid certificate, a redirect loop, an unsupported scheme, plain HTTP
 // where TLS was expected.
@@ -349,11 +412,15 @@ func isPermanent(err error) bool {
 
 // Describe returns the text of a transport error without the request URL
 // that net/http wraps around it (the URL may carry secrets) and with any
-// secret it quotes masked.
-func Describe(err error) string {
+// secret it quotes masked. Where the error may quote what a call sent (a
+// malformed answer that echoes its token: net/http quotes the line it could
+// not parse), use the Call's Describe.
+func Describe(err error) string { return describe(err, nil) }
+
+func describe(err error, secrets []string) string {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		err = urlErr.Err
 	}
-	return redact.String(err.Error())
+	return redact.Text(err.Error(), secrets...)
 }

@@ -171,7 +171,7 @@ func TestCheckRetryHonoursServerWait(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, retry)
 			assert.Equal(t, tt.want, c.ServerWait)
-			assert.Equal(t, tt.want, c.NextWait())
+			assert.Equal(t, tt.want, c.nextWait)
 			assert.False(t, c.GaveUpWaiting)
 		})
 	}

@@ -1,0 +1,4 @@
+package apizee
+
+// LenientServerPath is lenientServerPath, for the external tests.
+var LenientServerPath = lenientServerPath
