@@ -87,14 +87,14 @@ func TestAdversaryEmptyObjectWrittenAsPHPArrayDecodesAsEmpty(t *testing.T) {
 			func(t *testing.T, c *apizee.Client) any {
 				tk, err := c.Tickets.Get(t.Context(), 82070)
 				require.NoError(t, err)
-				return []any{tk.Requestor, tk.Geoloc}
+				return []any{tk.Requestor, tk.Location}
 			}, []any{apizee.Requestor{}, &apizee.GeoPoint{}}},
 		{"ticket list", `{"total":1,"data":[{"id":82070,"reference":"r","requestor":[],"geoloc":[],"description":"[] stays []"}]}`,
 			func(t *testing.T, c *apizee.Client) any {
 				page, err := c.Tickets.List(t.Context(), nil)
 				require.NoError(t, err)
 				require.Len(t, page.Items, 1)
-				return []any{page.Items[0].Requestor, page.Items[0].Geoloc, page.Items[0].Description}
+				return []any{page.Items[0].Requestor, page.Items[0].Location, page.Items[0].Description}
 			}, []any{apizee.Requestor{}, &apizee.GeoPoint{}, "[] stays []"}},
 		{"conference organizer, created_by, moderator", `{"id":7,"organizer":[],"created_by":[],"moderator":[]}`,
 			func(t *testing.T, c *apizee.Client) any {
@@ -109,7 +109,7 @@ func TestAdversaryEmptyObjectWrittenAsPHPArrayDecodesAsEmpty(t *testing.T) {
 				require.Len(t, page.Items, 1)
 				s := page.Items[0]
 				return []any{s.Organizer, s.Enterprise, s.Service}
-			}, []any{&apizee.Party{}, &apizee.Party{}, &apizee.Service{}}},
+			}, []any{&apizee.Party{}, &apizee.Party{}, &apizee.EntryPoint{}}},
 		{"media owner, geoloc, metadata.geoloc", `{"total":1,"data":[{"id":3,"owner":[],"geoloc":[],"metadata":{"geoloc":[]}}]}`,
 			func(t *testing.T, c *apizee.Client) any {
 				page, err := c.Media.ListForConference(t.Context(), 7, nil)

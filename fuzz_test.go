@@ -116,7 +116,7 @@ func ticketMirror(t Ticket) any {
 		"subject": t.Subject, "type": t.Type, "description": t.Description, "agent": t.Agent, "status": t.Status, "name": t.Name,
 		"requestor_url": t.RequestorURL, "requestor": map[string]any{"phone": t.Requestor.Phones, "email": t.Requestor.Emails},
 		"information_page_url": t.InformationPageURL, "service_key": t.ServiceKey, "agent_url": t.AgentURL, "sso_url": t.SSOURL,
-		"button_id": t.ButtonID, "geoloc": t.Geoloc,
+		"button_id": t.ButtonID, "geoloc": t.Location,
 	}
 }
 
@@ -133,7 +133,7 @@ func conferenceMirror(c Conference) any {
 func sessionMirror(s Session) any {
 	m := map[string]any{
 		"id": s.ID, "start_time": wireTime(s.StartTime), "end_time": wireTime(s.EndTime),
-		"billing_duration": s.BillingDuration, "total_participant_count": s.TotalParticipantCount,
+		"billing_duration": s.BillingUnits, "total_participant_count": s.TotalParticipantCount,
 		"organizer": partyMirror(s.Organizer), "enterprise": partyMirror(s.Enterprise), "type": s.Type,
 	}
 	if s.Service != nil {

@@ -95,19 +95,23 @@ type requestorWire struct {
 // or send a ticket with its links, marshal UnmaskedTicket(t). Times are in
 // UTC; a time the API did not send is zero.
 type Ticket struct {
-	ID                 int64
-	State              TicketState
-	Reference          string // the caller's business id; the API sends it as a string or a number
-	Created            time.Time
-	Modified           time.Time
-	StartTime          time.Time
-	EndTime            time.Time
-	Subject            string
-	Type               string
-	Description        string // may hold HTML
-	Agent              string
+	ID          int64
+	State       TicketState
+	Reference   string // the caller's business id; the API sends it as a string or a number
+	Created     time.Time
+	Modified    time.Time
+	StartTime   time.Time
+	EndTime     time.Time
+	Subject     string
+	Type        string
+	Description string // may hold HTML
+	Agent       string // the agent's login
+	// Status is the API's "status", sent beside "state" in the answers about
+	// one ticket (Create, Get) and absent from list answers; in the API's
+	// guide it repeats the state. State is the field to use: Status is kept
+	// as sent, for a deployment where the two differ.
 	Status             string
-	Name               string
+	Name               string // the customer's name
 	RequestorURL       string // where the customer joins: a secret
 	Requestor          Requestor
 	InformationPageURL string
@@ -115,7 +119,7 @@ type Ticket struct {
 	AgentURL           string    // the agent portal; see AgentTicketURL; not in list answers
 	SSOURL             string    // the agent's single-sign-on link, only in Create's answer with CreateTicketParams.SSO: a secret
 	ButtonID           int64     // not in list answers
-	Geoloc             *GeoPoint // in list answers
+	Location           *GeoPoint // "geoloc", in list answers
 }
 
 // ticketWire is Ticket as the API sends it.
@@ -183,7 +187,7 @@ func (w *ticketWire) ticket() Ticket {
 	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
 	if w.Geoloc != nil {
 		p := w.Geoloc.point()
-		t.Geoloc = &p
+		t.Location = &p
 	}
 	return t
 }
@@ -209,10 +213,10 @@ func (t Ticket) String() string {
 	// text (Description, Subject).
 	return redact.String(fmt.Sprintf("apizee.Ticket{ID:%d, State:%q, Reference:%q, Created:%s, Modified:%s, StartTime:%s, EndTime:%s, "+
 		"Subject:%q, Type:%q, Description:%q, Agent:%q, Status:%q, Name:%q, RequestorURL:%s, Requestor:%+v, "+
-		"InformationPageURL:%q, ServiceKey:%q, AgentURL:%q, SSOURL:%s, ButtonID:%d, Geoloc:%s}",
+		"InformationPageURL:%q, ServiceKey:%q, AgentURL:%q, SSOURL:%s, ButtonID:%d, Location:%s}",
 		t.ID, t.State, t.Reference, timeString(t.Created), timeString(t.Modified), timeString(t.StartTime), timeString(t.EndTime),
 		t.Subject, t.Type, t.Description, t.Agent, t.Status, t.Name, maskSecret(t.RequestorURL), t.Requestor,
-		t.InformationPageURL, t.ServiceKey, t.AgentURL, maskSecret(t.SSOURL), t.ButtonID, geoString(t.Geoloc)))
+		t.InformationPageURL, t.ServiceKey, t.AgentURL, maskSecret(t.SSOURL), t.ButtonID, geoString(t.Location)))
 }
 
 // GoString is String: %#v must mask the secret URLs too.

@@ -221,8 +221,8 @@ func TestTicketDecoding(t *testing.T) {
 		{name: "nulls everywhere", in: `{"id":1,"state":null,"reference":null,"created":null,"subject":null,"requestor":null,"geoloc":null,"button_id":null}`,
 			want: apizee.Ticket{ID: 1}},
 		{name: "unknown state kept", in: `{"id":1,"state":"archived"}`, want: apizee.Ticket{ID: 1, State: "archived"}},
-		{name: "geoloc lng", in: `{"id":1,"geoloc":{"lat":48.7,"lng":-3.5}}`, want: apizee.Ticket{ID: 1, Geoloc: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
-		{name: "geoloc lon", in: `{"id":1,"geoloc":{"lat":48.7,"lon":-3.5}}`, want: apizee.Ticket{ID: 1, Geoloc: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
+		{name: "geoloc lng", in: `{"id":1,"geoloc":{"lat":48.7,"lng":-3.5}}`, want: apizee.Ticket{ID: 1, Location: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
+		{name: "geoloc lon", in: `{"id":1,"geoloc":{"lat":48.7,"lon":-3.5}}`, want: apizee.Ticket{ID: 1, Location: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
 		{name: "time with an offset", in: `{"id":1,"created":"2023-07-12T17:48:11+02:00"}`,
 			want: apizee.Ticket{ID: 1, Created: time.Date(2023, 7, 12, 17, 48, 11, 0, time.FixedZone("", 2*3600))}},
 		{name: "unknown fields ignored", in: `{"id":1,"new_field":{"x":[1,2]}}`, want: apizee.Ticket{ID: 1}},
@@ -476,7 +476,7 @@ func TestTicketsListRequestAndPage(t *testing.T) {
 	assert.Equal(t, time.Date(2023, 2, 22, 21, 56, 34, 0, time.UTC), tk.Created)
 	assert.Equal(t, time.Date(2023, 2, 22, 22, 12, 18, 0, time.UTC), tk.EndTime)
 	assert.Equal(t, []string{"+33612345678"}, tk.Requestor.Phones)
-	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, tk.Geoloc)
+	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, tk.Location)
 	assert.Equal(t, "https://diag.apizee.com?convId=3efcffcc-abc6-4917-b822-e659ea26&pwd=654321", tk.RequestorURL)
 	assert.Empty(t, tk.AgentTicketURL(), "list answers carry no agent_url nor button_id")
 }

@@ -70,6 +70,6 @@ func TestTicketCallsDecodeLikeTicketUnmarshalJSON(t *testing.T) {
 	page, err := c.Tickets.List(t.Context(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, wantList.Data, page.Items)
-	require.NotNil(t, page.Items[0].Geoloc)
-	assert.Equal(t, apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, *page.Items[0].Geoloc)
+	require.NotNil(t, page.Items[0].Location)
+	assert.Equal(t, apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, *page.Items[0].Location)
 }
