@@ -36,7 +36,7 @@ type BudgetWaitError struct {
 
 // Error says plainly that the client, not the server, refused the call.
 func (e *BudgetWaitError) Error() string {
-	return fmt.Sprintf("held back by this client, not sent: the rate-limit budget opens again in %s (at %s), %s",
+	return fmt.Sprintf("apizee: held back by this client, not sent: the rate-limit budget opens again in %s (at %s), %s",
 		e.Wait.Round(time.Millisecond), e.Until.UTC().Format(time.RFC3339), e.Reason)
 }
 

@@ -600,7 +600,7 @@ func (t *attemptTransport) waitForBudget(req *http.Request) error {
 		return nil
 	}
 	if err := t.limiter.Wait(context.WithValue(ctx, maxRetryAfterKey{}, t.budget.maxWait)); err != nil {
-		return fmt.Errorf("rate limiter: %w", err)
+		return errorf("rate limiter: %w", err)
 	}
 	return t.budget.wait(ctx, req.URL)
 }
@@ -801,14 +801,19 @@ func (c *Client) secrets(tok *Token) retry.Secrets {
 // errNilContext is the error of every call given a nil context.
 var errNilContext = invalid("Context", "is nil: pass context.Background() or the caller's context")
 
-// contextErr is ctx.Err(), and errNilContext for a nil ctx: the check of the
-// places that use a context before the pipeline does (the pager, the
-// enterprise look-up, the memory store).
+// contextErr is ctx.Err() as an error of the SDK (its text starts with
+// "apizee: "; errors.Is(err, context.Canceled) holds), and errNilContext for
+// a nil ctx: the check of the places that use a context outside the
+// pipeline (the pager, the enterprise look-up, the memory store, the rate
+// limiter, the waits of CreateOnce).
 func contextErr(ctx context.Context) error {
 	if ctx == nil {
 		return errNilContext
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return errorf("apizee: %w", err)
+	}
+	return nil
 }
 
 // acceptJSON is the Accept header of the API's calls.
@@ -858,7 +863,7 @@ func (c *Client) enterprise(ctx context.Context) (int64, error) {
 	case c.enterpriseLookup <- struct{}{}:
 		defer func() { <-c.enterpriseLookup }()
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, contextErr(ctx)
 	}
 	if c.enterpriseID > 0 {
 		return c.enterpriseID, nil
@@ -871,7 +876,7 @@ func (c *Client) enterprise(ctx context.Context) (int64, error) {
 		EnterpriseIDCamel flexInt64 `json:"enterpriseId"`
 	}
 	if err := c.call(ctx, http.MethodGet, "/users/me", nil, &me); err != nil {
-		return 0, fmt.Errorf("apizee: reading the enterprise id from /users/me (or set WithEnterpriseID): %w", err)
+		return 0, errorf("apizee: reading the enterprise id from /users/me (or set WithEnterpriseID): %w", err)
 	}
 	id := int64(me.EnterpriseID)
 	if me.Enterprise != nil && me.Enterprise.ID > 0 {

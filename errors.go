@@ -292,7 +292,7 @@ type RequestError struct {
 // Error returns a one-line description free of secrets. It has a value
 // receiver, like Unwrap, so that a RequestError value prints like a pointer.
 func (e RequestError) Error() string {
-	s := fmt.Sprintf("apizee: %s %s: %s", e.Method, e.Path, retry.Describe(e.Err))
+	s := fmt.Sprintf("apizee: %s %s: %s", e.Method, e.Path, strings.TrimPrefix(retry.Describe(e.Err), errPrefix))
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
@@ -332,7 +332,7 @@ type DecodeError struct {
 // receiver, like Unwrap, so that a DecodeError value prints like a pointer.
 func (e DecodeError) Error() string {
 	return fmt.Sprintf("apizee: %s %s: %d response is not the expected JSON: %s; body starts: %q",
-		e.Method, e.Path, e.StatusCode, redact.String(e.Err.Error()), e.Excerpt)
+		e.Method, e.Path, e.StatusCode, redact.String(causeText(e.Err)), e.Excerpt)
 }
 
 // Unwrap returns the cause.

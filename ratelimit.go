@@ -128,7 +128,7 @@ type turn struct {
 // Wait blocks until the call may go, or returns an error: ctx's, or a
 // *BudgetWaitError at once when its turn would come after ctx's deadline.
 func (l *rateLimiter) Wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	if err := contextErr(ctx); err != nil {
 		return err
 	}
 	me := &turn{priority: PriorityFromContext(ctx)}
@@ -175,7 +175,7 @@ func (l *rateLimiter) Wait(ctx context.Context) error {
 			l.leave(me)
 			l.plan(time.Now())
 			l.mu.Unlock()
-			return ctx.Err()
+			return contextErr(ctx)
 		}
 		l.mu.Lock()
 		now = time.Now()

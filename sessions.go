@@ -86,7 +86,7 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if w.ID == "" {
-		return errors.New("a session without an id")
+		return errors.New("apizee: the session has no id")
 	}
 	*s = Session{
 		ID: string(w.ID), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),

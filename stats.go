@@ -163,7 +163,7 @@ func (s *TicketStat) decode(b []byte, labels map[string]string) error {
 				if label == "" {
 					label = string(inner)
 				}
-				return fmt.Errorf("apizee: ticket statistics column %q: %w", label, err)
+				return errorf("apizee: ticket statistics column %q: %w", label, err)
 			}
 			return nil
 		}
@@ -384,7 +384,7 @@ func (r *statRows) UnmarshalJSON(b []byte) error {
 		end := valueEnd(b, i)
 		var row TicketStat
 		if err := row.decode(b[i:end], labels); err != nil {
-			return fmt.Errorf("apizee: statistics row %d: %w", len(rows), err)
+			return errorf("apizee: statistics row %d: %w", len(rows), err)
 		}
 		if extra += len(row.Extra); extra > maxStatsExtra {
 			return fmt.Errorf("the answer holds more than %d values in columns the SDK does not know (TicketStat.Extra): ask a shorter period", maxStatsExtra)

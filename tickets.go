@@ -612,7 +612,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-timer.C:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return contextErr(ctx)
 	}
 }
 
@@ -722,7 +722,7 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string, 
 		return nil, err
 	}
 	if len(tickets) == 0 {
-		return nil, fmt.Errorf("apizee: no ticket with reference %q: %w", reference, ErrNotFound)
+		return nil, errorf("apizee: no ticket with reference %q: %w", reference, ErrNotFound)
 	}
 	newest := slices.MaxFunc(tickets, func(a, b Ticket) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
