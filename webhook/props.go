@@ -66,18 +66,18 @@ type ConversationProps struct {
 	Extra map[string]json.RawMessage
 }
 
-// Sources of a SessionEvent.
+// Sources of a ConversationEventProps.
 const (
 	SourceAgent  = "agent"
 	SourceGuest  = "guest"
 	SourceSystem = "system"
 )
 
-// SessionEvent is an event inside a session, the props of a
-// conversationevent: {id, eventName, timestamp, source, data}, with names
+// ConversationEventProps are the props of a conversationevent, an event
+// inside a session: {id, eventName, timestamp, source, data}, with names
 // such as "ticket.sessionStarted", "media.pictureTaken" or
 // "session.userLeft".
-type SessionEvent struct {
+type ConversationEventProps struct {
 	ID   string // "id": a number (its digits) or a UID
 	Name string // "eventName"
 	// Timestamp is "timestamp", in UTC: an RFC 3339 string, or a number (or
@@ -165,14 +165,14 @@ func (e *Event) ConversationProps() (*ConversationProps, error) {
 	return p, nil
 }
 
-// SessionEvent reads the props of a conversationevent. Errors as for
-// TicketProps.
-func (e *Event) SessionEvent() (*SessionEvent, error) {
+// ConversationEventProps reads the props of a conversationevent. Errors as
+// for TicketProps.
+func (e *Event) ConversationEventProps() (*ConversationEventProps, error) {
 	f, err := e.props(ObjectConversationEvent)
 	if err != nil {
 		return nil, err
 	}
-	p := &SessionEvent{}
+	p := &ConversationEventProps{}
 	if p.ID, err = f.id("id"); err != nil {
 		return nil, err
 	}

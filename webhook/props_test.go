@@ -63,7 +63,7 @@ func TestPropsReadersRefuseWhatTheyCannotRead(t *testing.T) {
 		webhook.ObjectTicket:            func(e *webhook.Event) error { _, err := e.TicketProps(); return err },
 		webhook.ObjectMedia:             func(e *webhook.Event) error { _, err := e.MediaProps(); return err },
 		webhook.ObjectConversation:      func(e *webhook.Event) error { _, err := e.ConversationProps(); return err },
-		webhook.ObjectConversationEvent: func(e *webhook.Event) error { _, err := e.SessionEvent(); return err },
+		webhook.ObjectConversationEvent: func(e *webhook.Event) error { _, err := e.ConversationEventProps(); return err },
 	}
 	for object, readProps := range read {
 		for _, other := range []webhook.Object{webhook.ObjectTicket, webhook.ObjectSMSMessage, "whiteboard"} {
@@ -155,12 +155,12 @@ func TestMediaProps(t *testing.T) {
 	assert.Equal(t, map[string]json.RawMessage{"ticket_id": json.RawMessage(`2`)}, p.Extra)
 }
 
-func TestSessionEvent(t *testing.T) {
+func TestConversationEventProps(t *testing.T) {
 	e, err := webhook.Parse(readTestdata(t, "conversationevent_create.json"))
 	require.NoError(t, err)
-	p, err := e.SessionEvent()
+	p, err := e.ConversationEventProps()
 	require.NoError(t, err)
-	assert.Equal(t, &webhook.SessionEvent{ID: "6d0f5c4e-27a1-4f0b-9a55-1b2c3d4e5f60", Name: "media.pictureTaken",
+	assert.Equal(t, &webhook.ConversationEventProps{ID: "6d0f5c4e-27a1-4f0b-9a55-1b2c3d4e5f60", Name: "media.pictureTaken",
 		Timestamp: time.Date(2021, 9, 20, 13, 24, 50, 0, time.UTC), Source: webhook.SourceAgent,
 		Data: json.RawMessage(`{"mediaId":1973403}`)}, p)
 
@@ -172,7 +172,7 @@ func TestSessionEvent(t *testing.T) {
 		`99999999999`:     time.Unix(99999999999, 0).UTC(), // the last count read as seconds
 		`null`:            {},
 	} {
-		p, err := event(t, webhook.ObjectConversationEvent, `{"id":42,"eventName":"session.userLeft","source":"guest","timestamp":`+raw+`,"data":{ "user": "g1" }}`).SessionEvent()
+		p, err := event(t, webhook.ObjectConversationEvent, `{"id":42,"eventName":"session.userLeft","source":"guest","timestamp":`+raw+`,"data":{ "user": "g1" }}`).ConversationEventProps()
 		require.NoError(t, err, raw)
 		assert.Equal(t, want, p.Timestamp, raw)
 		assert.Equal(t, "42", p.ID, "a numeric id as its digits")
