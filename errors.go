@@ -49,7 +49,7 @@ type APIError struct {
 	Message    string // Apizee's message, or the status text
 	Details    string // Apizee's details, e.g. "Parameter room_name"
 	Method     string
-	Path       string // no query string, no secrets
+	Path       string // relative to the base URL ("/tickets/82070"; see RequestError.Path); no query string, no secrets
 	RetryAfter time.Duration
 	Attempts   int
 	RequestID  string    // X-Request-Id, when the server sends one
@@ -283,7 +283,13 @@ func invalid(field, reason string, args ...any) error {
 // be read. Err is the cause with the request URL removed; errors.Is(err,
 // context.DeadlineExceeded) and the like work through Unwrap.
 type RequestError struct {
-	Method   string
+	Method string
+	// Path is the path of the request as Do takes it and apizeetest records
+	// it: relative to the base URL ("/tickets/82070" with the base URL
+	// https://cloud.apizee.com/api), or, for a URL outside the base URL's
+	// path (a media file), its absolute path ("/media/showVideo/..."). No
+	// query string, no secrets. APIError.Path and DecodeError.Path, and the
+	// "path" of the logs, are the same.
 	Path     string
 	Attempts int
 	Err      error
@@ -322,7 +328,7 @@ func maskTransportError(err error, secrets retry.Secrets) error {
 // It says what was wrong and quotes the start of the body.
 type DecodeError struct {
 	Method     string
-	Path       string
+	Path       string // as RequestError.Path
 	StatusCode int
 	Err        error
 	Excerpt    string // the start of the body, secrets masked
