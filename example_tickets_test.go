@@ -18,7 +18,7 @@ func ExampleTicketsService_Create() {
 
 	ticket, err := client.Tickets.Create(context.Background(), &apizee.CreateTicketParams{
 		Agent:     "agent1@apizee.com",
-		Phone:     []string{"+33612345678"},
+		Phones:    []string{"+33612345678"},
 		Invite:    true, // the customer gets an SMS with the link ticket.RequestorURL
 		Reference: "case-42",
 		SSO:       true, // ticket.SSOURL logs the agent in
@@ -48,7 +48,7 @@ func ExampleTicketsService_CreateOnce() {
 
 	ticket, err := client.Tickets.CreateOnce(context.Background(), &apizee.CreateTicketParams{
 		Agent:     "agent1@apizee.com",
-		Phone:     []string{"+33612345678"},
+		Phones:    []string{"+33612345678"},
 		Invite:    true,
 		Reference: "case-43",
 	})

@@ -406,11 +406,11 @@ func FuzzCreateTicketQuery(f *testing.F) {
 			}
 		}
 		if email != "" {
-			p.Email = []string{email}
+			p.Emails = []string{email}
 			want.Set("email", email)
 		}
 		if phone != "" {
-			p.Phone = []string{phone}
+			p.Phones = []string{phone}
 			want.Set("phone", phone)
 		}
 		if invite {

@@ -310,8 +310,8 @@ func geoString(p *GeoPoint) string {
 // are required; the other fields are sent only when set.
 type CreateTicketParams struct {
 	Agent     string   // login of the agent who handles the request
-	Email     []string // the customer's email addresses
-	Phone     []string // the customer's phone numbers, international form: +33612345678
+	Emails    []string // the customer's email addresses
+	Phones    []string // the customer's phone numbers, international form: +33612345678
 	Invite    bool     // send the invitation (SMS or email) now
 	Reference string   // the caller's business id, searchable later; CreateOnce requires it; no control character, valid UTF-8
 	SSO       bool     // scope=sso: the answer carries SSOURL, the agent's single-sign-on link
@@ -342,13 +342,13 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	if hasControl(p.Agent) {
 		return nil, invalid("Agent", "contains a control character")
 	}
-	if len(p.Email) == 0 && len(p.Phone) == 0 {
-		return nil, invalid("Email", "neither Email nor Phone is set: the customer needs one to be invited")
+	if len(p.Emails) == 0 && len(p.Phones) == 0 {
+		return nil, invalid("Emails", "neither Emails nor Phones is set: the customer needs one to be invited")
 	}
-	if err := checkContacts("Email", p.Email, isEmail, "is not an email address"); err != nil {
+	if err := checkContacts("Emails", p.Emails, isEmail, "is not an email address"); err != nil {
 		return nil, err
 	}
-	if err := checkContacts("Phone", p.Phone, isInternationalPhone,
+	if err := checkContacts("Phones", p.Phones, isInternationalPhone,
 		"is not in international form: + then 8 to 15 digits, e.g. +33612345678"); err != nil {
 		return nil, err
 	}
@@ -366,8 +366,8 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 			q.Set(name, value)
 		}
 	}
-	set("email", strings.Join(p.Email, ","))
-	set("phone", strings.Join(p.Phone, ","))
+	set("email", strings.Join(p.Emails, ","))
+	set("phone", strings.Join(p.Phones, ","))
 	if p.Invite {
 		q.Set("invite", "1") // the guide's value; "true" is not documented
 	}

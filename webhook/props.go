@@ -59,9 +59,9 @@ const ConversationEnded = "conversationEnded"
 // {"eventType":"conversationEnded","name":"TEST","finishedAt":"2021-09-20T13:25:06+00:00"},
 // with the conversation's UID as the event's ObjectID.
 type ConversationProps struct {
-	EventType  string    // "eventType", e.g. ConversationEnded
-	Name       string    // "name": the session's name (a meeting's is its conference's name)
-	FinishedAt time.Time // "finishedAt", in UTC; zero when absent
+	EventType string    // "eventType", e.g. ConversationEnded
+	Name      string    // "name": the session's name (a meeting's is its conference's name)
+	EndTime   time.Time // "finishedAt", when the session ended (as Session.EndTime), in UTC; zero when absent
 	// Extra holds the props not read above.
 	Extra map[string]json.RawMessage
 }
@@ -158,7 +158,7 @@ func (e *Event) ConversationProps() (*ConversationProps, error) {
 	if p.Name, err = f.text("name"); err != nil {
 		return nil, err
 	}
-	if p.FinishedAt, err = f.time("finishedat"); err != nil {
+	if p.EndTime, err = f.time("finishedat"); err != nil {
 		return nil, err
 	}
 	p.Extra = f.extra()

@@ -112,14 +112,14 @@ func TestConversationProps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, webhook.ConversationEnded, p.EventType)
 	assert.Equal(t, "TEST", p.Name)
-	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.FinishedAt)
+	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.EndTime)
 	assert.Nil(t, p.Extra)
 
 	p, err = event(t, webhook.ObjectConversation, `{"event_type":"conversationEnded","finished_at":"2021-09-20T15:25:06+02:00","room":"r1"}`).ConversationProps()
 	require.NoError(t, err)
 	assert.Equal(t, webhook.ConversationEnded, p.EventType)
-	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.FinishedAt, "in UTC")
-	assert.Equal(t, time.UTC, p.FinishedAt.Location())
+	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.EndTime, "in UTC")
+	assert.Equal(t, time.UTC, p.EndTime.Location())
 	assert.Equal(t, map[string]json.RawMessage{"room": json.RawMessage(`"r1"`)}, p.Extra)
 }
 
