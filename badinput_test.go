@@ -209,7 +209,7 @@ func badInputs() []badInput {
 		badRefusedTicket("Email NUL", "Emails", func(p *apizee.CreateTicketParams) { p.Emails = []string{"a@b.c\x00"} }),
 		badSentTicket("Email unicode", func(p *apizee.CreateTicketParams) { p.Emails = []string{"élodie@exämple.fr"} }, badTicketQuery("email", "élodie@exämple.fr")),
 		badSentTicket("Email with &", func(p *apizee.CreateTicketParams) { p.Emails = []string{"a&agent=evil@x.y"} }, badTicketQuery("email", "a&agent=evil@x.y")),
-		badRefusedTicket("neither Email nor Phone", "Emails", func(p *apizee.CreateTicketParams) { p.Phones = nil }),
+		badRefusedTicket("neither Emails nor Phones", "Emails", func(p *apizee.CreateTicketParams) { p.Phones = nil }),
 		// CreateTicketParams.Phones
 		badRefusedTicket("Phone with spaces", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{"+33 6 12 34 56 78"} }),
 		badRefusedTicket("Phone too long", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{"+3361234567890123456"} }),

@@ -306,7 +306,7 @@ func geoString(p *GeoPoint) string {
 	return fmt.Sprintf("{Lat:%g, Lng:%g}", p.Lat, p.Lng)
 }
 
-// CreateTicketParams is a ticket to create. Agent and one of Email or Phone
+// CreateTicketParams is a ticket to create. Agent and one of Emails or Phones
 // are required; the other fields are sent only when set.
 type CreateTicketParams struct {
 	Agent     string   // login of the agent who handles the request
