@@ -1,0 +1,237 @@
+package apizee
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apizee-go/apizee/apizeetest"
+)
+
+// The independent review of the keyed create-once protocol: stores that
+// fail on one method, lie about a write, or hold what another wrote.
+
+var errBlip = errors.New("store blip: i/o timeout")
+
+// blippingStore passes every call to its memory store, and fails each Get
+// once fail is set.
+type blippingStore struct {
+	*memoryStore
+	fail atomic.Bool
+}
+
+func (s *blippingStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if s.fail.Load() {
+		return nil, false, errBlip
+	}
+	return s.memoryStore.Get(ctx, key)
+}
+
+func recordKeyOf(c *Client, kind, key string) string {
+	return onceKeyPrefix + kind + ":" + c.store.scope + ":" + url.QueryEscape(key)
+}
+
+// A holder that sent a POST, then lost its claim (it stalled, a rival took
+// the key) and then found the store failing, must not start over on its own
+// memory: that POST may have created the ticket, and the memory knows
+// nothing of it, so a second POST could make a second one.
+func TestReviewNoFallbackToMemoryAfterAPOST(t *testing.T) {
+	e := newOnceEnv(t)
+	inner, _ := clockedMemoryStore()
+	store := &blippingStore{memoryStore: inner}
+	var renewals atomic.Int32
+	hooked := &cadHook{Store: store, onCAD: func(key string) {
+		if strings.HasPrefix(key, onceClaimPrefix) && renewals.Add(1) == 2 {
+			// The renewal before the second POST: a rival holds the key
+			// now, and the store starts failing.
+			require.NoError(t, inner.Set(context.Background(), key, []byte("rival"), time.Minute))
+			store.fail.Store(true)
+		}
+	}}
+	c := e.client(t, WithStore(hooked))
+	// A gateway's 502: the backend may or may not have created the ticket.
+	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: http.StatusBadGateway})
+	_, err := c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r1", "order-r1"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "may exist")
+	assert.Equal(t, 1, e.srv.RequestCount(http.MethodPost, "/tickets"), "no POST on the client's own memory after one was sent")
+}
+
+// cadHook runs onCAD before each CompareAndDelete.
+type cadHook struct {
+	Store
+	onCAD func(key string)
+}
+
+func (h *cadHook) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
+	h.onCAD(key)
+	return h.Store.CompareAndDelete(ctx, key, value)
+}
+
+// A call that found the key held by another call (a claim, a pending
+// record), then the store failing, must not create beside that call on its
+// own memory: the other call is creating the ticket.
+func TestReviewWaiterDoesNotCreateBesideTheHolder(t *testing.T) {
+	for name, pending := range map[string]bool{"claim only": false, "claim and pending record": true} {
+		t.Run(name, func(t *testing.T) {
+			e := newOnceEnv(t)
+			inner, _ := clockedMemoryStore()
+			store := &blippingStore{memoryStore: inner}
+			c := e.client(t, WithStore(&setNXHook{Store: store, after: func(key string, set bool) {
+				if strings.HasPrefix(key, onceClaimPrefix) && !set {
+					store.fail.Store(true) // the key is held; then the store blips
+				}
+			}}))
+			ctx := t.Context()
+			require.NoError(t, inner.Set(ctx, claimKeyOf(c, "ticket", "order-r2"), []byte("holder"), time.Minute))
+			if pending {
+				rec, err := json.Marshal(onceRecord{State: onceStatePend, Match: "case-r2", At: time.Now()})
+				require.NoError(t, err)
+				require.NoError(t, inner.Set(ctx, recordKeyOf(c, "ticket", "order-r2"), rec, time.Hour))
+			}
+			_, err := c.Tickets.CreateOnce(ctx, keyedTicket("case-r2", "order-r2"))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, errBlip)
+			assert.Zero(t, e.srv.RequestCount(http.MethodPost, "/tickets"), "no second creator beside the holder")
+		})
+	}
+}
+
+// setNXHook runs after after each SetNX, with its outcome.
+type setNXHook struct {
+	Store
+	after func(key string, set bool)
+}
+
+func (h *setNXHook) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	set, err := h.Store.SetNX(ctx, key, value, ttl)
+	h.after(key, set)
+	return set, err
+}
+
+// tookButFailed is a store whose first SetNX of a claim takes the claim and
+// reports an error, as a Redis command that ran but whose answer timed out.
+type tookButFailed struct {
+	*memoryStore
+	once sync.Once
+}
+
+func (s *tookButFailed) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	set, err := s.memoryStore.SetNX(ctx, key, value, ttl)
+	failed := false
+	if strings.HasPrefix(key, onceClaimPrefix) {
+		s.once.Do(func() { failed = true })
+	}
+	if failed {
+		return false, errBlip
+	}
+	return set, err
+}
+
+// A claim the store took while reporting an error: the caller creates on its
+// own memory, and the next caller with the key, once that orphan claim has
+// expired, must find that ticket rather than create a second one.
+func TestReviewClaimTakenDespiteAnErrorMakesNoSecondTicket(t *testing.T) {
+	e := newOnceEnv(t)
+	inner, clock := clockedMemoryStore()
+	store := &tookButFailed{memoryStore: inner}
+	a, b := e.client(t, WithStore(store)), e.client(t, WithStore(store))
+	first, err := a.Tickets.CreateOnce(t.Context(), keyedTicket("case-r3", "order-r3"))
+	require.NoError(t, err)
+	clock.Set(clock.Now().Add(DefaultIdempotencyClaimTTL)) // the orphan claim expired: a job restarted later
+	again, err := b.Tickets.CreateOnce(t.Context(), keyedTicket("case-r3", "order-r3"))
+	require.NoError(t, err)
+	assert.Equal(t, first.ID, again.ID)
+	assert.Equal(t, 1, e.srv.TicketsWithReference("case-r3"), "one ticket")
+}
+
+// A record that someone else wrote (another program on the Redis, a
+// corrupted value) never yields a wrong object, a panic or a POST.
+func TestReviewForeignRecordsInTheStore(t *testing.T) {
+	e := newOnceEnv(t)
+	store := NewMemoryStore()
+	c := e.client(t, WithStore(store))
+	other, err := c.Tickets.Create(t.Context(), keyedTicket("case-other", ""))
+	require.NoError(t, err)
+	room, err := c.Conferences.Create(t.Context(), keyedRoom("Some room", ""))
+	require.NoError(t, err)
+	e.srv.ResetRequests()
+	record := func(id int64) string {
+		b, err := json.Marshal(onceRecord{State: onceStateDone, Match: "case-r4", ID: id, At: time.Now()})
+		require.NoError(t, err)
+		return string(b)
+	}
+	for name, value := range map[string]string{
+		"another reference's ticket": record(other.ID),
+		"a room's id":                record(room.ID),
+		"invalid JSON":               `{"state":"created","match":"case-r4","id":`,
+		"a negative id":              `{"state":"created","match":"case-r4","id":-5}`,
+		"an unknown state":           `{"state":"done","match":"case-r4","id":1}`,
+		"a huge id":                  `{"state":"created","match":"case-r4","id":9223372036854775807}`,
+		"a number too big":           `{"state":"created","match":"case-r4","id":1e400}`,
+		"null":                       `null`,
+		"empty":                      ``,
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := "order-r4-" + strings.ReplaceAll(name, " ", "-")
+			require.NoError(t, store.Set(t.Context(), recordKeyOf(c, "ticket", key), []byte(value), time.Hour))
+			tk, err := c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r4", key))
+			require.Error(t, err, "got %+v", tk)
+			assert.Zero(t, e.srv.RequestCount(http.MethodPost, "/tickets"))
+		})
+	}
+}
+
+// A claim that never expires (a store that lost its TTL, or a key someone
+// else wrote) must not hold a caller without a deadline forever: after
+// longer than any holder keeps a key, it gives up, without a POST.
+func TestReviewClaimWithoutExpiryDoesNotHoldForever(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := NewMemoryStore()
+		var posts atomic.Int32
+		c, err := NewClient(WithBaseURL("https://api.example.com/api"), WithToken("tok"), WithStore(store),
+			WithHTTPClient(&http.Client{Transport: inProcess{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				w.WriteHeader(http.StatusInternalServerError)
+			})}}))
+		require.NoError(t, err)
+		require.NoError(t, store.Set(t.Context(), claimKeyOf(c, "ticket", "order-r5"), []byte("stuck"), 0))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Hour)
+		defer cancel()
+		start := time.Now()
+		_, err = c.Tickets.CreateOnce(ctx, keyedTicket("case-r5", "order-r5"))
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded, "given up by the SDK, not by the caller's deadline")
+		assert.Less(t, time.Since(start), time.Hour)
+		assert.Zero(t, posts.Load())
+	})
+}
+
+// A POST whose answer was ambiguous (a 502) may have created the ticket:
+// when the next attempt is refused, the claim must stay until it expires,
+// for a late commit to show, rather than let the next caller create at
+// once.
+func TestReviewClaimKeptWhenARefusalFollowsAnAmbiguousPOST(t *testing.T) {
+	e := newOnceEnv(t)
+	store := NewMemoryStore()
+	c := e.client(t, WithStore(store))
+	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: http.StatusBadGateway})
+	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: http.StatusBadRequest})
+	_, err := c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r6", "order-r6"))
+	require.ErrorContains(t, err, "400")
+	require.Equal(t, 2, e.srv.RequestCount(http.MethodPost, "/tickets"))
+	_, held, err := store.Get(t.Context(), claimKeyOf(c, "ticket", "order-r6"))
+	require.NoError(t, err)
+	assert.True(t, held, "the first POST may have created the ticket: the key stays claimed")
+}
