@@ -47,6 +47,7 @@ func (s *ConferencesService) CreateOnce(ctx context.Context, p *CreateConference
 		list:   func(ctx context.Context) ([]Conference, error) { return s.named(ctx, p.Name) },
 		get:    s.Get,
 		id:     func(c *Conference) int64 { return c.ID },
+		owns:   func(c *Conference) bool { return strings.TrimSpace(c.Name) == strings.TrimSpace(p.Name) },
 	})
 }
 

@@ -107,6 +107,9 @@ type onceTarget[T any] struct {
 	list func(ctx context.Context) ([]T, error)
 	get  func(ctx context.Context, id int64) (*T, error)
 	id   func(*T) int64
+	// owns reports whether an object carries match: a record read from the
+	// store must name one that does.
+	owns func(*T) bool
 }
 
 // createOnce runs the protocol: keyed with a key, for one call without.
@@ -216,9 +219,9 @@ type onceRecord struct {
 	At     time.Time `json:"at"`
 }
 
-// storeFailure is a failure of the shared store in the keyed protocol
-// before any POST was sent: the call then starts over on the client's own
-// store.
+// storeFailure is a failure of the shared store in the keyed protocol:
+// keyed decides, from what the call learnt before it (onceCall), whether the
+// call starts over on the client's own store.
 type storeFailure struct {
 	what string
 	err  error
@@ -241,25 +244,58 @@ type onceKeys struct {
 	record, claim string
 }
 
-// keyed protects every call with key. When the shared store fails before a
-// POST was sent, the call starts over on the client's own store (as without
-// WithStore), and the client says so once in its log.
+// keyed protects every call with key. When the shared store fails before
+// it showed the key in use and before a POST was sent, the call starts over
+// on the client's own store (as without WithStore), and the client says so
+// once in its log; later, the failure is returned: another call holds the
+// key, or this call's POST may have created the object, and creating on
+// this client alone could make a second one.
 func (t *onceTarget[T]) keyed(ctx context.Context, c *Client, key string) (*T, error) {
 	suffix := t.kind + ":" + c.store.scope + ":" + url.QueryEscape(key)
 	keys := onceKeys{key: key, record: onceKeyPrefix + suffix, claim: onceClaimPrefix + suffix}
 	if c.store.shared == nil {
-		return t.keyedOn(ctx, c, c.store.own, keys)
+		return t.keyedOn(ctx, c, c.store.own, keys, &onceCall{})
 	}
-	obj, err := t.keyedOn(ctx, c, c.store.shared, keys)
+	var call onceCall
+	obj, err := t.keyedOn(ctx, c, c.store.shared, keys, &call)
 	var failed *storeFailure
-	if errors.As(err, &failed) && ctx.Err() == nil {
-		c.store.warn(ctx, failed.what, failed.err)
-		return t.keyedOn(ctx, c, c.store.own, keys)
+	if !errors.As(err, &failed) || ctx.Err() != nil {
+		return obj, err
+	}
+	switch {
+	case call.posts > 0:
+		return nil, fmt.Errorf("apizee: the idempotency store failed %s after this call sent POST: the %s may exist, "+
+			"and IdempotencyKey %q is not created again on this client alone: %w", failed.what, t.kind, keys.key, failed.err)
+	case call.inUse:
+		return nil, fmt.Errorf("apizee: the idempotency store failed %s while another call held IdempotencyKey %q: "+
+			"its %s is not created again on this client alone: %w", failed.what, keys.key, t.kind, failed.err)
+	}
+	c.store.warn(ctx, failed.what, failed.err)
+	obj, err = t.keyedOn(ctx, c, c.store.own, keys, &onceCall{})
+	if err == nil && call.claimTried {
+		// The store may hold this call's claim though it answered an error
+		// (a command that ran, whose answer was lost): the next caller,
+		// once that claim expires, must find this object there.
+		t.recordCreated(ctx, c, c.store.shared, keys, obj)
 	}
 	return obj, err
 }
 
-func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys onceKeys) (*T, error) {
+// onceCall is what one keyed call learnt of its key on a store.
+type onceCall struct {
+	// inUse is set once the store showed the key in use by another call:
+	// a record, or a claim held.
+	inUse bool
+	// claimTried is set once a SetNX of the claim was sent: the store may
+	// hold this call's claim, whatever it answered.
+	claimTried bool
+	// posts counts the POSTs this call sent (or was about to send).
+	posts int
+	// waitingSince is when the call began waiting for another's claim.
+	waitingSince time.Time
+}
+
+func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys onceKeys, call *onceCall) (*T, error) {
 	var p poller
 	for {
 		rec, err := t.readRecord(ctx, st, keys)
@@ -269,17 +305,27 @@ func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys o
 		if rec != nil && rec.State == onceStateDone {
 			return t.existing(ctx, keys, rec.ID)
 		}
+		call.inUse = call.inUse || rec != nil
 		owner := newOwnerID()
+		call.claimTried = true
 		claimed, err := storeSetNX(ctx, st, keys.claim, owner, c.claimTTL())
 		if err != nil {
 			return nil, &storeFailure{"claiming the key", err}
 		}
 		if claimed {
-			obj, err := t.hold(ctx, c, st, keys, owner)
+			call.waitingSince = time.Time{}
+			obj, err := t.hold(ctx, c, st, keys, owner, call)
 			if errors.Is(err, errClaimLost) {
 				continue
 			}
 			return obj, err
+		}
+		call.inUse = true
+		if call.waitingSince.IsZero() {
+			call.waitingSince = time.Now()
+		} else if held := time.Since(call.waitingSince); held > c.longestClaimHold() {
+			return nil, fmt.Errorf("apizee: IdempotencyKey %q has been claimed by another call for %s, longer than a call holds it "+
+				"(the store may keep the claim without its expiry): no %s was created", keys.key, held.Round(time.Second), t.kind)
 		}
 		if err := p.wait(ctx); err != nil {
 			return nil, fmt.Errorf("apizee: waiting for the %s another call is creating with IdempotencyKey %q: %w", t.kind, keys.key, err)
@@ -288,7 +334,7 @@ func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys o
 }
 
 // hold creates the object while holding the claim on the key.
-func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys onceKeys, owner []byte) (*T, error) {
+func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys onceKeys, owner []byte, call *onceCall) (*T, error) {
 	release := func() {
 		ctx, cancel := detached(ctx)
 		defer cancel()
@@ -304,6 +350,7 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 		release()
 		return t.existing(ctx, keys, rec.ID)
 	}
+	call.inUse = call.inUse || rec != nil
 	var existed map[int64]bool
 	if rec != nil {
 		// An earlier holder died or gave up, maybe after its POST reached
@@ -337,15 +384,16 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 			return nil, &storeFailure{"recording the key before creating", err}
 		}
 	}
-	obj, err := t.createAmong(ctx, c.cfg.retry.withDefaults(), existed, t.renewer(c, st, keys, owner))
+	obj, err := t.createAmong(ctx, c.cfg.retry.withDefaults(), existed, t.renewer(c, st, keys, owner, call))
 	switch {
 	case err == nil:
 		t.recordCreated(ctx, c, st, keys, obj)
 		release()
 		return obj, nil
 	case errors.Is(err, errClaimLost):
-	case !ambiguous(ctx, err) && ctx.Err() == nil:
-		// Refused, or never sent: the next call need not wait.
+	case !ambiguous(ctx, err) && ctx.Err() == nil && call.posts <= 1:
+		// Refused, or never sent, and no earlier POST of the call was
+		// ambiguous: the next call need not wait.
 		release()
 	}
 	// Otherwise the object may exist: the claim stays until it expires,
@@ -357,11 +405,10 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 // gives its claim back and takes it again, for a fresh claim TTL, and sends
 // the POST under a deadline of three quarters of it. A holder whose claim
 // another call took (or used to finish) gets errClaimLost and sends nothing.
-func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte) func(context.Context) (context.Context, context.CancelFunc, error) {
-	posted := false
+func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte, call *onceCall) func(context.Context) (context.Context, context.CancelFunc, error) {
 	return func(ctx context.Context) (context.Context, context.CancelFunc, error) {
 		fail := func(err error) (context.Context, context.CancelFunc, error) {
-			if posted {
+			if call.posts > 0 {
 				// A POST may have been sent: starting over on another store
 				// could create a second object.
 				return nil, nil, fmt.Errorf("apizee: renewing the claim on IdempotencyKey %q: %w", keys.key, err)
@@ -392,7 +439,7 @@ func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte
 				return nil, nil, errClaimLost
 			}
 		}
-		posted = true
+		call.posts++
 		sendCtx, cancel := context.WithDeadline(ctx, at.Add(ttl-ttl/4))
 		return sendCtx, cancel, nil
 	}
@@ -434,13 +481,29 @@ func (t *onceTarget[T]) recordCreated(ctx context.Context, c *Client, st Store, 
 	}
 }
 
-// existing returns the object a call with the key created.
+// existing returns the object a call with the key created. A record that
+// names an object without the key's reference or name was not written by
+// this SDK for this key (a corrupted store, another program on it): that
+// object is not returned.
 func (t *onceTarget[T]) existing(ctx context.Context, keys onceKeys, id int64) (*T, error) {
 	obj, err := t.get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("apizee: reading the %s created with IdempotencyKey %q (id %d): %w", t.kind, keys.key, id, err)
 	}
+	if !t.owns(obj) {
+		return nil, fmt.Errorf("apizee: the record of IdempotencyKey %q in the store names %s %d, which does not have %s %q: "+
+			"the record is not one this SDK wrote", keys.key, t.kind, id, t.by, t.match)
+	}
 	return obj, nil
+}
+
+// longestClaimHold bounds how long a call waits for a claim another call
+// holds. A holder renews its claim before each of its POSTs, at most
+// RetryPolicy.MaxRetries+1, and each renewal lives one claim TTL: a claim
+// held longer than that has lost its expiry (a store that dropped it, a key
+// someone else wrote), and waiting on it would never end.
+func (c *Client) longestClaimHold() time.Duration {
+	return time.Duration(c.cfg.retry.withDefaults().MaxRetries+2) * c.claimTTL()
 }
 
 // claimTTL is the configured claim TTL, or the default.
