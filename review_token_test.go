@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -151,4 +152,38 @@ func TestReviewLate401OfAnOlderTokenKeepsTheNewerRefused(t *testing.T) {
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	assert.Equal(t, 3, api.issued)
+}
+
+// quotingStore fails every Set with an error that quotes the value, as a
+// store's "value too large" or "read-only replica" error may; panics, when
+// set, instead.
+type quotingStore struct {
+	Store
+	panics bool
+}
+
+func (s *quotingStore) Set(_ context.Context, key string, value []byte, _ time.Duration) error {
+	if s.panics {
+		panic(fmt.Sprintf("cannot write %s = %q", key, value))
+	}
+	return fmt.Errorf("READONLY You can't write against a read only replica (value %q)", value)
+}
+
+// A store whose error (or panic) quotes the token record it was given must
+// not put the token in the client's log.
+func TestReviewStoreErrorQuotingTheTokenIsMasked(t *testing.T) {
+	for name, panics := range map[string]bool{"error": false, "panic": true} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			c := f.client(t, WithStore(&quotingStore{Store: NewMemoryStore(), panics: panics}), WithLogger(logger))
+			require.NoError(t, ping(t.Context(), c))
+			tokens := f.issuedTokens()
+			require.Len(t, tokens, 1)
+			require.Contains(t, logs.String(), "the store failed", "the failure is said")
+			assert.NotContains(t, logs.String(), tokens[0])
+			assert.NotContains(t, logs.String(), fakePassword)
+		})
+	}
 }
