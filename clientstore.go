@@ -58,13 +58,15 @@ func accountScope(cfg *config) string {
 }
 
 // warn logs, once in the client's life, that the shared store failed and
-// the client went on without it.
-func (s *clientStore) warn(ctx context.Context, what string, err error) {
+// the client went on without it. The error is logged with the client's
+// secrets masked, and with secrets, what the failed call gave the store (a
+// token), since a store's error may quote the value it was given.
+func (s *clientStore) warn(ctx context.Context, what string, err error, secrets ...string) {
 	if s.logger == nil || !s.warned.CompareAndSwap(false, true) {
 		return
 	}
 	text := err.Error()
-	for _, secret := range s.masked {
+	for _, secret := range append(secrets, s.masked...) {
 		if secret != "" {
 			text = strings.ReplaceAll(text, secret, redact.Mask)
 		}

@@ -94,7 +94,7 @@ func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 		if rec != nil && s.wasRefused(rec.AccessToken) {
 			// Replace it, unless another client did already.
 			if _, err := storeCompareAndDelete(ctx, st, s.key, raw); err != nil {
-				return s.fallback(ctx, "dropping a refused shared token", err)
+				return s.fallback(ctx, "dropping a refused shared token", err, rec.AccessToken)
 			}
 		} else if rec != nil && s.fresh(rec) {
 			return &Token{AccessToken: rec.AccessToken, ExpiresAt: rec.ExpiresAt}, nil
@@ -149,7 +149,7 @@ func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, err
 		wctx, cancel := detached(ctx)
 		defer cancel()
 		if err := storeSet(wctx, st, s.key, value, ttl); err != nil {
-			s.store.warn(ctx, "sharing the token", err)
+			s.store.warn(ctx, "sharing the token", err, tok.AccessToken)
 		}
 	}
 	return tok, nil
@@ -179,11 +179,12 @@ func (s *sharedToken) fresh(rec *tokenRecord) bool {
 	return rec.ExpiresAt.IsZero() || s.cache.now().Before(refreshAt(rec.ExpiresAt, rec.ObtainedAt))
 }
 
-// fallback fetches the client's own token after the store failed.
-func (s *sharedToken) fallback(ctx context.Context, what string, err error) (*Token, error) {
+// fallback fetches the client's own token after the store failed; secrets
+// are what the failed call gave the store, masked in the log.
+func (s *sharedToken) fallback(ctx context.Context, what string, err error, secrets ...string) (*Token, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	s.store.warn(ctx, what, err)
+	s.store.warn(ctx, what, err, secrets...)
 	return s.own(ctx)
 }
