@@ -380,6 +380,20 @@ func TestAdversaryUnmaskedModelsKeepTheirSecretsForStorage(t *testing.T) {
 	var backTok apizee.UnmaskedToken
 	require.NoError(t, json.Unmarshal(stored, &backTok))
 	assert.Equal(t, tok, apizee.Token(backTok))
+
+	conf, err := c.Conferences.Create(t.Context(), &apizee.CreateConferenceParams{Participants: []string{"+33612345678"},
+		Name: "store me", SSO: true})
+	require.NoError(t, err)
+	require.NotEmpty(t, conf.SSOURL)
+	shown, err := json.Marshal([]apizee.Conference{*conf})
+	require.NoError(t, err)
+	assert.Contains(t, string(shown), `"SSOURL":"REDACTED"`, "a conference marshals with its SSO link masked")
+	assert.NotContains(t, string(shown), tokenSecret(conf.SSOURL))
+	stored, err = json.Marshal(apizee.UnmaskedConference(*conf))
+	require.NoError(t, err)
+	var backConf apizee.UnmaskedConference
+	require.NoError(t, json.Unmarshal(stored, &backConf))
+	assert.Equal(t, *conf, apizee.Conference(backConf), "an unmasked conference decodes back whole")
 }
 
 func TestAdversaryTokenEchoedIntoAFieldOfTheWrongTypeIsMasked(t *testing.T) {

@@ -330,7 +330,7 @@ func (c *Client) fetchToken(ctx context.Context) (*Token, error) {
 		return nil, &tokenError{err: err}
 	}
 	var tr tokenResponse
-	if err := decodeJSON(resp.Response, r.method, redact.Path(r.url), &tr, resp.secrets...); err != nil {
+	if err := decodeJSON(resp.Response, r.method, redact.Path(r.url), &tr, resp.secrets[:]...); err != nil {
 		return nil, &tokenError{err: err}
 	}
 	switch {

@@ -10,7 +10,6 @@
 package apizee
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -56,8 +56,16 @@ type Client struct {
 	// than the password.
 	cfg        *config
 	httpClient *http.Client
-	tokens     *tokenCache
-	store      *clientStore
+	// retrying sends every call over httpClient, with each call's retry.Call.
+	retrying *retryablehttp.Client
+	policy   retry.Policy // cfg.retry with its defaults
+	// userAgent is the User-Agent header of every request, built once.
+	userAgentHeader []string
+	// bearer caches the Authorization header of the last token sent. A
+	// pointer: a Client prints as a value, which must not copy an atomic.
+	bearer *atomic.Pointer[bearerHeader]
+	tokens *tokenCache
+	store  *clientStore
 	// ownTransport is the transport the client built itself (no
 	// WithHTTPClient transport): Close closes its idle connections.
 	ownTransport *http.Transport
@@ -365,6 +373,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c := &Client{cfg: &cfg, enterpriseLookup: make(chan struct{}, 1)}
 	c.httpClient = c.newHTTPClient()
+	c.retrying = retry.NewClient(c.httpClient)
+	c.policy = cfg.retry.withDefaults()
+	c.userAgentHeader = []string{c.userAgent()}
+	c.bearer = new(atomic.Pointer[bearerHeader])
 	c.store = newClientStore(&cfg)
 	c.tokens = newTokenCache(c)
 	s := &service{client: c}
@@ -631,41 +643,58 @@ type request struct {
 	bearer *Token
 	// accept overrides the Accept header (media files are not JSON).
 	accept string
+	// opts are the caller's CallOptions.
+	opts []CallOption
+	// noContentOK lets a 204 or 205 answer, which has no body, leave out
+	// as it is (Do); a service method expects its JSON document.
+	noContentOK bool
 }
 
 // response is a 2xx answer and the secrets of the call that got it, which
 // an error quoting its body must mask.
 type response struct {
 	*http.Response
-	secrets []string
+	secrets callSecrets
 }
 
 // call is the pipeline every service method uses: it sends method path?query
-// and decodes the JSON answer into out.
-func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any) error {
-	r := request{method: method, url: c.endpoint(path, query)}
+// and decodes the JSON answer into out (nil: the body is discarded).
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, out any, opts ...CallOption) error {
+	return c.exchange(ctx, request{method: method, url: c.endpoint(path, query), opts: opts}, out)
+}
+
+// exchange sends r and decodes a 2xx JSON answer into out; out nil discards
+// the body. It is the one function behind call and Do.
+func (c *Client) exchange(ctx context.Context, r request, out any) error {
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
-	return decodeJSON(resp.Response, method, redact.Path(r.url), out, resp.secrets...)
+	noContent := resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusResetContent
+	if out == nil || (r.noContentOK && noContent) {
+		drain(resp.Response)
+		return nil
+	}
+	return decodeJSON(resp.Response, r.method, redact.Path(r.url), out, resp.secrets[:]...)
 }
 
 // send makes one API call through the retry layer and returns a 2xx
 // response with its body open for the caller to read and close. Any other
 // outcome is an *APIError or *RequestError. The bearer token goes only to
 // the API host; a 401 with a token the client can renew drops it and
-// replays the call once with a new one.
+// replays the call once with a new one. The Responses of ResponseInto are
+// filled with the answer returned, whatever the outcome.
 //
 // send is where every call enters the pipeline, so it is where a nil
 // context is refused: net/http would refuse it too, but the token cache and
 // the rate limiter would panic on it first.
-func (c *Client) send(ctx context.Context, r request) (*response, error) {
+func (c *Client) send(ctx context.Context, r request) (response, error) {
 	if ctx == nil {
-		return nil, errNilContext
+		return response{}, errNilContext
 	}
+	opts := newCallOptions(r.opts)
 	path := redact.Path(r.url)
-	call := &retry.Call{Policy: c.cfg.retry.withDefaults(), Method: r.method, Path: path, Logger: c.cfg.logger}
+	call := &retry.Call{Context: ctx, Policy: c.policy, Method: r.method, Path: path, Logger: c.cfg.logger}
 	withToken := !r.noAuth && c.onAPIHost(r.url)
 	// A nil interface, not a nil []byte: go-retryablehttp would give a
 	// bodiless GET an empty body reader, which net/http then has to probe.
@@ -674,27 +703,41 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 		body = []byte(r.form.Encode())
 	}
 	for replayed := false; ; replayed = true {
-		req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+		// The request's context is the call, which the retry layer reads
+		// (see retry.Call). Its URL is r.url itself: formatting it for
+		// NewRequest to parse again would only cost two copies.
+		req, err := retryablehttp.NewRequestWithContext(call, r.method, "", body)
 		if err != nil {
-			return nil, &RequestError{Method: r.method, Path: path, Err: err}
+			opts.fill(nil, call.Attempts)
+			return response{}, &RequestError{Method: r.method, Path: path, Err: err}
 		}
-		req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
-		req.Header.Set("User-Agent", c.userAgent())
+		req.URL, req.Host = r.url, r.url.Host // Host as NewRequest sets it: transports may read it
+		// Header values are shared, read-only slices: a RoundTripper must
+		// not modify the request, and net/http copies the headers it changes.
+		req.Header["Accept"] = acceptJSON
+		if r.accept != "" {
+			req.Header["Accept"] = []string{r.accept}
+		}
+		req.Header["User-Agent"] = c.userAgentHeader
 		if r.form != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		tok := r.bearer
 		if withToken && tok == nil {
 			if tok, err = c.tokens.token(ctx); err != nil {
-				return nil, err
+				opts.fill(nil, call.Attempts)
+				return response{}, err
 			}
 		}
+		var accessToken string
 		if withToken {
-			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			accessToken = tok.AccessToken
+			req.Header["Authorization"] = c.authorization(accessToken)
 		}
-		resp, err := call.Client(c.httpClient).Do(req)
+		resp, err := c.retrying.Do(req)
 		if err != nil {
-			return nil, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
+			opts.fill(nil, call.Attempts)
+			return response{}, &RequestError{Method: r.method, Path: path, Attempts: call.Attempts, Err: maskURLError(err)}
 		}
 		// Only the API can reject the token: a 401 from a host a redirect
 		// led to (which got no token) says nothing of it, and dropping the
@@ -703,27 +746,32 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 		if resp.StatusCode == http.StatusUnauthorized && withToken && !replayed && r.bearer == nil && c.tokens.renewable() &&
 			(resp.Request == nil || c.onAPIHost(resp.Request.URL)) {
 			drain(resp)
-			c.tokens.invalidate(tok.AccessToken)
+			c.tokens.invalidate(accessToken)
 			continue
 		}
 		secrets := c.secrets(tok)
+		opts.fill(resp, call.Attempts, secrets[:]...)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, newAPIError(resp, r.method, path, call, secrets)
+			return response{}, newAPIError(resp, r.method, path, call, secrets[:])
 		}
-		return &response{Response: resp, secrets: secrets}, nil
+		return response{Response: resp, secrets: secrets}, nil
 	}
 }
 
-// secrets are what a call may have sent and an answer may quote back: the
-// password or the assertion (the /token call), the bearer token sent (tok,
-// nil for a call without one) and a fixed token. No pattern recognises an
-// opaque token or a password; only knowing them masks them.
-func (c *Client) secrets(tok *Token) []string {
-	out := []string{c.cfg.password, c.cfg.assertion, c.cfg.token}
+// callSecrets are what a call may have sent and an answer may quote back:
+// the password or the assertion (the /token call), a fixed token and the
+// bearer token sent. No pattern recognises an opaque token or a password;
+// only knowing them masks them. An array, not a slice: every call carries
+// one, and only a failure reads it.
+type callSecrets [4]string
+
+// secrets returns the secrets of a call that sent tok (nil: no token).
+func (c *Client) secrets(tok *Token) callSecrets {
+	s := callSecrets{c.cfg.password, c.cfg.assertion, c.cfg.token}
 	if tok != nil {
-		out = append(out, tok.AccessToken)
+		s[3] = tok.AccessToken
 	}
-	return out
+	return s
 }
 
 // errNilContext is the error of every call given a nil context.
@@ -737,6 +785,26 @@ func contextErr(ctx context.Context) error {
 		return errNilContext
 	}
 	return ctx.Err()
+}
+
+// acceptJSON is the Accept header of the API's calls.
+var acceptJSON = []string{"application/json"}
+
+// bearerHeader is an Authorization header value and the token it carries.
+type bearerHeader struct {
+	token string
+	value []string
+}
+
+// authorization returns the Authorization header that carries token, built
+// once per token rather than once per request.
+func (c *Client) authorization(token string) []string {
+	if b := c.bearer.Load(); b != nil && b.token == token {
+		return b.value
+	}
+	b := &bearerHeader{token: token, value: []string{"Bearer " + token}}
+	c.bearer.Store(b)
+	return b.value
 }
 
 func (c *Client) userAgent() string {

@@ -46,6 +46,7 @@ type CreateConferenceParams struct {
 	Open         bool
 	Language     string // invitation template language, e.g. "fr"
 	TemplateID   int64
+	SSO          bool // scope=sso: the answer carries SSOURL, the single-sign-on link of the API user (a secret)
 	// Extra is sent verbatim, for parameters this SDK does not model. A key
 	// that one of the fields above already sends is refused rather than
 	// silently sent twice.
@@ -67,9 +68,9 @@ func (p CreateConferenceParams) String() string {
 		invite = strconv.FormatBool(*p.Invite)
 	}
 	return fmt.Sprintf("apizee.CreateConferenceParams{Participants:%q Name:%q Moderation:%t Invite:%s Moderator:%q Message:%q "+
-		"Password:%q StartTime:%s Duration:%s Reminder:%s Open:%t Language:%q TemplateID:%d Extra:%v}",
+		"Password:%q StartTime:%s Duration:%s Reminder:%s Open:%t Language:%q TemplateID:%d SSO:%t Extra:%v}",
 		p.Participants, p.Name, p.Moderation, invite, p.Moderator, p.Message, password,
-		p.StartTime.Format(time.RFC3339), p.Duration, p.Reminder, p.Open, p.Language, p.TemplateID, map[string][]string(p.Extra))
+		p.StartTime.Format(time.RFC3339), p.Duration, p.Reminder, p.Open, p.Language, p.TemplateID, p.SSO, map[string][]string(p.Extra))
 }
 
 // GoString is String: %#v must not print the password either.
@@ -89,8 +90,11 @@ type ListConferencesParams struct {
 }
 
 // Conference is a Video Meeting room. Guests and agents join at URL (or the
-// shorter ShortURL); see JoinURL and IframeHTML. The API returns no secret
-// for a room (its password is never sent back), so a Conference prints as is.
+// shorter ShortURL); see JoinURL and IframeHTML. The API never sends a
+// room's password back; SSOURL, only there with scope=sso, carries an
+// access token: a Conference prints and logs with it masked, but the field
+// holds the real value for the caller to hand on, and json.Marshal writes
+// it as it is (like Ticket's secret links).
 type Conference struct {
 	ID                 int64
 	Name               string
@@ -108,6 +112,57 @@ type Conference struct {
 	CreatedBy      *Party
 	Moderator      *Party
 	ServiceKey     string // the Video Meeting service's key, the filter of SessionsService.List
+	SSOURL         string // the single-sign-on link of the API user, only with SSO: a secret
+}
+
+// String describes the conference with SSOURL masked. The receiver is a
+// value so that conferences inside slices and pages print masked too.
+func (c Conference) String() string {
+	return redact.String(fmt.Sprintf("apizee.Conference{ID:%d, Name:%q, Created:%s, Modified:%s, StartTime:%s, EndTime:%s, Status:%q, "+
+		"RoomName:%q, URL:%q, ShortURL:%q, SIPPhoneNumber:%q, SIPDTMFCode:%q, Organizer:%s, CreatedBy:%s, Moderator:%s, ServiceKey:%q, SSOURL:%s}",
+		c.ID, c.Name, timeString(c.Created), timeString(c.Modified), timeString(c.StartTime), timeString(c.EndTime), c.Status,
+		c.RoomName, c.URL, c.ShortURL, c.SIPPhoneNumber, c.SIPDTMFCode, partyString(c.Organizer), partyString(c.CreatedBy),
+		partyString(c.Moderator), c.ServiceKey, maskSecret(c.SSOURL)))
+}
+
+// GoString is String: %#v must mask SSOURL too.
+func (c Conference) GoString() string { return c.String() }
+
+// LogValue logs the conference's identity and state, never its SSOURL.
+func (c Conference) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("id", c.ID),
+		slog.String("name", c.Name),
+		slog.String("status", c.Status),
+		slog.Time("start_time", c.StartTime),
+		slog.String("url", c.URL),
+		slog.String("sso_url", maskSecret(c.SSOURL)),
+	)
+}
+
+// MarshalJSON writes the conference as UnmaskedConference does, with SSOURL
+// masked, for the reason Ticket.MarshalJSON gives: slog's JSON handler
+// marshals a []Conference or a Page's Items whole.
+func (c Conference) MarshalJSON() ([]byte, error) {
+	u := UnmaskedConference(c)
+	if u.SSOURL != "" {
+		u.SSOURL = redact.Mask
+	}
+	return json.Marshal(u)
+}
+
+// UnmaskedConference is a Conference that marshals to JSON with its SSOURL,
+// for storage: json.Marshal(apizee.UnmaskedConference(c)). It decodes what
+// it marshals back into the same conference, and converts back with
+// apizee.Conference(u). It has none of Conference's masking methods: keep it
+// out of logs.
+type UnmaskedConference Conference
+
+func partyString(p *Party) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("{ID:%d, Name:%q}", p.ID, p.Name)
 }
 
 // conferenceWire is Conference as the API sends it.
@@ -128,6 +183,7 @@ type conferenceWire struct {
 	CreatedBy      *Party     `json:"created_by"`
 	Moderator      *Party     `json:"moderator"`
 	ServiceKey     flexString `json:"service_key"`
+	SSOURL         flexString `json:"sso_url"`
 }
 
 // UnmarshalJSON decodes a conference leniently (times in UTC), but refuses
@@ -148,6 +204,7 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 		Status: string(w.Status), RoomName: string(w.RoomName), URL: string(w.URL), ShortURL: string(w.ShortURL),
 		SIPPhoneNumber: string(w.SIPPhoneNumber), SIPDTMFCode: string(w.SIPDTMFCode),
 		Organizer: w.Organizer, CreatedBy: w.CreatedBy, Moderator: w.Moderator, ServiceKey: string(w.ServiceKey),
+		SSOURL: string(w.SSOURL),
 	}
 	return nil
 }
@@ -166,7 +223,7 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 // TemplateID, or an Extra key a field already sends. *APIError with
 // ErrForbidden when the account lacks the Video Meeting service (its message
 // then says so), code 10 when the API refuses a parameter.
-func (s *ConferencesService) Create(ctx context.Context, p *CreateConferenceParams) (*Conference, error) {
+func (s *ConferencesService) Create(ctx context.Context, p *CreateConferenceParams, opts ...CallOption) (*Conference, error) {
 	p = orZero(p)
 	q, err := createConferenceQuery(p)
 	if err != nil {
@@ -175,13 +232,13 @@ func (s *ConferencesService) Create(ctx context.Context, p *CreateConferencePara
 	if p.IdempotencyKey != "" {
 		return nil, invalid("IdempotencyKey", "is honoured only by CreateOnce: Create would ignore it")
 	}
-	return s.create(ctx, q)
+	return s.create(ctx, q, opts)
 }
 
 // create sends one POST /conferences.
-func (s *ConferencesService) create(ctx context.Context, q url.Values) (*Conference, error) {
+func (s *ConferencesService) create(ctx context.Context, q url.Values, opts []CallOption) (*Conference, error) {
 	var conf Conference
-	if err := s.client.call(ctx, http.MethodPost, "/conferences", q, &conf); err != nil {
+	if err := s.client.call(ctx, http.MethodPost, "/conferences", q, &conf, opts...); err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden {
 			// The API only says "user is not allowed to create conferences",
@@ -257,6 +314,7 @@ func createConferenceQuery(p *CreateConferenceParams) (url.Values, error) {
 	setIf("open", "true", p.Open)
 	setIf("language", p.Language, p.Language != "")
 	setIf("templateId", strconv.FormatInt(p.TemplateID, 10), p.TemplateID != 0)
+	setIf("scope", "sso", p.SSO)
 	if err := addExtra(q, p.Extra); err != nil {
 		return nil, err
 	}
@@ -284,7 +342,7 @@ func checkParticipants(list []string) ([]string, error) {
 		switch {
 		case v == "":
 			return nil, invalid("Participants", "item %d is empty", i)
-		case internationalPhone.MatchString(v):
+		case isInternationalPhone(v):
 		case nationalPhone.MatchString(v):
 			return nil, invalid("Participants", "item %d %q is a national phone number: write it in international form, with its country code (the French 0612345678 is +33612345678)", i, v)
 		case strings.HasPrefix(v, "+"):
@@ -302,34 +360,74 @@ func checkParticipants(list []string) ([]string, error) {
 // Get returns one conference: GET /conferences/{id}. Errors:
 // *ValidationError for an id <= 0; *APIError with ErrNotFound for an unknown
 // room, ErrForbidden for another account's.
-func (s *ConferencesService) Get(ctx context.Context, id int64) (*Conference, error) {
+func (s *ConferencesService) Get(ctx context.Context, id int64, opts ...CallOption) (*Conference, error) {
+	return s.GetWith(ctx, id, nil, opts...)
+}
+
+// GetConferenceParams are the options of GetWith. Zero values are not sent.
+type GetConferenceParams struct {
+	SSO bool // scope=sso: the answer carries SSOURL (a secret)
+}
+
+// GetWith returns one conference like Get, with p's options:
+// GET /conferences/{id}?scope=sso when p.SSO. A nil p is Get.
+func (s *ConferencesService) GetWith(ctx context.Context, id int64, p *GetConferenceParams, opts ...CallOption) (*Conference, error) {
 	if err := checkID("ID", id); err != nil {
 		return nil, err
 	}
+	var q url.Values
+	if orZero(p).SSO {
+		q = url.Values{"scope": {"sso"}}
+	}
 	var conf Conference
-	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/conferences/%d", id), nil, &conf); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, conferencePath(id), q, &conf, opts...); err != nil {
 		return nil, err
 	}
 	return &conf, nil
 }
 
+// Delete deletes a meeting room: DELETE /conferences/{id}. An answer with
+// or without a body is success. DELETE is idempotent, so it is retried on
+// connection errors and 5xx like a GET; when an attempt that may have been
+// processed (its answer was a 5xx or was lost) is retried and the retry
+// finds no room (404), the room is gone, which is what the call asked for:
+// Delete returns nil (ResponseInto shows the 404 and the attempts). A 404
+// on the first attempt is an error matching ErrNotFound: the id names no
+// room.
+//
+// Errors: *ValidationError for an id <= 0; *APIError with ErrNotFound for
+// an unknown room, ErrForbidden for another account's.
+func (s *ConferencesService) Delete(ctx context.Context, id int64, opts ...CallOption) error {
+	if err := checkID("ID", id); err != nil {
+		return err
+	}
+	err := s.client.call(ctx, http.MethodDelete, conferencePath(id), nil, nil, opts...)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.afterAmbiguous {
+		return nil
+	}
+	return err
+}
+
+func conferencePath(id int64) string { return idPath("/conferences/", id) }
+
 // List returns one page of conferences: GET /conferences with search,
 // since and until (RFC 3339, UTC), orderby, order, limit and offset. Errors:
 // *ValidationError for Since after Until, a negative Limit or Offset, or an
 // unknown Order; *APIError from the API.
-func (s *ConferencesService) List(ctx context.Context, p *ListConferencesParams) (*Page[Conference], error) {
+func (s *ConferencesService) List(ctx context.Context, p *ListConferencesParams, opts ...CallOption) (*Page[Conference], error) {
 	p = orZero(p)
 	q, err := listConferencesQuery(p)
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Conference](ctx, s.client, "/conferences", q, p.Offset, p.Limit)
+	return listPage[Conference](ctx, s.client, "/conferences", q, p.Offset, p.Limit, opts...)
 }
 
 // All iterates over every conference that matches p, fetching pages of
 // p.Limit (default 100) from p.Offset as the loop asks for them (see List).
 // On an error it yields (nil, err) once and stops.
-func (s *ConferencesService) All(ctx context.Context, p *ListConferencesParams) iter.Seq2[*Conference, error] {
+func (s *ConferencesService) All(ctx context.Context, p *ListConferencesParams, opts ...CallOption) iter.Seq2[*Conference, error] {
 	p = orZero(p)
 	q, err := listConferencesQuery(p)
 	if err != nil {
@@ -337,7 +435,7 @@ func (s *ConferencesService) All(ctx context.Context, p *ListConferencesParams) 
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Conference], error) {
-		return listPage[Conference](ctx, s.client, "/conferences", cloneQuery(q), offset, limit)
+		return listPage[Conference](ctx, s.client, "/conferences", cloneQuery(q), offset, limit, opts...)
 	})
 }
 
@@ -362,14 +460,14 @@ func listConferencesQuery(p *ListConferencesParams) (url.Values, error) {
 // *ValidationError for an empty name, or one with a control character or
 // invalid UTF-8; an error matching ErrNotFound when no
 // conference has that exact name; *APIError from the API.
-func (s *ConferencesService) FindByName(ctx context.Context, name string) (*Conference, error) {
+func (s *ConferencesService) FindByName(ctx context.Context, name string, opts ...CallOption) (*Conference, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid("Name", "is empty")
 	}
 	if err := checkExact("Name", name); err != nil {
 		return nil, err
 	}
-	confs, err := s.named(ctx, name)
+	confs, err := s.named(ctx, name, opts)
 	if err != nil {
 		return nil, err
 	}

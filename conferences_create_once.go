@@ -29,7 +29,7 @@ import (
 // Errors: those of Create; a *ValidationError for a missing Name or a key
 // reused with another Name; when the look-up fails after an ambiguous
 // failure, an error that wraps both: the room may then exist.
-func (s *ConferencesService) CreateOnce(ctx context.Context, p *CreateConferenceParams) (*Conference, error) {
+func (s *ConferencesService) CreateOnce(ctx context.Context, p *CreateConferenceParams, opts ...CallOption) (*Conference, error) {
 	p = orZero(p)
 	q, err := createConferenceQuery(p)
 	if err != nil {
@@ -43,9 +43,9 @@ func (s *ConferencesService) CreateOnce(ctx context.Context, p *CreateConference
 	}
 	return createOnce(ctx, s.client, p.IdempotencyKey, &onceTarget[Conference]{
 		kind: "conference", by: "name", match: p.Name,
-		create: func(ctx context.Context) (*Conference, error) { return s.create(ctx, q) },
-		list:   func(ctx context.Context) ([]Conference, error) { return s.named(ctx, p.Name) },
-		get:    s.Get,
+		create: func(ctx context.Context) (*Conference, error) { return s.create(ctx, q, opts) },
+		list:   func(ctx context.Context) ([]Conference, error) { return s.named(ctx, p.Name, opts) },
+		get:    func(ctx context.Context, id int64) (*Conference, error) { return s.Get(ctx, id, opts...) },
 		id:     func(c *Conference) int64 { return c.ID },
 		owns:   func(c *Conference) bool { return strings.TrimSpace(c.Name) == strings.TrimSpace(p.Name) },
 	})
@@ -53,9 +53,9 @@ func (s *ConferencesService) CreateOnce(ctx context.Context, p *CreateConference
 
 // named lists every conference named exactly name (the API's search matches
 // substrings).
-func (s *ConferencesService) named(ctx context.Context, name string) ([]Conference, error) {
+func (s *ConferencesService) named(ctx context.Context, name string, opts []CallOption) ([]Conference, error) {
 	var out []Conference
-	for conf, err := range s.All(ctx, &ListConferencesParams{Search: name}) {
+	for conf, err := range s.All(ctx, &ListConferencesParams{Search: name}, opts...) {
 		if err != nil {
 			return nil, err
 		}

@@ -51,7 +51,8 @@ type APIError struct {
 	Path       string // no query string, no secrets
 	RetryAfter time.Duration
 	Attempts   int
-	RequestID  string // X-Request-Id, when the server sends one
+	RequestID  string    // X-Request-Id, when the server sends one
+	RateLimit  RateLimit // the budget the answer reported
 	// Body is at most 64 KiB of the raw body, with the secrets the call
 	// sent (its bearer token, the password or the assertion) masked.
 	Body []byte
@@ -63,6 +64,9 @@ type APIError struct {
 	// retry policy honours (or past the deadline): the call was rate limited
 	// whatever its status.
 	waitRefused bool
+	// afterAmbiguous is set when an earlier attempt of the call may have
+	// been processed (its answer was a 5xx or was lost after sending).
+	afterAmbiguous bool
 }
 
 // Error returns a one-line description free of secrets. Error, GoString
@@ -95,8 +99,8 @@ func (e APIError) Error() string {
 // GoString prints the error for %#v without its raw body, which may quote
 // secrets.
 func (e APIError) GoString() string {
-	return fmt.Sprintf("&apizee.APIError{StatusCode:%d, Code:%d, Message:%q, Details:%q, Method:%q, Path:%q, RetryAfter:%s, Attempts:%d, RequestID:%q, Body:<%d bytes>}",
-		e.StatusCode, e.Code, redact.String(e.Message), redact.String(e.Details), e.Method, e.Path, e.RetryAfter, e.Attempts, e.RequestID, len(e.Body))
+	return fmt.Sprintf("&apizee.APIError{StatusCode:%d, Code:%d, Message:%q, Details:%q, Method:%q, Path:%q, RetryAfter:%s, Attempts:%d, RequestID:%q, RateLimit:%+v, Body:<%d bytes>}",
+		e.StatusCode, e.Code, redact.String(e.Message), redact.String(e.Details), e.Method, e.Path, e.RetryAfter, e.Attempts, e.RequestID, e.RateLimit, len(e.Body))
 }
 
 // Is maps the error to the sentinels by status: errors.Is(err, ErrNotFound).
@@ -138,9 +142,11 @@ func newAPIError(resp *http.Response, method, path string, call *retry.Call, sec
 		Path:       path,
 		Attempts:   call.Attempts,
 		RequestID:  oneLine(maskText(resp.Header.Get("X-Request-Id"), secrets)),
+		RateLimit:  rateLimitOf(resp.Header),
 		Body:       maskBody(body, len(body) == maxErrorBody, secrets),
 
-		waitRefused: call.GaveUpWaiting,
+		waitRefused:    call.GaveUpWaiting,
+		afterAmbiguous: call.RetriedAmbiguous,
 	}
 	if wait, ok := retry.ServerWait(resp.Header, time.Now()); ok {
 		e.RetryAfter = wait

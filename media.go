@@ -9,6 +9,8 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -22,7 +24,19 @@ type ListMediaParams struct {
 	Order   Order  // conference media only
 	Limit   int    // page size
 	Offset  int
+	// Status keeps the ticket media in one of these statuses (ticket media
+	// only: a conference media list refuses it). Empty: the server's
+	// default, MediaCompleted only. Each is a word of letters, digits, "_"
+	// or "-"; they are sent as one comma-separated "status".
+	Status []string
 }
+
+// MediaCompleted is the status of a media whose recording or upload is
+// complete: the only one a ticket media list returns by default.
+const MediaCompleted = "completed"
+
+// mediaStatus is what a media status may hold.
+var mediaStatus = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // Media is a recorded or shared file. Ticket media and conference media come
 // in different shapes; both decode into Media.
@@ -124,26 +138,30 @@ func (e *ticketMediaEnvelope) count() int {
 // ListForTicket returns one page of the media recorded during an assistance
 // ticket: GET /enterprises/{enterpriseId}/tickets/{ticketId}/medias. The
 // enterprise id comes from WithEnterpriseID or, once, from GET /users/me.
-// Errors: *ValidationError for an id <= 0 or bad paging; *APIError with
-// ErrNotFound for an unknown ticket, ErrForbidden for another enterprise's.
-func (s *MediaService) ListForTicket(ctx context.Context, ticketID int64, p *ListMediaParams) (*Page[Media], error) {
+// Without p.Status the server lists completed media only.
+// Errors: *ValidationError for an id <= 0, bad paging or a Status item that
+// is not a status word; *APIError with ErrNotFound for an unknown ticket,
+// ErrForbidden for another enterprise's.
+func (s *MediaService) ListForTicket(ctx context.Context, ticketID int64, p *ListMediaParams, opts ...CallOption) (*Page[Media], error) {
 	p = orZero(p)
-	if err := checkTicketMediaParams(ticketID, p); err != nil {
+	q, err := ticketMediaQuery(ticketID, p)
+	if err != nil {
 		return nil, err
 	}
-	return s.ticketMediaPage(ctx, ticketID, p.Offset, p.Limit)
+	return s.ticketMediaPage(ctx, ticketID, q, p.Offset, p.Limit, opts)
 }
 
 // AllForTicket iterates over every media of a ticket, fetching pages as the
 // loop asks for them (see ListForTicket).
-func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *ListMediaParams) iter.Seq2[*Media, error] {
+func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *ListMediaParams, opts ...CallOption) iter.Seq2[*Media, error] {
 	p = orZero(p)
-	if err := checkTicketMediaParams(ticketID, p); err != nil {
+	q, err := ticketMediaQuery(ticketID, p)
+	if err != nil {
 		return failed[Media](err)
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
-		page, err := s.ticketMediaPage(ctx, ticketID, offset, limit)
+		page, err := s.ticketMediaPage(ctx, ticketID, q, offset, limit, opts)
 		if err == nil && page.Total <= page.Offset+len(page.Items) {
 			// A count that does not go past what has been seen may be this
 			// page's size rather than the total: stopping on it could drop
@@ -154,23 +172,37 @@ func (s *MediaService) AllForTicket(ctx context.Context, ticketID int64, p *List
 	})
 }
 
-func checkTicketMediaParams(ticketID int64, p *ListMediaParams) error {
+// ticketMediaQuery validates p and returns the filters of the ticket media
+// list; ticketMediaPage adds the paging.
+func ticketMediaQuery(ticketID int64, p *ListMediaParams) (url.Values, error) {
 	if err := checkID("TicketID", ticketID); err != nil {
-		return err
+		return nil, err
 	}
-	return checkPaging(p.Limit, p.Offset, p.Order)
+	if err := checkPaging(p.Limit, p.Offset, p.Order); err != nil {
+		return nil, err
+	}
+	for i, status := range p.Status {
+		if !mediaStatus.MatchString(status) {
+			return nil, invalid("Status", "item %d %q is not a media status: letters, digits, _ or -, e.g. %q", i, status, MediaCompleted)
+		}
+	}
+	q := url.Values{}
+	if len(p.Status) > 0 {
+		q.Set("status", strings.Join(p.Status, ","))
+	}
+	return q, nil
 }
 
-func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offset, limit int) (*Page[Media], error) {
+func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, filters url.Values, offset, limit int, opts []CallOption) (*Page[Media], error) {
 	eid, err := s.client.enterprise(ctx)
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{}
+	q := cloneQuery(filters)
 	setPaging(q, offset, limit)
 	var env ticketMediaEnvelope
 	path := fmt.Sprintf("/enterprises/%d/tickets/%d/medias", eid, ticketID)
-	if err := s.client.call(ctx, http.MethodGet, path, q, &env); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, path, q, &env, opts...); err != nil {
 		return nil, err
 	}
 	if env.Medias == nil {
@@ -182,20 +214,21 @@ func (s *MediaService) ticketMediaPage(ctx context.Context, ticketID int64, offs
 }
 
 // ListForConference returns one page of a conference's recorded or shared
-// files: GET /conferences/{id}/media. Errors: *ValidationError for an id <= 0
-// or bad paging; *APIError with ErrNotFound for an unknown conference.
-func (s *MediaService) ListForConference(ctx context.Context, conferenceID int64, p *ListMediaParams) (*Page[Media], error) {
+// files: GET /conferences/{id}/media. Errors: *ValidationError for an id <= 0,
+// bad paging or a Status (ticket media only); *APIError with ErrNotFound for
+// an unknown conference.
+func (s *MediaService) ListForConference(ctx context.Context, conferenceID int64, p *ListMediaParams, opts ...CallOption) (*Page[Media], error) {
 	p = orZero(p)
 	q, err := conferenceMediaQuery(conferenceID, p)
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), q, p.Offset, p.Limit)
+	return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), q, p.Offset, p.Limit, opts...)
 }
 
 // AllForConference iterates over every media of a conference, fetching pages
 // as the loop asks for them (see ListForConference).
-func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64, p *ListMediaParams) iter.Seq2[*Media, error] {
+func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64, p *ListMediaParams, opts ...CallOption) iter.Seq2[*Media, error] {
 	p = orZero(p)
 	q, err := conferenceMediaQuery(conferenceID, p)
 	if err != nil {
@@ -203,7 +236,7 @@ func (s *MediaService) AllForConference(ctx context.Context, conferenceID int64,
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Media], error) {
-		return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), cloneQuery(q), offset, limit)
+		return listPage[Media](ctx, s.client, conferenceMediaPath(conferenceID), cloneQuery(q), offset, limit, opts...)
 	})
 }
 
@@ -213,6 +246,11 @@ func conferenceMediaQuery(conferenceID int64, p *ListMediaParams) (url.Values, e
 	}
 	if err := checkPaging(p.Limit, p.Offset, p.Order); err != nil {
 		return nil, err
+	}
+	if len(p.Status) > 0 {
+		// The conference media list documents no status filter: ignoring
+		// it would return media the caller meant to leave out.
+		return nil, invalid("Status", "filters ticket media only, not conference media")
 	}
 	q := url.Values{}
 	setOrder(q, p.OrderBy, p.Order)

@@ -24,8 +24,8 @@ import (
 // Errors: *ValidationError for a nil media or a URL that is not absolute
 // http(s); *APIError for a non-2xx answer (ErrNotFound, ErrUnauthorized...);
 // *DecodeError for an HTML page answered 200 in place of the file.
-func (s *MediaService) Open(ctx context.Context, m *Media) (io.ReadCloser, error) {
-	resp, _, err := s.get(ctx, m)
+func (s *MediaService) Open(ctx context.Context, m *Media, opts ...CallOption) (io.ReadCloser, error) {
+	resp, _, err := s.get(ctx, m, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +35,8 @@ func (s *MediaService) Open(ctx context.Context, m *Media) (io.ReadCloser, error
 // Download copies a media file to w as it arrives and returns the number of
 // bytes written. See Open for where the token goes and what is retried. A
 // transfer cut short is an error, with the bytes written so far.
-func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer) (int64, error) {
-	resp, u, err := s.get(ctx, m)
+func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer, opts ...CallOption) (int64, error) {
+	resp, u, err := s.get(ctx, m, opts)
 	if err != nil {
 		return 0, err
 	}
@@ -55,12 +55,12 @@ func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer) (int
 // get sends the request of a media file. A proxy's maintenance or login
 // page answered 200 in place of the file is refused: saved as the media, it
 // would be a corrupt file that nothing reports.
-func (s *MediaService) get(ctx context.Context, m *Media) (*http.Response, *url.URL, error) {
+func (s *MediaService) get(ctx context.Context, m *Media, opts []CallOption) (*http.Response, *url.URL, error) {
 	u, err := mediaURL(m)
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err := s.client.send(ctx, request{method: http.MethodGet, url: u, accept: "*/*"})
+	resp, err := s.client.send(ctx, request{method: http.MethodGet, url: u, accept: "*/*", opts: opts})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,7 +68,7 @@ func (s *MediaService) get(ctx context.Context, m *Media) (*http.Response, *url.
 		defer resp.Body.Close()
 		start, _ := io.ReadAll(io.LimitReader(resp.Body, excerptLen))
 		return nil, nil, &DecodeError{Method: http.MethodGet, Path: redact.Path(u), StatusCode: resp.StatusCode,
-			Err: errors.New("an HTML page came in place of the media file"), Excerpt: excerpt(start, len(start) == excerptLen, resp.secrets)}
+			Err: errors.New("an HTML page came in place of the media file"), Excerpt: excerpt(start, len(start) == excerptLen, resp.secrets[:])}
 	}
 	return resp.Response, u, nil
 }

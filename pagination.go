@@ -139,10 +139,10 @@ func (e *listEnvelope[T]) total() flexInt64 {
 
 // listPage fetches one page of a {"total","data"} list at path. The query
 // must already hold the filters; listPage adds limit and offset.
-func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, offset, limit int) (*Page[T], error) {
+func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, offset, limit int, opts ...CallOption) (*Page[T], error) {
 	setPaging(q, offset, limit)
 	var env listEnvelope[T]
-	if err := c.call(ctx, http.MethodGet, path, q, &env); err != nil {
+	if err := c.call(ctx, http.MethodGet, path, q, &env, opts...); err != nil {
 		return nil, err
 	}
 	if env.Data == nil {
@@ -179,6 +179,9 @@ func setPaging(q url.Values, offset, limit int) {
 // case), is refused: silently preferring either would surprise. A key whose
 // field was left zero may be sent.
 func addExtra(q, extra url.Values) error {
+	if len(extra) == 0 {
+		return nil
+	}
 	for _, key := range slices.Sorted(maps.Keys(extra)) {
 		for name := range q {
 			if strings.EqualFold(name, key) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -214,6 +215,23 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	byName, err := c.Conferences.FindByName(ctx, "sweep meeting")
 	require.NoError(t, err)
 	out.value("FindByName", byName)
+	ssoConf, err := c.Conferences.Create(ctx, &apizee.CreateConferenceParams{Participants: []string{"+33612345678"}, Name: "sweep sso",
+		Invite: &invite, SSO: true})
+	require.NoError(t, err)
+	require.NotEmpty(t, ssoConf.SSOURL)
+	out.value("Conferences.Create SSO", ssoConf)
+	ssoGot, err := c.Conferences.GetWith(ctx, ssoConf.ID, &apizee.GetConferenceParams{SSO: true})
+	require.NoError(t, err)
+	out.value("Conferences.GetWith SSO", ssoGot)
+	out.value("Conferences.GetWith SSO value", *ssoGot)
+	out.value("Conferences page with SSO", &apizee.Page[apizee.Conference]{Items: []apizee.Conference{*ssoConf, *ssoGot}})
+	out.value("Conferences slice with SSO", []apizee.Conference{*ssoConf, *ssoGot})
+	conferenceSSO := []string{tokenSignature(strings.SplitN(ssoConf.SSOURL, "access_token=", 2)[1]),
+		tokenSignature(strings.SplitN(ssoGot.SSOURL, "access_token=", 2)[1])}
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", DropAfterProcessing: true})
+	var deleted apizee.Response
+	require.NoError(t, c.Conferences.Delete(ctx, ssoConf.ID, apizee.ResponseInto(&deleted)))
+	out.value("Conferences.Delete response", deleted)
 
 	// Media, statistics, sessions.
 	srv.AddTicketMedia(once.ID, 4096)
@@ -291,6 +309,29 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	out.failure("Download of a secret-bearing URL", err)
 	_, err = c.Media.Open(ctx, &apizee.Media{URL: "ftp://host/?" + echoedPwd})
 	out.failure("Open of a bad URL", err)
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusForbidden,
+		Body: `{"code":2,"message":"not yours: ` + ssoGot.SSOURL + `"}`})
+	out.failure("Conferences.Delete refused, quoting the SSO link", c.Conferences.Delete(ctx, conf.ID))
+
+	// Do, on an endpoint the SDK does not model and on failures that quote
+	// secrets.
+	var raw map[string]any
+	doResp, err := c.Do(ctx, http.MethodGet, "/users/me", nil, &raw)
+	require.NoError(t, err)
+	out.value("Do Response", doResp)
+	out.value("Do Response value", *doResp)
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", Status: http.StatusBadRequest,
+		Header: http.Header{"X-Echo": {"Bearer " + echoedToken}, "Set-Cookie": {"pwd=" + echoedToken}},
+		Body:   `{"code":10,"message":"bad link ` + once.RequestorURL + `","details":"access_token=` + echoedToken + `"}`})
+	doResp, err = c.Do(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(once.ID, 10), nil, &raw)
+	out.failure("Do refused, quoting secrets", err)
+	out.value("Do Response of a refusal", doResp)
+	_, err = c.Do(ctx, http.MethodGet, "/links/access_token="+echoedToken+"/x", nil, nil)
+	out.failure("Do of a secret-bearing path that is not found", err)
+	_, err = c.Do(ctx, http.MethodGet, "/../access_token="+echoedToken, nil, nil)
+	out.failure("Do of a refused secret-bearing path", err)
+	_, err = c.Do(ctx, http.MethodGet, "https://evil.example/?"+echoedPwd, nil, nil)
+	out.failure("Do of an absolute secret-bearing URL", err)
 
 	// Clients whose credentials or token are refused.
 	wrong, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, wrongPassword), apizee.WithLogger(out.json))
@@ -317,14 +358,14 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	require.NoError(t, c.Close(ctx))
 	require.NoError(t, echo.Close(ctx))
 
-	secrets := sweepSecrets(t, srv, meetingPassword, wrongPassword, echoedToken, echoedPwd)
+	secrets := sweepSecrets(t, srv, append(conferenceSSO, meetingPassword, wrongPassword, echoedToken, echoedPwd)...)
 	log := out.log.String()
 	assert.Contains(t, log, `"msg":"apizee: http attempt"`, "debug logging was on")
 	assert.Contains(t, log, "apizee: retrying request")
 	assert.Contains(t, log, `"List":{"total":`, "a page logs through its LogValue")
 	assert.Contains(t, log, `"items":{"0":{"id":`, "with its items, each redacted")
 	assert.GreaterOrEqual(t, len(secrets), 10, "the password, several tokens and ticket links")
-	assert.Equal(t, 16, out.failed)
+	assert.Equal(t, 21, out.failed)
 	hits := 0
 	for _, s := range secrets {
 		if strings.Contains(log, s) {

@@ -96,19 +96,19 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 // List returns one page of sessions: GET /session with service_key, since
 // and until (RFC 3339, UTC), limit and offset. Errors: *ValidationError for
 // Since after Until or a negative Limit or Offset; *APIError from the API.
-func (s *SessionsService) List(ctx context.Context, p *ListSessionsParams) (*Page[Session], error) {
+func (s *SessionsService) List(ctx context.Context, p *ListSessionsParams, opts ...CallOption) (*Page[Session], error) {
 	p = orZero(p)
 	q, err := listSessionsQuery(p)
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Session](ctx, s.client, "/session", q, p.Offset, p.Limit)
+	return listPage[Session](ctx, s.client, "/session", q, p.Offset, p.Limit, opts...)
 }
 
 // All iterates over every session that matches p, fetching pages of p.Limit
 // (default 100) from p.Offset as the loop asks for them (see List). On an
 // error it yields (nil, err) once and stops.
-func (s *SessionsService) All(ctx context.Context, p *ListSessionsParams) iter.Seq2[*Session, error] {
+func (s *SessionsService) All(ctx context.Context, p *ListSessionsParams, opts ...CallOption) iter.Seq2[*Session, error] {
 	p = orZero(p)
 	q, err := listSessionsQuery(p)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *SessionsService) All(ctx context.Context, p *ListSessionsParams) iter.S
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Session], error) {
-		return listPage[Session](ctx, s.client, "/session", cloneQuery(q), offset, limit)
+		return listPage[Session](ctx, s.client, "/session", cloneQuery(q), offset, limit, opts...)
 	})
 }
 

@@ -191,7 +191,7 @@ const statsDate = "2006-01-02"
 // Errors: *ValidationError for Since after Until; *APIError with
 // ErrForbidden for an account without access to statistics; *DecodeError
 // for an answer that is not a list of rows.
-func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams) ([]TicketStat, error) {
+func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams, opts ...CallOption) ([]TicketStat, error) {
 	p = orZero(p)
 	if err := checkTimeRange(p.Since, p.Until); err != nil {
 		return nil, err
@@ -208,7 +208,7 @@ func (s *StatsService) Tickets(ctx context.Context, p *TicketStatsParams) ([]Tic
 		q.Set("until", p.Until.Format(statsDate))
 	}
 	stats := []TicketStat{}
-	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/enterprises/%d/tickets-stats", eid), q, &stats); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, fmt.Sprintf("/enterprises/%d/tickets-stats", eid), q, &stats, opts...); err != nil {
 		return nil, err
 	}
 	return stats, nil

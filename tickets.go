@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -79,7 +78,8 @@ type requestorJSON struct {
 }
 
 // requestorWire is a Requestor as the API sends it; ticketWire holds it
-// rather than a *Requestor to spare a nested decoder per ticket.
+// rather than a *Requestor to spare a nested decoder per ticket, and as a
+// value to spare an allocation (an absent or null requestor leaves it zero).
 type requestorWire struct {
 	Phone flexList `json:"phone"`
 	Email flexList `json:"email"`
@@ -119,27 +119,27 @@ type Ticket struct {
 
 // ticketWire is Ticket as the API sends it.
 type ticketWire struct {
-	ID                 flexInt64      `json:"id"`
-	State              flexString     `json:"state"`
-	Reference          flexString     `json:"reference"`
-	Created            flexTime       `json:"created"`
-	Modified           flexTime       `json:"modified"`
-	StartTime          flexTime       `json:"start_time"`
-	EndTime            flexTime       `json:"end_time"`
-	Subject            flexString     `json:"subject"`
-	Type               flexString     `json:"type"`
-	Description        flexString     `json:"description"`
-	Agent              flexString     `json:"agent"`
-	Status             flexString     `json:"status"`
-	Name               flexString     `json:"name"`
-	RequestorURL       flexString     `json:"requestor_url"`
-	Requestor          *requestorWire `json:"requestor"`
-	InformationPageURL flexString     `json:"information_page_url"`
-	ServiceKey         flexString     `json:"service_key"`
-	AgentURL           flexString     `json:"agent_url"`
-	SSOURL             flexString     `json:"sso_url"`
-	ButtonID           flexInt64      `json:"button_id"`
-	Geoloc             *geoWire       `json:"geoloc"`
+	ID                 flexInt64     `json:"id"`
+	State              flexString    `json:"state"`
+	Reference          flexString    `json:"reference"`
+	Created            flexTime      `json:"created"`
+	Modified           flexTime      `json:"modified"`
+	StartTime          flexTime      `json:"start_time"`
+	EndTime            flexTime      `json:"end_time"`
+	Subject            flexString    `json:"subject"`
+	Type               flexString    `json:"type"`
+	Description        flexString    `json:"description"`
+	Agent              flexString    `json:"agent"`
+	Status             flexString    `json:"status"`
+	Name               flexString    `json:"name"`
+	RequestorURL       flexString    `json:"requestor_url"`
+	Requestor          requestorWire `json:"requestor"`
+	InformationPageURL flexString    `json:"information_page_url"`
+	ServiceKey         flexString    `json:"service_key"`
+	AgentURL           flexString    `json:"agent_url"`
+	SSOURL             flexString    `json:"sso_url"`
+	ButtonID           flexInt64     `json:"button_id"`
+	Geoloc             *geoWire      `json:"geoloc"`
 }
 
 // UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
@@ -179,9 +179,7 @@ func (w *ticketWire) ticket() Ticket {
 		ServiceKey: string(w.ServiceKey), AgentURL: string(w.AgentURL), SSOURL: string(w.SSOURL),
 		ButtonID: int64(w.ButtonID),
 	}
-	if w.Requestor != nil {
-		t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
-	}
+	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
 	if w.Geoloc != nil {
 		p := w.Geoloc.point()
 		t.Geoloc = &p
@@ -324,7 +322,7 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	if err := checkContacts("Email", p.Email, isEmail, "is not an email address"); err != nil {
 		return nil, err
 	}
-	if err := checkContacts("Phone", p.Phone, internationalPhone.MatchString,
+	if err := checkContacts("Phone", p.Phone, isInternationalPhone,
 		"is not in international form: + then 8 to 15 digits, e.g. +33612345678"); err != nil {
 		return nil, err
 	}
@@ -389,7 +387,7 @@ func checkContacts(field string, items []string, valid func(string) bool, reason
 // connection lost after the request was sent is returned as is and never
 // retried, since the ticket may exist and the customer may have been
 // invited: use CreateOnce to create exactly one ticket across such failures.
-func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
+func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
 	p = orZero(p)
 	q, err := p.query()
 	if err != nil {
@@ -398,12 +396,12 @@ func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams) (*Ti
 	if p.IdempotencyKey != "" {
 		return nil, invalid("IdempotencyKey", "is honoured only by CreateOnce: Create would ignore it")
 	}
-	return s.create(ctx, q)
+	return s.create(ctx, q, opts)
 }
 
-func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, error) {
+func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOption) (*Ticket, error) {
 	var w ticketWire
-	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &w); err != nil {
+	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &w, opts...); err != nil {
 		return nil, err
 	}
 	t := w.ticket()
@@ -447,7 +445,7 @@ func (s *TicketsService) create(ctx context.Context, q url.Values) (*Ticket, err
 // ambiguous failure (an unreadable answer is listed again, at most
 // RetryPolicy.MaxRetries more times), the error wraps both: the ticket may
 // then exist.
-func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) (*Ticket, error) {
+func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams, opts ...CallOption) (*Ticket, error) {
 	p = orZero(p)
 	q, err := p.query()
 	if err != nil {
@@ -461,9 +459,9 @@ func (s *TicketsService) CreateOnce(ctx context.Context, p *CreateTicketParams) 
 	}
 	return createOnce(ctx, s.client, p.IdempotencyKey, &onceTarget[Ticket]{
 		kind: "ticket", by: "reference", match: p.Reference,
-		create: func(ctx context.Context) (*Ticket, error) { return s.create(ctx, q) },
-		list:   func(ctx context.Context) ([]Ticket, error) { return s.withReference(ctx, p.Reference) },
-		get:    s.Get,
+		create: func(ctx context.Context) (*Ticket, error) { return s.create(ctx, q, opts) },
+		list:   func(ctx context.Context) ([]Ticket, error) { return s.withReference(ctx, p.Reference, opts) },
+		get:    func(ctx context.Context, id int64) (*Ticket, error) { return s.Get(ctx, id, opts...) },
 		id:     func(t *Ticket) int64 { return t.ID },
 		owns:   func(t *Ticket) bool { return strings.TrimSpace(t.Reference) == strings.TrimSpace(p.Reference) },
 	})
@@ -511,12 +509,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 //
 // Errors: *ValidationError for an id <= 0; *APIError with ErrNotFound for an
 // unknown ticket.
-func (s *TicketsService) Get(ctx context.Context, id int64) (*Ticket, error) {
+func (s *TicketsService) Get(ctx context.Context, id int64, opts ...CallOption) (*Ticket, error) {
 	if err := checkID("ID", id); err != nil {
 		return nil, err
 	}
 	var w ticketWire
-	if err := s.client.call(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(id, 10), nil, &w); err != nil {
+	if err := s.client.call(ctx, http.MethodGet, idPath("/tickets/", id), nil, &w, opts...); err != nil {
 		return nil, err
 	}
 	t := w.ticket()
@@ -555,20 +553,20 @@ func (p *ListTicketsParams) query() (url.Values, error) {
 //
 // Errors: *ValidationError for a negative Limit or Offset, an unknown Order
 // or Since after Until; *APIError for a refusal.
-func (s *TicketsService) List(ctx context.Context, p *ListTicketsParams) (*Page[Ticket], error) {
+func (s *TicketsService) List(ctx context.Context, p *ListTicketsParams, opts ...CallOption) (*Page[Ticket], error) {
 	p = orZero(p)
 	q, err := p.query()
 	if err != nil {
 		return nil, err
 	}
-	return s.page(ctx, q, p.Offset, p.Limit)
+	return s.page(ctx, q, p.Offset, p.Limit, opts)
 }
 
 // All iterates over every ticket that matches p, from p.Offset on, fetching
 // a page (GET /tickets, p.Limit or 100 tickets) only when the loop asks for
 // it. An error is yielded once, with a nil ticket, and ends the walk;
 // breaking out of the loop fetches nothing more.
-func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq2[*Ticket, error] {
+func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams, opts ...CallOption) iter.Seq2[*Ticket, error] {
 	p = orZero(p)
 	q, err := p.query()
 	if err != nil {
@@ -576,14 +574,14 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams) iter.Seq
 	}
 	limit := allLimit(p.Limit)
 	return paginate(ctx, p.Offset, func(ctx context.Context, offset int) (*Page[Ticket], error) {
-		return s.page(ctx, cloneQuery(q), offset, limit)
+		return s.page(ctx, cloneQuery(q), offset, limit, opts)
 	})
 }
 
 // page fetches one page of GET /tickets, decoded as wire tickets and then
 // converted (see ticketWire.ticket).
-func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit int) (*Page[Ticket], error) {
-	wire, err := listPage[ticketWire](ctx, s.client, "/tickets", q, offset, limit)
+func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit int, opts []CallOption) (*Page[Ticket], error) {
+	wire, err := listPage[ticketWire](ctx, s.client, "/tickets", q, offset, limit, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -601,14 +599,14 @@ func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit i
 // Errors: *ValidationError for an empty reference, or one with a control
 // character or invalid UTF-8 (no ticket can carry it); an error matching
 // ErrNotFound (errors.Is) when no ticket has it; the listing's errors.
-func (s *TicketsService) FindByReference(ctx context.Context, reference string) (*Ticket, error) {
+func (s *TicketsService) FindByReference(ctx context.Context, reference string, opts ...CallOption) (*Ticket, error) {
 	if strings.TrimSpace(reference) == "" {
 		return nil, invalid("Reference", "is empty")
 	}
 	if err := checkExact("Reference", reference); err != nil {
 		return nil, err
 	}
-	tickets, err := s.withReference(ctx, reference)
+	tickets, err := s.withReference(ctx, reference, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -622,9 +620,9 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string) 
 }
 
 // withReference lists every ticket whose reference is exactly reference.
-func (s *TicketsService) withReference(ctx context.Context, reference string) ([]Ticket, error) {
+func (s *TicketsService) withReference(ctx context.Context, reference string, opts []CallOption) ([]Ticket, error) {
 	var out []Ticket
-	for t, err := range s.All(ctx, &ListTicketsParams{Reference: reference, OrderBy: "date", Order: OrderDesc}) {
+	for t, err := range s.All(ctx, &ListTicketsParams{Reference: reference, OrderBy: "date", Order: OrderDesc}, opts...) {
 		if err != nil {
 			return nil, err
 		}

@@ -337,17 +337,37 @@ func (p *GeoPoint) UnmarshalJSON(b []byte) error {
 // position embed it rather than a *GeoPoint, so that decoding them does not
 // start a nested decoder for each position.
 type geoWire struct {
-	Lat flexFloat  `json:"lat"`
-	Lng *flexFloat `json:"lng"`
-	Lon flexFloat  `json:"lon"`
+	Lat flexFloat     `json:"lat"`
+	Lng optionalFloat `json:"lng"` // wins over lon when present and not null
+	Lon flexFloat     `json:"lon"`
 }
 
 func (w *geoWire) point() GeoPoint {
 	p := GeoPoint{Lat: float64(w.Lat), Lng: float64(w.Lon)}
-	if w.Lng != nil {
-		p.Lng = float64(*w.Lng)
+	if w.Lng.set {
+		p.Lng = float64(w.Lng.value)
 	}
 	return p
+}
+
+// optionalFloat is a flexFloat that records whether the JSON held one: null
+// or an absent key is none. A value rather than a *flexFloat, to spare an
+// allocation per position.
+type optionalFloat struct {
+	value flexFloat
+	set   bool
+}
+
+func (o *optionalFloat) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), jsonNull) {
+		*o = optionalFloat{}
+		return nil
+	}
+	if err := o.value.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	o.set = true
+	return nil
 }
 
 // MarshalJSON writes {"lat":..,"lng":..}.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,4 +181,19 @@ func TestAppendStatKeyNormalisesLikeStringsFunctions(t *testing.T) {
 		want := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(label), "’", "'"))
 		assert.Equal(t, want, string(appendStatKey(nil, label)), "%q", label)
 	}
+}
+
+// FuzzIsInternationalPhone holds isInternationalPhone to the expression it
+// replaces.
+func FuzzIsInternationalPhone(f *testing.F) {
+	pattern := regexp.MustCompile(`^\+[0-9]{8,15}$`)
+	for _, seed := range []string{"+33612345678", "+1234567", "+12345678", "+123456789012345", "+1234567890123456", "0612345678",
+		"+3361234567a", "++33612345678", "+33 612345678", "+٣٣٦١٢٣٤٥٦٧٨", "+33612345678\n", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isInternationalPhone(s), pattern.MatchString(s); got != want {
+			t.Fatalf("isInternationalPhone(%q) = %t, the expression says %t", s, got, want)
+		}
+	})
 }

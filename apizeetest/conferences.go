@@ -78,6 +78,8 @@ func (s *Server) createConference(w http.ResponseWriter, r *http.Request) {
 	case q.Has("password") && !roomPassword.MatchString(q.Get("password")):
 		badParameter(w, "password", "password may contain only digits, * and #")
 		return
+	case !scopeOK(w, q):
+		return
 	}
 	for _, name := range []string{"moderation", "invite", "open"} {
 		if _, ok := boolParam(q, name); !ok {
@@ -128,7 +130,7 @@ func (s *Server) createConference(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conferences = append(s.conferences, c)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, s.withScope(q, c))
 }
 
 // moderator is the party the moderator parameter (a user id or login)
@@ -179,8 +181,10 @@ func (s *Server) listConferences(w http.ResponseWriter, r *http.Request) {
 
 // getConference serves GET /conferences/{id}.
 func (s *Server) getConference(w http.ResponseWriter, r *http.Request) {
-	if c, ok := s.pathConference(w, r); ok {
-		writeJSON(w, http.StatusOK, c)
+	if q := r.URL.Query(); scopeOK(w, q) {
+		if c, ok := s.pathConference(w, r); ok {
+			writeJSON(w, http.StatusOK, s.withScope(q, c))
+		}
 	}
 }
 

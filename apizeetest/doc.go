@@ -62,6 +62,15 @@
 // A client can also skip /token with a token the server issues:
 // apizee.WithToken(srv.IssueToken()).
 //
+// Webhooks: SetWebhook(url, header) makes the server POST Apizee's events
+// to url, with "User-Agent: Cloud Apizee" and header, when its own state
+// changes: a ticket created (POST /tickets, AddTickets) or moved to another
+// state (SetTicketState), a media recorded (AddTicketMedia,
+// AddConferenceMedia), a meeting ended (EndConference). Delivery is
+// asynchronous and in order; WaitWebhooks waits for the deliveries and
+// Webhooks lists them with the receiver's answers; Redeliver sends one
+// again.
+//
 // Paths of faults and recorded requests are relative to the prefix
 // ("/tickets/82070"); media files are at the server root, whatever the
 // prefix, and keep their absolute path ("/media/showVideo/1/hash/...").

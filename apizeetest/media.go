@@ -30,6 +30,9 @@ type ticketMedia struct {
 	SourceType  string    `json:"source_type"`
 	Location    *location `json:"location,omitempty"`
 	URL         string    `json:"url"`
+	// Status is empty for a completed media, as in the guide's example,
+	// which shows none; SetTicketMediaStatus sets another.
+	Status string `json:"status,omitempty"`
 }
 
 // location is a position as the ticket media list writes it: {"lat","lon"}.
@@ -98,8 +101,18 @@ func (s *Server) listTicketMedia(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	statuses, ok := mediaStatuses(w, q)
+	if !ok {
+		return
+	}
 	s.mu.Lock()
-	medias := s.ticketMedia[t.ID]
+	var medias []*ticketMedia
+	for _, m := range s.ticketMedia[t.ID] {
+		if statuses[cmp.Or(m.Status, mediaCompleted)] {
+			listed := *m // answered outside the lock, while SetTicketMediaStatus may run
+			medias = append(medias, &listed)
+		}
+	}
 	s.mu.Unlock()
 	newestFirst := listQuery{limit: limit, offset: offset, desc: true}
 	writeJSON(w, http.StatusOK, ticketMediaAnswer{Limit: limit, Offset: offset, Count: len(medias),
@@ -184,6 +197,7 @@ func (s *Server) AddTicketMedia(ticketID int64, size int64) (mediaURL string) {
 	defer s.mu.Unlock()
 	m.ID = s.newID(mediaIDs)
 	s.ticketMedia[ticketID] = append(s.ticketMedia[ticketID], m)
+	s.emitTicketMedia(ticketID, m)
 	return m.URL
 }
 
@@ -203,6 +217,7 @@ func (s *Server) AddConferenceMedia(conferenceID int64, size int64) (mediaURL st
 	defer s.mu.Unlock()
 	m.ID = s.newID(mediaIDs)
 	s.confMedia[conferenceID] = append(s.confMedia[conferenceID], m)
+	s.emitConferenceMedia(conferenceID, m)
 	return m.URL
 }
 

@@ -62,6 +62,8 @@ type Server struct {
 	sessions    []*session
 	statRows    []statRow // seeded statistics rows of tickets the server does not hold
 	nextID      map[idKind]int64
+
+	webhooks webhookSender // SetWebhook; its own lock
 }
 
 // serverConfig is what the options set.
@@ -195,10 +197,11 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Close shuts the server down at once: it ends pending fault delays and
-// closes open connections (a media download in progress fails), then waits
-// for the handlers to return.
+// webhook deliveries (queued ones are dropped), closes open connections (a
+// media download in progress fails), then waits for the handlers to return.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
+	s.webhooks.close()
 	s.http.CloseClientConnections()
 	s.http.Close()
 }
@@ -224,6 +227,7 @@ func (s *Server) routes() *http.ServeMux {
 	api("POST", "/conferences", s.authed(s.createConference))
 	api("GET", "/conferences", s.authed(s.listConferences))
 	api("GET", "/conferences/{id}", s.authed(s.getConference))
+	api("DELETE", "/conferences/{id}", s.authed(s.deleteConference))
 	api("GET", "/conferences/{id}/media", s.authed(s.listConferenceMedia))
 
 	api("GET", "/session", s.authed(s.listSessions))

@@ -132,6 +132,7 @@ func (s *Server) addTicket(t *ticket) {
 	defer s.mu.Unlock()
 	t.ID = s.newID(ticketIDs)
 	s.tickets = append(s.tickets, t)
+	s.emitTicket("create", t)
 }
 
 // listTickets serves GET /tickets: reference (exact), since and until (on

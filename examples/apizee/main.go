@@ -20,6 +20,11 @@
 //
 //	go run ./examples/apizee fake serve --addr 127.0.0.1:8089
 //
+// "apizee webhook listen" receives Apizee's webhooks (no account needed) and
+// prints each verified event as a JSON line:
+//
+//	go run ./examples/apizee webhook listen --addr :8080 --header-secret X-Webhook-Secret="$WEBHOOK_SECRET"
+//
 // Secrets (the customer link's pwd=, the SSO link's access_token=) are
 // masked in everything it prints.
 package main
@@ -116,7 +121,8 @@ Exit codes: 0 ok, 1 API or network error, 2 bad usage or invalid input.`,
 	}
 	root.PersistentFlags().BoolVar(&a.fake, "fake", false, "run against an in-process fake Apizee server (apizeetest)")
 	root.PersistentFlags().StringVarP(&a.format, "output", "o", "json", "output format: json or csv")
-	root.AddCommand(a.ticketsCommand(), a.mediaCommand(), a.statsCommand(), a.conferencesCommand(), a.sessionsCommand())
+	root.AddCommand(a.ticketsCommand(), a.mediaCommand(), a.statsCommand(), a.conferencesCommand(), a.sessionsCommand(),
+		a.webhookCommand())
 	root.AddCommand(a.fakeCommand())
 	return root
 }

@@ -77,9 +77,10 @@ func dataCommands(dir string) [][]string {
 
 // TestEveryDataCommandSpeaksTheDialect checks that dataCommands covers every
 // command but the ones that print no records: "media download -f -" writes
-// the file itself, "fake serve" shell lines.
+// the file itself, "fake serve" shell lines; and "webhook listen", which
+// serves until interrupted, has TestWebhookListenSpeaksTheDialect.
 func TestEveryDataCommandSpeaksTheDialect(t *testing.T) {
-	covered := map[string]bool{"fake serve": true}
+	covered := map[string]bool{"fake serve": true, "webhook listen": true}
 	for _, args := range dataCommands(t.TempDir()) {
 		covered[commandPath(t, args)] = true
 	}
@@ -138,7 +139,7 @@ var (
 )
 
 // timeColumns are the columns that hold a time.
-var timeColumns = map[string]bool{"created": true, "modified": true, "start_time": true, "end_time": true, "session_start": true, "session_end": true}
+var timeColumns = map[string]bool{"time": true, "created": true, "modified": true, "start_time": true, "end_time": true, "session_start": true, "session_end": true}
 
 func assertSnakeCaseUTC(t *testing.T, keys, cells []string) {
 	t.Helper()

@@ -65,6 +65,19 @@ func TestSecretsSweepEveryCommand(t *testing.T) {
 		covered[commandPath(t, args)] = true
 		cli(exitOK, append([]string{"-o", "csv"}, args...)...)
 	}
+	// webhook listen serves until interrupted: a session of its own, with a
+	// refused guess and an event whose props carry a ticket's secret link.
+	const webhookSecret = "sweep-webhook-secret-4c2e9d"
+	withSecret := func(v string) http.Header { return http.Header{"X-Webhook-Secret": {v}} }
+	eventLink := storedLink(t, srv, "sweep-1")
+	session := listenSession(t, func(url string) {
+		post(t, url, ticketEvent, withSecret(webhookSecret+"x"))
+		post(t, url, `{"event":"update","time":1,"object":"ticket","objectId":1,"props":{"link":"`+eventLink+`"}}`, withSecret(webhookSecret))
+	}, "--header-secret", "X-Webhook-Secret="+webhookSecret)
+	require.Contains(t, session.stdout, `"object_id":"1"`)
+	printed = append(printed, session.stdout, session.stderr)
+	runs++
+	covered["webhook listen"] = true
 	printed = append(printed, sweepFakeServe(t)...)
 	covered["fake serve"] = true
 	for _, leaf := range leafCommands((&app{}).rootCommand()) {
@@ -98,7 +111,8 @@ func TestSecretsSweepEveryCommand(t *testing.T) {
 	t.Setenv(apizee.EnvToken, revoked)
 	cli(exitAPIError, "conferences", "get", "842199")
 
-	secrets := secretsweep.Secrets(t, srv, meetingPassword, wrongPassword, echoedToken, secretsweep.Signature(revoked))
+	secrets := secretsweep.Secrets(t, srv, meetingPassword, wrongPassword, echoedToken, secretsweep.Signature(revoked),
+		webhookSecret, webhookSecret+"x")
 	require.GreaterOrEqual(t, len(secrets), 10, "the password, tokens and ticket links")
 	hits := 0
 	for _, text := range printed {

@@ -161,6 +161,14 @@ func (g *guide) step(title string) {
 	fmt.Fprintf(g.out, "\n%d. %s\n", g.steps, title)
 }
 
+// budget says what an answer reported of the rate-limit budget.
+func budget(rl apizee.RateLimit) string {
+	if rl.Remaining < 0 {
+		return "not reported"
+	}
+	return fmt.Sprintf("%d requests, reset in %s", rl.Remaining, rl.Reset)
+}
+
 // logf prints a result line, with any secret masked.
 func (g *guide) logf(format string, args ...any) {
 	fmt.Fprintln(g.out, "   "+secrets.Mask(fmt.Sprintf(format, args...)))
@@ -174,6 +182,19 @@ func (g *guide) assistance(ctx context.Context) error {
 		return err
 	}
 	g.logf("signed in; the account has %d tickets", page.Total)
+
+	g.step("Any endpoint: Do calls one the SDK does not model (GET /users/me), through the same retries and token")
+	var me struct {
+		Name       string `json:"name"`
+		Enterprise struct {
+			ID int64 `json:"id"`
+		} `json:"enterprise"`
+	}
+	resp, err := g.client.Do(ctx, http.MethodGet, "/users/me", nil, &me)
+	if err != nil {
+		return err
+	}
+	g.logf("signed in as %q of enterprise %d; %d attempt(s); budget left: %s", me.Name, me.Enterprise.ID, resp.Attempts, budget(resp.RateLimit))
 
 	var ticket *apizee.Ticket
 	if g.opt.create {

@@ -35,17 +35,18 @@ func TestQuickstartWalksTheGuideAgainstTheFake(t *testing.T) {
 	assert.Contains(t, text, "APIZEE_USERNAME=", "it says how to point it at a real account")
 
 	for _, step := range []string{
-		"POST /api/token: 200",                 // token
-		"Create an assistance ticket with SSO", // ticket
-		"/entrypoint/223/tickets/",             // agent deep link
-		"single sign-on link",                  // SSO
-		"Customer link",                        // requestor_url
-		"Find the ticket by its reference",     // FindByReference
-		"media #",                              // media listed
-		"bytes, sha256 ",                       // media downloaded
-		"Today's ticket statistics",            // stats
-		"Create a meeting",                     // conference
-		"Join URL",                             // join URL
+		"POST /api/token: 200",                   // token
+		`signed in as "Agent 1" of enterprise 1`, // Do
+		"Create an assistance ticket with SSO",   // ticket
+		"/entrypoint/223/tickets/",               // agent deep link
+		"single sign-on link",                    // SSO
+		"Customer link",                          // requestor_url
+		"Find the ticket by its reference",       // FindByReference
+		"media #",                                // media listed
+		"bytes, sha256 ",                         // media downloaded
+		"Today's ticket statistics",              // stats
+		"Create a meeting",                       // conference
+		"Join URL",                               // join URL
 		`allow="microphone;camera;geolocation;display-capture"`, // iframe
 		"Find the meeting by name",                              // FindByName
 		"recording #",                                           // recordings

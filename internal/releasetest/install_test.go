@@ -28,7 +28,7 @@ const cliPackage = "github.com/apizee-go/apizee/examples/apizee"
 // which the program below uses: it imports each of these (blank), and go get
 // fetches each, so adding a package to the release is one line here.
 var alsoImported = []string{
-	// "github.com/apizee-go/apizee/webhook",
+	"github.com/apizee-go/apizee/webhook",
 }
 
 // firstContact is what a new user writes first: start the fake, fetch a

@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -48,7 +49,13 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Call is the retry state of one API call across its attempts. It is used by
 // one goroutine at a time: go-retryablehttp runs the attempts sequentially.
+//
+// A Call is the context of its requests (it embeds the caller's context), so
+// that the go-retryablehttp client that every call of an SDK client shares
+// (NewClient) finds the state of the call it is retrying without a client,
+// or a context value, allocated per call.
 type Call struct {
+	context.Context
 	Policy Policy
 	Method string
 	Path   string // for logs: already free of secrets
@@ -62,23 +69,79 @@ type Call struct {
 	// GaveUpWaiting is set when the call stopped because the server asked
 	// for a wait longer than MaxRetryAfter or past the context deadline.
 	GaveUpWaiting bool
+	// RetriedAmbiguous is set once an attempt that may have been processed
+	// (answered 5xx, or lost after the request was sent) was retried: a
+	// later answer may then describe the effect of that attempt (a DELETE
+	// retried into a 404).
+	RetriedAmbiguous bool
 
 	nextWait time.Duration
 }
 
-// Client returns a go-retryablehttp client that runs this call over hc with
-// this policy, no logger of its own, and every failure handed back as is.
-func (c *Call) Client(hc *http.Client) *retryablehttp.Client {
+// Value returns the Call itself for callKey, the parent's values otherwise.
+func (c *Call) Value(key any) any {
+	if key == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// callKey finds the Call in the context of its requests.
+type callKey struct{}
+
+// NewClient returns the go-retryablehttp client that sends every call of an
+// SDK client over hc: no logger of its own, every failure handed back as
+// is, and each call's own Call (the context of its requests, see Call)
+// deciding whether to retry and how long to wait. Requests sent through it
+// must have a Call as their context.
+func NewClient(hc *http.Client) *retryablehttp.Client {
 	return &retryablehttp.Client{
-		HTTPClient:   hc,
-		RetryMax:     c.Policy.MaxRetries,
-		RetryWaitMin: c.Policy.MinBackoff,
-		RetryWaitMax: c.Policy.MaxBackoff,
-		CheckRetry:   c.CheckRetry,
-		Backoff:      c.Backoff,
+		HTTPClient: hc,
+		// Each Call's policy bounds its retries (CheckRetry); go-retryablehttp's
+		// own bound must never stop a retry the Call chose (the drained
+		// answer would then be handed back).
+		RetryMax:     math.MaxInt32,
+		CheckRetry:   checkRetry,
+		Backoff:      noBackoff,
 		ErrorHandler: handBack,
 	}
 }
+
+// checkRetry is the shared client's retryablehttp.CheckRetry: it asks the
+// request's Call, and sleeps the wait the Call chose before the next
+// attempt, with the answer drained so that its connection goes back to the
+// pool meanwhile. The client's own Backoff is then zero.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c, ok := ctx.Value(callKey{}).(*Call)
+	if !ok {
+		return false, &PermanentError{Err: errors.New("retry: a request without its Call")}
+	}
+	retry, checkErr := c.CheckRetry(ctx, resp, err)
+	if !retry || checkErr != nil {
+		return retry, checkErr
+	}
+	if resp != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+		resp.Body.Close()
+	}
+	if c.nextWait > 0 {
+		timer := time.NewTimer(c.nextWait)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	return true, nil
+}
+
+// maxDrain bounds what is read of an answer that is retried.
+const maxDrain = 64 << 10
+
+// noBackoff is the shared client's retryablehttp.Backoff: checkRetry has
+// already waited.
+func noBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
 
 // handBack returns the last response or error unchanged, so that the caller
 // builds its own error from the real status and body (go-retryablehttp's
@@ -92,7 +155,7 @@ func handBack(resp *http.Response, err error, _ int) (*http.Response, error) {
 }
 
 // CheckRetry decides whether the attempt that just ended is retried, and
-// chooses the wait before the next one. It implements retryablehttp.CheckRetry.
+// chooses the wait before the next one (NextWait). It does not wait.
 func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	c.Attempts++
 	c.ServerWait, c.GaveUpWaiting = 0, false
@@ -124,6 +187,9 @@ func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (
 		return false, nil
 	}
 	c.nextWait = wait
+	if (err != nil && !notSent(err)) || (resp != nil && resp.StatusCode >= 500) {
+		c.RetriedAmbiguous = true
+	}
 	if c.Logger != nil {
 		c.Logger.LogAttrs(ctx, slog.LevelInfo, "apizee: retrying request",
 			slog.String("method", c.Method), slog.String("path", c.Path),
@@ -132,10 +198,8 @@ func (c *Call) CheckRetry(ctx context.Context, resp *http.Response, err error) (
 	return true, nil
 }
 
-// Backoff returns the wait CheckRetry chose. It implements retryablehttp.Backoff.
-func (c *Call) Backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
-	return c.nextWait
-}
+// NextWait returns the wait CheckRetry chose before the next attempt.
+func (c *Call) NextWait() time.Duration { return c.nextWait }
 
 // reason says why the attempt may be retried, or "" when it must not be.
 func (c *Call) reason(resp *http.Response, err error) string {
@@ -204,6 +268,17 @@ func ServerWait(h http.Header, now time.Time) (time.Duration, bool) {
 			return max(at.Sub(now), 0), true
 		}
 	}
+	return rateLimitReset(h)
+}
+
+// RateLimitReset reads Apizee's X-RateLimit-Reset, the seconds until the
+// rate-limit window resets: 0 when the header is absent or unreadable.
+func RateLimitReset(h http.Header) time.Duration {
+	d, _ := rateLimitReset(h)
+	return d
+}
+
+func rateLimitReset(h http.Header) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if wait, ok := seconds(v); ok {
 			return wait, true

@@ -171,7 +171,7 @@ func TestCheckRetryHonoursServerWait(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, retry)
 			assert.Equal(t, tt.want, c.ServerWait)
-			assert.Equal(t, tt.want, c.Backoff(p.MinBackoff, p.MaxBackoff, 0, nil))
+			assert.Equal(t, tt.want, c.NextWait())
 			assert.False(t, c.GaveUpWaiting)
 		})
 	}
@@ -294,16 +294,14 @@ func TestServerWait(t *testing.T) {
 	}
 }
 
-func TestClientUsesThisPolicyOnly(t *testing.T) {
+func TestClientUsesTheCallsPolicyOnly(t *testing.T) {
 	hc := &http.Client{}
-	c := &Call{Policy: testPolicy, Method: http.MethodGet}
-	rc := c.Client(hc)
+	rc := NewClient(hc)
 
 	assert.Same(t, hc, rc.HTTPClient)
 	assert.Nil(t, rc.Logger, "go-retryablehttp's logger prints full URLs")
 	assert.Nil(t, rc.RequestLogHook)
 	assert.Nil(t, rc.ResponseLogHook)
-	assert.Equal(t, testPolicy.MaxRetries, rc.RetryMax)
 	require.NotNil(t, rc.CheckRetry)
 	require.NotNil(t, rc.Backoff)
 	require.NotNil(t, rc.ErrorHandler)
@@ -312,15 +310,58 @@ func TestClientUsesThisPolicyOnly(t *testing.T) {
 	assert.NotEqual(t, reflect.ValueOf(retryablehttp.DefaultBackoff).Pointer(), reflect.ValueOf(rc.Backoff).Pointer())
 	assert.NotEqual(t, reflect.ValueOf(retryablehttp.LinearJitterBackoff).Pointer(), reflect.ValueOf(rc.Backoff).Pointer())
 	assert.NotEqual(t, reflect.ValueOf(retryablehttp.PassthroughErrorHandler).Pointer(), reflect.ValueOf(rc.ErrorHandler).Pointer())
+	assert.Zero(t, rc.Backoff(time.Second, time.Minute, 5, nil), "the Call's own wait is slept in CheckRetry")
 
-	// And they are this call's: a 501 GET (that the default policy retries)
-	// is not retried, and the attempt is counted here.
-	retry, err := rc.CheckRetry(context.Background(), response(501), nil)
+	// The decision is the Call's, found in the context: a 501 GET (that the
+	// default policy retries) is not retried, and the attempt is counted there.
+	c := &Call{Context: context.Background(), Policy: testPolicy, Method: http.MethodGet}
+	retry, err := rc.CheckRetry(c, response(501), nil)
 	require.NoError(t, err)
 	assert.False(t, retry)
 	assert.Equal(t, 1, c.Attempts)
-	c.nextWait = 1234 * time.Millisecond
-	assert.Equal(t, c.nextWait, rc.Backoff(time.Second, time.Minute, 5, nil))
+
+	// A retried answer is drained and closed before the wait.
+	resp := response(503)
+	body := &recordedBody{Reader: strings.NewReader("down for maintenance")}
+	resp.Body = body
+	retry, err = rc.CheckRetry(c, resp, nil)
+	require.NoError(t, err)
+	assert.True(t, retry)
+	assert.Zero(t, body.Len(), "drained")
+	assert.True(t, body.closed)
+
+	// Without a Call, nothing is retried.
+	retry, err = rc.CheckRetry(context.Background(), response(503), nil)
+	assert.False(t, retry)
+	var permanent *PermanentError
+	assert.ErrorAs(t, err, &permanent)
+}
+
+// recordedBody is a response body that records its Close.
+type recordedBody struct {
+	*strings.Reader
+	closed bool
+}
+
+func (b *recordedBody) Close() error {
+	b.closed = true
+	return nil
+}
+
+func TestSharedClientWaitsTheCallsWaitAndHonoursTheContext(t *testing.T) {
+	rc := NewClient(&http.Client{})
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Call{Context: ctx, Policy: Policy{MaxRetries: 3, MinBackoff: time.Hour, MaxBackoff: time.Hour, MaxRetryAfter: time.Hour}, Method: http.MethodGet}
+	done := make(chan error, 1)
+	go func() {
+		retry, err := rc.CheckRetry(c, response(503), nil)
+		if retry {
+			err = errors.New("retried without waiting the hour")
+		}
+		done <- err
+	}()
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled, "the wait ends with the context")
 }
 
 func TestErrorHandlerHandsBackTheLastAnswer(t *testing.T) {
@@ -347,10 +388,10 @@ func TestDoRetriesAndCountsAttempts(t *testing.T) {
 	defer srv.Close()
 
 	p := Policy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxRetryAfter: time.Minute}
-	c := &Call{Policy: p, Method: http.MethodGet}
-	req, err := retryablehttp.NewRequest(http.MethodGet, srv.URL+"/x?access_token=secret", nil)
+	c := &Call{Context: context.Background(), Policy: p, Method: http.MethodGet}
+	req, err := retryablehttp.NewRequestWithContext(c, http.MethodGet, srv.URL+"/x?access_token=secret", nil)
 	require.NoError(t, err)
-	resp, err := c.Client(srv.Client()).Do(req)
+	resp, err := NewClient(srv.Client()).Do(req)
 	require.NoError(t, err, "the last answer is handed back, not turned into an error")
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
