@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -234,4 +235,55 @@ func TestReviewClaimKeptWhenARefusalFollowsAnAmbiguousPOST(t *testing.T) {
 	_, held, err := store.Get(t.Context(), claimKeyOf(c, "ticket", "order-r6"))
 	require.NoError(t, err)
 	assert.True(t, held, "the first POST may have created the ticket: the key stays claimed")
+}
+
+// countingHang is a store that never answers and ignores its context until
+// release is closed, counting the calls it got.
+type countingHang struct {
+	hangingStore
+	calls atomic.Int32
+}
+
+func (s *countingHang) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	s.calls.Add(1)
+	return s.hangingStore.Get(ctx, key)
+}
+
+// ticketsHandler answers a ticket list with nothing and a create with
+// ticket id, in process.
+func ticketsHandler(id *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			fmt.Fprintf(w, `{"id":%d,"reference":%q}`, id.Add(1), r.URL.Query().Get("reference"))
+			return
+		}
+		fmt.Fprint(w, `{"total":0,"data":[]}`)
+	})
+}
+
+// A store that hangs costs one bounded wait, not one per call: for a while
+// after, the client goes on without it at once, then tries it again.
+func TestReviewHangingStoreCostsOneWaitNotOnePerCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &countingHang{hangingStore: hangingStore{release: make(chan struct{})}}
+		defer close(store.release)
+		var ids atomic.Int64
+		c, err := NewClient(WithBaseURL("https://api.example.com/api"), WithToken("tok"), WithStore(store),
+			WithHTTPClient(&http.Client{Transport: inProcess{ticketsHandler(&ids)}}))
+		require.NoError(t, err)
+		create := func(key string) time.Duration {
+			start := time.Now()
+			_, err := c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r7", key))
+			require.NoError(t, err)
+			return time.Since(start)
+		}
+		assert.Equal(t, storeTimeout, create("k1"), "the first call waits for the store once")
+		for _, key := range []string{"k2", "k3", "k4"} {
+			assert.Zero(t, create(key), "the next ones do not wait for a store known to hang")
+		}
+		assert.Equal(t, int32(1), store.calls.Load())
+		time.Sleep(time.Minute)
+		assert.Equal(t, storeTimeout, create("k5"), "later, the store is tried again")
+		assert.Equal(t, int32(2), store.calls.Load())
+	})
 }
