@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,7 +24,7 @@ const storeTimeout = 2 * time.Second
 // if any, and its own in memory, which keeps its CreateOnce keys without
 // WithStore and after the shared store failed.
 type clientStore struct {
-	shared Store // nil without WithStore
+	shared *boundedStore // nil without WithStore
 	own    Store
 	// scope names the account in every key: the base URL and the user (or a
 	// hash of the assertion), never a secret. Keys are built from escaped
@@ -37,8 +38,12 @@ type clientStore struct {
 }
 
 func newClientStore(cfg *config) *clientStore {
-	return &clientStore{shared: cfg.store, own: NewMemoryStore(), scope: accountScope(cfg), logger: cfg.logger,
+	s := &clientStore{own: NewMemoryStore(), scope: accountScope(cfg), logger: cfg.logger,
 		masked: []string{cfg.password, cfg.assertion, cfg.token}}
+	if cfg.store != nil {
+		s.shared = &boundedStore{Store: cfg.store}
+	}
+	return s
 }
 
 // accountScope names the account of cfg for store keys: base URL and user
@@ -78,11 +83,68 @@ func (s *clientStore) warn(ctx context.Context, what string, err error, secrets 
 // errStoreTimeout is a store call that did not return within storeTimeout.
 var errStoreTimeout = fmt.Errorf("the store did not answer within %s", storeTimeout)
 
-// storeCall runs op on a store, bounded by storeTimeout even if the store
-// ignores its context (op then finishes in the background), and turns a
-// panic of the store into an error. The caller's own context ending is
-// returned as ctx.Err().
-func storeCall[T any](ctx context.Context, op func(ctx context.Context) (T, error)) (T, error) {
+// storeCooldown is how long a client goes on without a shared store that
+// did not answer within storeTimeout before it asks it again: a hung store
+// costs one bounded wait (and one call stuck in it) per cooldown, not one
+// per call.
+const storeCooldown = 30 * time.Second
+
+// errStoreCooling is a call not made to a store that hung a moment ago.
+var errStoreCooling = fmt.Errorf("the store did not answer within %s a moment ago: not asked again for %s", storeTimeout, storeCooldown)
+
+// boundedStore is the shared store as the client calls it: each call is
+// bounded by storeTimeout even if the store ignores its context (the call
+// then finishes in the background), a panic of the store is an error, and
+// for storeCooldown after a call timed out, every call fails at once. The
+// caller's own context ending is returned as ctx.Err().
+type boundedStore struct {
+	Store
+
+	mu     sync.Mutex
+	hungAt time.Time // when a call last timed out; zero: never
+}
+
+func (b *boundedStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	type found struct {
+		value []byte
+		ok    bool
+	}
+	f, err := boundedCall(ctx, b, func(ctx context.Context) (found, error) {
+		v, ok, err := b.Store.Get(ctx, key)
+		return found{v, ok}, err
+	})
+	return f.value, f.ok, err
+}
+
+func (b *boundedStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	_, err := boundedCall(ctx, b, func(ctx context.Context) (struct{}, error) { return struct{}{}, b.Store.Set(ctx, key, value, ttl) })
+	return err
+}
+
+func (b *boundedStore) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return boundedCall(ctx, b, func(ctx context.Context) (bool, error) { return b.Store.SetNX(ctx, key, value, ttl) })
+}
+
+func (b *boundedStore) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
+	return boundedCall(ctx, b, func(ctx context.Context) (bool, error) { return b.Store.CompareAndDelete(ctx, key, value) })
+}
+
+// uncooled returns b's store bounded the same way, but asked even while b
+// cools down: for the one write that must be tried all the same.
+func (b *boundedStore) uncooled() Store { return &boundedStore{Store: b.Store} }
+
+// boundedCall runs op on b's store: see boundedStore.
+func boundedCall[T any](ctx context.Context, b *boundedStore, op func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	b.mu.Lock()
+	cooling := !b.hungAt.IsZero() && time.Since(b.hungAt) < storeCooldown
+	b.mu.Unlock()
+	if cooling {
+		return zero, errStoreCooling
+	}
 	opCtx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	type result struct {
@@ -100,7 +162,6 @@ func storeCall[T any](ctx context.Context, op func(ctx context.Context) (T, erro
 		}()
 		r.v, r.err = op(opCtx)
 	}()
-	var zero T
 	select {
 	case r := <-done:
 		if r.err != nil && ctx.Err() != nil {
@@ -111,33 +172,11 @@ func storeCall[T any](ctx context.Context, op func(ctx context.Context) (T, erro
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
+		b.mu.Lock()
+		b.hungAt = time.Now()
+		b.mu.Unlock()
 		return zero, errStoreTimeout
 	}
-}
-
-func storeGet(ctx context.Context, s Store, key string) ([]byte, bool, error) {
-	type found struct {
-		value []byte
-		ok    bool
-	}
-	f, err := storeCall(ctx, func(ctx context.Context) (found, error) {
-		v, ok, err := s.Get(ctx, key)
-		return found{v, ok}, err
-	})
-	return f.value, f.ok, err
-}
-
-func storeSet(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) error {
-	_, err := storeCall(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.Set(ctx, key, value, ttl) })
-	return err
-}
-
-func storeSetNX(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) (bool, error) {
-	return storeCall(ctx, func(ctx context.Context) (bool, error) { return s.SetNX(ctx, key, value, ttl) })
-}
-
-func storeCompareAndDelete(ctx context.Context, s Store, key string, value []byte) (bool, error) {
-	return storeCall(ctx, func(ctx context.Context) (bool, error) { return s.CompareAndDelete(ctx, key, value) })
 }
 
 // detached returns a context for a store write that must happen even though

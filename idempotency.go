@@ -274,9 +274,10 @@ func (t *onceTarget[T]) keyed(ctx context.Context, c *Client, key string) (*T, e
 	obj, err = t.keyedOn(ctx, c, c.store.own, keys, &onceCall{})
 	if err == nil && call.claimTried {
 		// The store may hold this call's claim though it answered an error
-		// (a command that ran, whose answer was lost): the next caller,
-		// once that claim expires, must find this object there.
-		t.recordCreated(ctx, c, c.store.shared, keys, obj)
+		// (a command that ran, whose answer was lost or late): the next
+		// caller, once that claim expires, must find this object there, so
+		// the store is asked even if it just timed out.
+		t.recordCreated(ctx, c, c.store.shared.uncooled(), keys, obj)
 	}
 	return obj, err
 }
@@ -308,7 +309,7 @@ func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys o
 		call.inUse = call.inUse || rec != nil
 		owner := newOwnerID()
 		call.claimTried = true
-		claimed, err := storeSetNX(ctx, st, keys.claim, owner, c.claimTTL())
+		claimed, err := st.SetNX(ctx, keys.claim, owner, c.claimTTL())
 		if err != nil {
 			return nil, &storeFailure{"claiming the key", err}
 		}
@@ -338,7 +339,7 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 	release := func() {
 		ctx, cancel := detached(ctx)
 		defer cancel()
-		_, _ = storeCompareAndDelete(ctx, st, keys.claim, owner)
+		_, _ = st.CompareAndDelete(ctx, keys.claim, owner)
 	}
 	// The previous holder may have finished between the look and the claim.
 	rec, err := t.readRecord(ctx, st, keys)
@@ -379,7 +380,7 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 		existed = t.ids(before)
 		pending, _ := json.Marshal(onceRecord{State: onceStatePend, Match: t.match,
 			Before: slices.Sorted(maps.Keys(existed)), At: time.Now().UTC()})
-		if err := storeSet(ctx, st, keys.record, pending, IdempotencyKeyTTL); err != nil {
+		if err := st.Set(ctx, keys.record, pending, IdempotencyKeyTTL); err != nil {
 			release()
 			return nil, &storeFailure{"recording the key before creating", err}
 		}
@@ -417,11 +418,11 @@ func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte
 		}
 		ttl := c.claimTTL()
 		at := time.Now()
-		gaveBack, err := storeCompareAndDelete(ctx, st, keys.claim, owner)
+		gaveBack, err := st.CompareAndDelete(ctx, keys.claim, owner)
 		if err != nil {
 			return fail(err)
 		}
-		claimed, err := storeSetNX(ctx, st, keys.claim, owner, ttl)
+		claimed, err := st.SetNX(ctx, keys.claim, owner, ttl)
 		if err != nil {
 			return fail(err)
 		}
@@ -448,7 +449,7 @@ func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte
 // readRecord returns the key's record, or nil when there is none. A record
 // for another reference or name is refused: the key was reused by mistake.
 func (t *onceTarget[T]) readRecord(ctx context.Context, st Store, keys onceKeys) (*onceRecord, error) {
-	raw, found, err := storeGet(ctx, st, keys.record)
+	raw, found, err := st.Get(ctx, keys.record)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -476,7 +477,7 @@ func (t *onceTarget[T]) recordCreated(ctx context.Context, c *Client, st Store, 
 	value, _ := json.Marshal(onceRecord{State: onceStateDone, Match: t.match, ID: t.id(obj), At: time.Now().UTC()})
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	if err := storeSet(wctx, st, keys.record, value, IdempotencyKeyTTL); err != nil {
+	if err := st.Set(wctx, keys.record, value, IdempotencyKeyTTL); err != nil {
 		c.store.warn(ctx, "recording a created "+t.kind, err)
 	}
 }

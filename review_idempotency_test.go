@@ -249,15 +249,32 @@ func (s *countingHang) Get(ctx context.Context, key string) ([]byte, bool, error
 	return s.hangingStore.Get(ctx, key)
 }
 
-// ticketsHandler answers a ticket list with nothing and a create with
-// ticket id, in process.
+// ticketsHandler serves POST /tickets, GET /tickets/{id} and GET
+// /tickets?reference= from memory, in process; id counts the tickets.
 func ticketsHandler(id *atomic.Int64) http.Handler {
+	var mu sync.Mutex
+	refs := map[int64]string{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			fmt.Fprintf(w, `{"id":%d,"reference":%q}`, id.Add(1), r.URL.Query().Get("reference"))
-			return
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == http.MethodPost:
+			n := id.Add(1)
+			refs[n] = r.URL.Query().Get("reference")
+			fmt.Fprintf(w, `{"id":%d,"reference":%q}`, n, refs[n])
+		case !strings.HasSuffix(r.URL.Path, "/tickets"):
+			var n int64
+			fmt.Sscan(r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:], &n)
+			fmt.Fprintf(w, `{"id":%d,"reference":%q}`, n, refs[n])
+		default:
+			var items []string
+			for n, ref := range refs {
+				if ref == r.URL.Query().Get("reference") {
+					items = append(items, fmt.Sprintf(`{"id":%d,"reference":%q}`, n, ref))
+				}
+			}
+			fmt.Fprintf(w, `{"total":%d,"data":[%s]}`, len(items), strings.Join(items, ","))
 		}
-		fmt.Fprint(w, `{"total":0,"data":[]}`)
 	})
 }
 
@@ -285,5 +302,51 @@ func TestReviewHangingStoreCostsOneWaitNotOnePerCall(t *testing.T) {
 		time.Sleep(time.Minute)
 		assert.Equal(t, storeTimeout, create("k5"), "later, the store is tried again")
 		assert.Equal(t, int32(2), store.calls.Load())
+	})
+}
+
+// tookThenHung is a store whose first SetNX of a claim takes the claim,
+// then does not answer until release is closed (a Redis command that ran,
+// whose answer is stuck in a dead connection).
+type tookThenHung struct {
+	*memoryStore
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *tookThenHung) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	set, err := s.memoryStore.SetNX(ctx, key, value, ttl)
+	hang := false
+	if strings.HasPrefix(key, onceClaimPrefix) {
+		s.once.Do(func() { hang = true })
+	}
+	if hang {
+		<-s.release
+	}
+	return set, err
+}
+
+// The same with a claim whose answer timed out: the store is then left
+// alone for a while, but the created ticket is still written there, for the
+// next caller to find once the orphan claim expires.
+func TestReviewClaimTakenDespiteATimeoutMakesNoSecondTicket(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &tookThenHung{memoryStore: NewMemoryStore().(*memoryStore), release: make(chan struct{})}
+		defer close(store.release)
+		var ids atomic.Int64
+		h := ticketsHandler(&ids)
+		client := func() *Client {
+			c, err := NewClient(WithBaseURL("https://api.example.com/api"), WithToken("tok"), WithStore(store),
+				WithHTTPClient(&http.Client{Transport: inProcess{h}}))
+			require.NoError(t, err)
+			return c
+		}
+		first, err := client().Tickets.CreateOnce(t.Context(), keyedTicket("case-r8", "order-r8"))
+		require.NoError(t, err)
+		time.Sleep(DefaultIdempotencyClaimTTL) // the orphan claim expired: a job restarted later
+		again, err := client().Tickets.CreateOnce(t.Context(), keyedTicket("case-r8", "order-r8"))
+		require.NoError(t, err)
+		assert.Equal(t, first.ID, again.ID)
+		assert.Equal(t, int64(1), ids.Load(), "one ticket")
 	})
 }

@@ -44,7 +44,10 @@ func NewMemoryStore() Store {
 // records in s, so that every client on the same store (replicas through
 // Redis, clients of one process in memory) shares one token per credential
 // and creates each keyed ticket or room once. A store that fails is not
-// fatal: the client then behaves as it would without one.
+// fatal: the client then behaves as it would without one. Each call to s is
+// bounded to 2 seconds, and after one that timed out the client leaves s
+// alone for 30 seconds, so that a store that hangs costs one wait, not one
+// per call.
 func WithStore(s Store) Option {
 	return func(c *config) error {
 		if s == nil {

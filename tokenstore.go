@@ -93,14 +93,14 @@ func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 		}
 		if rec != nil && s.wasRefused(rec.AccessToken) {
 			// Replace it, unless another client did already.
-			if _, err := storeCompareAndDelete(ctx, st, s.key, raw); err != nil {
+			if _, err := st.CompareAndDelete(ctx, s.key, raw); err != nil {
 				return s.fallback(ctx, "dropping a refused shared token", err, rec.AccessToken)
 			}
 		} else if rec != nil && s.fresh(rec) {
 			return &Token{AccessToken: rec.AccessToken, ExpiresAt: rec.ExpiresAt}, nil
 		}
 		lock := newOwnerID()
-		locked, err := storeSetNX(ctx, st, s.lockKey, lock, tokenLockTTL)
+		locked, err := st.SetNX(ctx, s.lockKey, lock, tokenLockTTL)
 		if err != nil {
 			return s.fallback(ctx, "locking the shared token", err)
 		}
@@ -128,7 +128,7 @@ func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, err
 		defer func() {
 			ctx, cancel := detached(ctx)
 			defer cancel()
-			_, _ = storeCompareAndDelete(ctx, st, s.lockKey, lock)
+			_, _ = st.CompareAndDelete(ctx, s.lockKey, lock)
 		}()
 	}
 	// Another client may have shared a token between our look and our lock.
@@ -148,7 +148,7 @@ func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, err
 		value, _ := json.Marshal(tokenRecord{AccessToken: tok.AccessToken, ExpiresAt: tok.ExpiresAt, ObtainedAt: obtained})
 		wctx, cancel := detached(ctx)
 		defer cancel()
-		if err := storeSet(wctx, st, s.key, value, ttl); err != nil {
+		if err := st.Set(wctx, s.key, value, ttl); err != nil {
 			s.store.warn(ctx, "sharing the token", err, tok.AccessToken)
 		}
 	}
@@ -158,7 +158,7 @@ func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, err
 // read returns the shared token record and its raw value; a record that
 // does not decode is returned as a stale one, to be replaced.
 func (s *sharedToken) read(ctx context.Context) (*tokenRecord, []byte, error) {
-	raw, found, err := storeGet(ctx, s.store.shared, s.key)
+	raw, found, err := s.store.shared.Get(ctx, s.key)
 	if err != nil || !found {
 		return nil, nil, err
 	}
