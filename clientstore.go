@@ -194,11 +194,27 @@ func newOwnerID() []byte {
 }
 
 // poller spaces the looks of a caller waiting on another's lock or claim:
-// from 20 ms, doubling up to half a second.
-type poller struct{ next time.Duration }
+// from 20 ms, doubling up to half a second. It also tells how long the
+// caller has waited, which bounds the wait on a lock or claim that a store
+// keeps past its expiry.
+type poller struct {
+	next  time.Duration
+	since time.Time // the first wait; zero: none yet
+}
 
 func (p *poller) wait(ctx context.Context) error {
+	if p.since.IsZero() {
+		p.since = time.Now()
+	}
 	d := max(p.next, 20*time.Millisecond)
 	p.next = min(2*d, 500*time.Millisecond)
 	return sleep(ctx, d)
+}
+
+// waited is how long since the first wait.
+func (p *poller) waited() time.Duration {
+	if p.since.IsZero() {
+		return 0
+	}
+	return time.Since(p.since)
 }

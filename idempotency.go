@@ -292,8 +292,6 @@ type onceCall struct {
 	claimTried bool
 	// posts counts the POSTs this call sent (or was about to send).
 	posts int
-	// waitingSince is when the call began waiting for another's claim.
-	waitingSince time.Time
 }
 
 func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys onceKeys, call *onceCall) (*T, error) {
@@ -314,7 +312,7 @@ func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys o
 			return nil, &storeFailure{"claiming the key", err}
 		}
 		if claimed {
-			call.waitingSince = time.Time{}
+			p = poller{}
 			obj, err := t.hold(ctx, c, st, keys, owner, call)
 			if errors.Is(err, errClaimLost) {
 				continue
@@ -322,9 +320,7 @@ func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys o
 			return obj, err
 		}
 		call.inUse = true
-		if call.waitingSince.IsZero() {
-			call.waitingSince = time.Now()
-		} else if held := time.Since(call.waitingSince); held > c.longestClaimHold() {
+		if held := p.waited(); held > c.longestClaimHold() {
 			return nil, fmt.Errorf("apizee: IdempotencyKey %q has been claimed by another call for %s, longer than a call holds it "+
 				"(the store may keep the claim without its expiry): no %s was created", keys.key, held.Round(time.Second), t.kind)
 		}

@@ -85,7 +85,6 @@ func (s *sharedToken) wasRefused(accessToken string) bool {
 func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 	st := s.store.shared
 	var p poller
-	var waitingSince time.Time
 	for {
 		rec, raw, err := s.read(ctx)
 		if err != nil {
@@ -107,9 +106,7 @@ func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 		if locked {
 			return s.fetchLocked(ctx, lock)
 		}
-		if waitingSince.IsZero() {
-			waitingSince = time.Now()
-		} else if held := time.Since(waitingSince); held > tokenLockTTL {
+		if held := p.waited(); held > tokenLockTTL {
 			s.store.warn(ctx, "waiting on the token lock", fmt.Errorf("held for %s, past its %s TTL", held.Round(time.Second), tokenLockTTL))
 			return s.fetchLocked(ctx, nil)
 		}
