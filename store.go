@@ -48,6 +48,12 @@ func NewMemoryStore() Store {
 // bounded to 2 seconds, and after one that timed out the client leaves s
 // alone for 30 seconds, so that a store that hangs costs one wait, not one
 // per call.
+//
+// Keys are scoped by the base URL and the username, or a hash of the JWT
+// assertion. A client on WithToken or WithTokenSource does not know its user
+// and is scoped by its base URL alone: clients of different Apizee accounts
+// authenticated that way must not share a store (or a key prefix), or one
+// account's CreateOnce keys would answer for the other's.
 func WithStore(s Store) Option {
 	return func(c *config) error {
 		if s == nil {
