@@ -350,3 +350,98 @@ func TestReviewClaimTakenDespiteATimeoutMakesNoSecondTicket(t *testing.T) {
 		assert.Equal(t, int64(1), ids.Load(), "one ticket")
 	})
 }
+
+// cancellingStore cancels the call's context before its n-th operation
+// (store calls and HTTP requests counted together, through step).
+type cancellingStore struct {
+	Store
+	step func()
+}
+
+func (s *cancellingStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	s.step()
+	return s.Store.Get(ctx, key)
+}
+
+func (s *cancellingStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	s.step()
+	return s.Store.Set(ctx, key, value, ttl)
+}
+
+func (s *cancellingStore) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	s.step()
+	return s.Store.SetNX(ctx, key, value, ttl)
+}
+
+func (s *cancellingStore) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
+	s.step()
+	return s.Store.CompareAndDelete(ctx, key, value)
+}
+
+type steppingTransport struct {
+	base http.RoundTripper
+	step func()
+}
+
+func (s steppingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.step()
+	return s.base.RoundTrip(r)
+}
+
+// The caller's context ending at any step of a keyed CreateOnce (each store
+// call, each request) leaves the key in a state the next caller, once the
+// claim expired, completes with exactly one ticket.
+func TestReviewContextEndingAtEveryStep(t *testing.T) {
+	for n := 1; ; n++ {
+		e := newOnceEnv(t)
+		inner, clock := clockedMemoryStore()
+		var ops atomic.Int32
+		var cancel context.CancelFunc
+		step := func() {
+			if int(ops.Add(1)) == n {
+				cancel()
+			}
+		}
+		c := e.client(t, WithStore(&cancellingStore{Store: inner, step: step}),
+			WithHTTPClient(&http.Client{Transport: steppingTransport{base: http.DefaultTransport, step: step}}))
+		var ctx context.Context
+		ctx, cancel = context.WithCancel(t.Context())
+		_, err := c.Tickets.CreateOnce(ctx, keyedTicket("case-r9", "order-r9"))
+		cancel()
+		if err == nil {
+			require.Greater(t, n, 10, "the context ended at each of the call's steps")
+			break
+		}
+		require.ErrorIs(t, err, context.Canceled, "step %d", n)
+		require.LessOrEqual(t, e.srv.RequestCount(http.MethodPost, "/tickets"), 1, "step %d", n)
+
+		clock.Set(clock.Now().Add(DefaultIdempotencyClaimTTL))
+		next := e.client(t, WithStore(inner))
+		tk, err := next.Tickets.CreateOnce(t.Context(), keyedTicket("case-r9", "order-r9"))
+		require.NoError(t, err, "step %d", n)
+		assert.Equal(t, "case-r9", tk.Reference)
+		assert.Equal(t, 1, e.srv.TicketsWithReference("case-r9"), "step %d: one ticket", n)
+	}
+}
+
+// Keys that differ only in bytes an escaping could confuse (":", "%", "+",
+// a space, non-ASCII) name different records.
+func TestReviewKeysWithOddBytesStayApart(t *testing.T) {
+	e := newOnceEnv(t)
+	store := NewMemoryStore()
+	a, b := e.client(t, WithStore(store)), e.client(t, WithStore(store))
+	keys := []string{"a:b", "a%3Ab", "a%253Ab", "a b", "a+b", "a%20b", "ключ", "k\u00e9", "ke\u0301", "\U0001F600", "a/b", "a\\b"}
+	ids := map[int64]string{}
+	for _, key := range keys {
+		tk, err := a.Tickets.CreateOnce(t.Context(), keyedTicket("case-r10", key))
+		require.NoError(t, err, key)
+		require.NotContains(t, ids, tk.ID, "%q and %q share a record", key, ids[tk.ID])
+		ids[tk.ID] = key
+	}
+	for _, key := range keys {
+		tk, err := b.Tickets.CreateOnce(t.Context(), keyedTicket("case-r10", key))
+		require.NoError(t, err, key)
+		assert.Equal(t, key, ids[tk.ID])
+	}
+	assert.Equal(t, len(keys), e.srv.TicketsWithReference("case-r10"))
+}
