@@ -46,3 +46,55 @@ func TestReviewHTTPDateRetryAfterIsReadOnTheServersClock(t *testing.T) {
 		})
 	}
 }
+
+// Odd rate-limit answers: nothing panics, a held-back call is never sent,
+// and nothing is held longer than the gate remembers (an hour).
+func TestReviewOddRateLimitAnswers(t *testing.T) {
+	for name, tt := range map[string]struct {
+		status   int
+		header   []string
+		heldFor  time.Duration // how long the next call is held back (refused, not sent)
+		waitNext time.Duration // how long the next call waits, then goes
+	}{
+		"negative Retry-After":           {429, []string{"Retry-After", "-5"}, 0, 0},
+		"fractional Retry-After":         {429, []string{"Retry-After", "1.5"}, 0, 0},
+		"exponent Retry-After":           {429, []string{"Retry-After", "1e3"}, 0, 0},
+		"absurd Retry-After":             {429, []string{"Retry-After", "99999999999999999999"}, time.Hour, 0},
+		"date long past":                 {429, []string{"Retry-After", "Mon, 01 Jan 1990 00:00:00 GMT"}, 0, 0},
+		"remaining 0, no reset":          {200, []string{"X-RateLimit-Remaining", "0"}, 0, 0},
+		"remaining 0, reset 5":           {200, []string{"X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "5"}, 0, 5 * time.Second},
+		"remaining 0, negative reset":    {200, []string{"X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "-5"}, 0, 0},
+		"remaining 00, reset 5":          {200, []string{"X-RateLimit-Remaining", "00", "X-RateLimit-Reset", "5"}, 0, 0},
+		"remaining 1, reset 5":           {200, []string{"X-RateLimit-Remaining", "1", "X-RateLimit-Reset", "5"}, 0, 0},
+		"control bytes in Retry-After":   {429, []string{"Retry-After", "5\x00"}, 0, 0},
+		"two Retry-After, first is junk": {429, []string{"Retry-After", "soon", "Retry-After", "5"}, 0, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var attempts atomic.Int32
+				c := budgetClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if attempts.Add(1) == 1 {
+						for i := 0; i < len(tt.header); i += 2 {
+							w.Header().Add(tt.header[i], tt.header[i+1])
+						}
+						w.WriteHeader(tt.status)
+						fmt.Fprint(w, `{"error":"API rate limit exceeded"}`)
+						return
+					}
+					fmt.Fprint(w, `{"ok":true}`)
+				}), WithRetryPolicy(RetryPolicy{MaxRetries: 1, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxRetryAfter: time.Minute}))
+				_ = ping(t.Context(), c)
+				sent := attempts.Load()
+				if tt.heldFor > 0 {
+					err := ping(t.Context(), c)
+					require.ErrorIs(t, err, ErrBudgetWait)
+					assert.Equal(t, sent, attempts.Load(), "a held-back call is not sent")
+					time.Sleep(tt.heldFor)
+				}
+				start := time.Now()
+				require.NoError(t, ping(t.Context(), c))
+				assert.Equal(t, tt.waitNext, time.Since(start))
+			})
+		})
+	}
+}
