@@ -445,3 +445,41 @@ func TestReviewKeysWithOddBytesStayApart(t *testing.T) {
 	}
 	assert.Equal(t, len(keys), e.srv.TicketsWithReference("case-r10"))
 }
+
+// losingStore drops every write of a created record, as a store that loses
+// writes under memory pressure (or evicts the key) would.
+type losingStore struct {
+	Store
+}
+
+func (s *losingStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if strings.Contains(string(value), `"created"`) {
+		return nil
+	}
+	return s.Store.Set(ctx, key, value, ttl)
+}
+
+// Eight clients, one key, a store that loses the created record: still one
+// ticket, found again by reference from the pending record.
+func TestReviewEightClientsOnAStoreThatLosesWrites(t *testing.T) {
+	for name, fault := range faultsOnCreate {
+		t.Run(name, func(t *testing.T) {
+			e := newOnceEnv(t)
+			store := &losingStore{Store: NewMemoryStore()}
+			var clients []*Client
+			for range 8 {
+				clients = append(clients, e.client(t, WithStore(store)))
+			}
+			fault(e, "/tickets")
+			tickets := runTogether(t, clients, func(ctx context.Context, c *Client) (int64, error) {
+				tk, err := c.Tickets.CreateOnce(ctx, keyedTicket("case-r11", "order-r11"))
+				if err != nil {
+					return 0, err
+				}
+				return tk.ID, nil
+			})
+			assert.Equal(t, 1, e.srv.TicketsWithReference("case-r11"), "exactly one ticket")
+			assert.Len(t, tickets, 1, "every client returned the same ticket: %v", tickets)
+		})
+	}
+}
