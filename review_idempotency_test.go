@@ -483,3 +483,41 @@ func TestReviewEightClientsOnAStoreThatLosesWrites(t *testing.T) {
 		})
 	}
 }
+
+// afterCAD runs after once, after the first CompareAndDelete of a claim has
+// run: the moment a holder renewing its claim has given it back and not yet
+// taken it again.
+type afterCAD struct {
+	Store
+	after func()
+	done  atomic.Bool
+}
+
+func (s *afterCAD) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
+	deleted, err := s.Store.CompareAndDelete(ctx, key, value)
+	if strings.HasPrefix(key, onceClaimPrefix) && deleted && s.done.CompareAndSwap(false, true) {
+		s.after() // within the 2 s the SDK gives a store call
+	}
+	return deleted, err
+}
+
+// A holder renewing its claim gives it back, then takes it again: another
+// call may take it in between, create the ticket, record it and let the
+// claim go, all before the holder takes it back. The holder must then find
+// that ticket rather than send a second POST. (Seen as a flake of
+// TestEightClientsOneKeyCreateOneObject under load: 2 runs in 20.)
+func TestReviewRenewalGapIsNoSecondCreator(t *testing.T) {
+	e := newOnceEnv(t)
+	store := &afterCAD{Store: NewMemoryStore()}
+	a, b := e.client(t, WithStore(store)), e.client(t, WithStore(store))
+	var fromB int64
+	store.after = func() {
+		tk, err := b.Tickets.CreateOnce(t.Context(), keyedTicket("case-r12", "order-r12"))
+		require.NoError(t, err)
+		fromB = tk.ID
+	}
+	tk, err := a.Tickets.CreateOnce(t.Context(), keyedTicket("case-r12", "order-r12"))
+	require.NoError(t, err)
+	assert.Equal(t, fromB, tk.ID, "both return the one ticket")
+	assert.Equal(t, 1, e.srv.TicketsWithReference("case-r12"), "one ticket")
+}
