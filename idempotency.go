@@ -414,8 +414,7 @@ func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte
 		}
 		ttl := c.claimTTL()
 		at := time.Now()
-		gaveBack, err := st.CompareAndDelete(ctx, keys.claim, owner)
-		if err != nil {
+		if _, err := st.CompareAndDelete(ctx, keys.claim, owner); err != nil {
 			return fail(err)
 		}
 		claimed, err := st.SetNX(ctx, keys.claim, owner, ttl)
@@ -425,16 +424,15 @@ func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte
 		if !claimed {
 			return nil, nil, errClaimLost
 		}
-		if !gaveBack {
-			// The claim had expired: another call may have come and
-			// finished meanwhile.
-			rec, err := t.readRecord(ctx, st, keys)
-			if err != nil {
-				return fail(err)
-			}
-			if rec != nil && rec.State == onceStateDone {
-				return nil, nil, errClaimLost
-			}
+		// Whether the claim had expired or was just given back, another
+		// call may have taken it, created the object, recorded it and let
+		// it go before this one took it again.
+		rec, err := t.readRecord(ctx, st, keys)
+		if err != nil {
+			return fail(err)
+		}
+		if rec != nil && rec.State == onceStateDone {
+			return nil, nil, errClaimLost
 		}
 		call.posts++
 		sendCtx, cancel := context.WithDeadline(ctx, at.Add(ttl-ttl/4))

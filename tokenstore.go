@@ -80,8 +80,8 @@ func (s *sharedToken) wasRefused(accessToken string) bool {
 // fetch returns the token shared in the store, or fetches one under the
 // store's lock and shares it. When the store fails or does not answer, the
 // client fetches its own token, and says so once in its log; so it does,
-// and shares it, when the lock stays held past its TTL (a store that lost
-// the lock's expiry would otherwise hold every call for good).
+// and shares it, when the lock stays held past two of its TTLs (a store
+// that lost the lock's expiry would otherwise hold every call for good).
 func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 	st := s.store.shared
 	var p poller
@@ -106,7 +106,9 @@ func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 		if locked {
 			return s.fetchLocked(ctx, lock)
 		}
-		if held := p.waited(); held > tokenLockTTL {
+		// Two TTLs: the holder that outlived its lock may have been
+		// followed by another, for which this client waits too.
+		if held := p.waited(); held > 2*tokenLockTTL {
 			s.store.warn(ctx, "waiting on the token lock", fmt.Errorf("held for %s, past its %s TTL", held.Round(time.Second), tokenLockTTL))
 			return s.fetchLocked(ctx, nil)
 		}
