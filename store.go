@@ -15,8 +15,10 @@ import (
 // password or an assertion there, in a key or a value.
 //
 // A ttl of zero or less means the entry does not expire. Implementations must
-// be safe for concurrent use, and SetNX and CompareAndDelete must be atomic
-// against every other user of the same store.
+// be safe for concurrent use, SetNX and CompareAndDelete must be atomic
+// against every other user of the same store, and Get must see every write
+// that completed before it (not a replica's lagging copy): a stale read lets
+// a second caller create what the first already did.
 type Store interface {
 	// Get returns the value of key, and found false when there is none (or
 	// it expired).
