@@ -521,3 +521,40 @@ func TestReviewRenewalGapIsNoSecondCreator(t *testing.T) {
 	assert.Equal(t, fromB, tk.ID, "both return the one ticket")
 	assert.Equal(t, 1, e.srv.TicketsWithReference("case-r12"), "one ticket")
 }
+
+// slowOnce is a memory store whose first Get does not answer until release
+// is closed (and ignores its context): one slow answer, then a healthy store.
+type slowOnce struct {
+	*memoryStore
+	release chan struct{}
+	slow    atomic.Bool
+}
+
+func (s *slowOnce) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if s.slow.CompareAndSwap(false, true) {
+		<-s.release
+	}
+	return s.memoryStore.Get(ctx, key)
+}
+
+// One slow answer is not a hung store: the client's next calls use the
+// store again at once, so that their keys are shared, rather than go on
+// without it (each on its own memory, able to create beside another client)
+// for the cooldown.
+func TestReviewOneSlowAnswerKeepsTheStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &slowOnce{memoryStore: NewMemoryStore().(*memoryStore), release: make(chan struct{})}
+		defer close(store.release)
+		var ids atomic.Int64
+		c, err := NewClient(WithBaseURL("https://api.example.com/api"), WithToken("tok"), WithStore(store),
+			WithHTTPClient(&http.Client{Transport: inProcess{ticketsHandler(&ids)}}))
+		require.NoError(t, err)
+		_, err = c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r13", "k1"))
+		require.NoError(t, err, "the slow answer: on the client's own memory")
+		_, err = c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r13", "k2"))
+		require.NoError(t, err)
+		_, found, err := store.memoryStore.Get(t.Context(), recordKeyOf(c, "ticket", "k2"))
+		require.NoError(t, err)
+		assert.True(t, found, "the next key is kept in the shared store")
+	})
+}
