@@ -84,24 +84,26 @@ func (s *clientStore) warn(ctx context.Context, what string, err error, secrets 
 var errStoreTimeout = fmt.Errorf("the store did not answer within %s", storeTimeout)
 
 // storeCooldown is how long a client goes on without a shared store that
-// did not answer within storeTimeout before it asks it again: a hung store
-// costs one bounded wait (and one call stuck in it) per cooldown, not one
-// per call.
+// hung (two calls in a row did not answer within storeTimeout) before it
+// asks it again: a hung store costs two bounded waits (and calls stuck in
+// it) per cooldown, not one per call. One slow answer is not a hang: the
+// next call asks the store again, so that the keys stay shared.
 const storeCooldown = 30 * time.Second
 
 // errStoreCooling is a call not made to a store that hung a moment ago.
-var errStoreCooling = fmt.Errorf("the store did not answer within %s a moment ago: not asked again for %s", storeTimeout, storeCooldown)
+var errStoreCooling = fmt.Errorf("the store did not answer within %s twice in a row: not asked again for %s", storeTimeout, storeCooldown)
 
 // boundedStore is the shared store as the client calls it: each call is
 // bounded by storeTimeout even if the store ignores its context (the call
 // then finishes in the background), a panic of the store is an error, and
-// for storeCooldown after a call timed out, every call fails at once. The
+// for storeCooldown after the store hung, every call fails at once. The
 // caller's own context ending is returned as ctx.Err().
 type boundedStore struct {
 	Store
 
-	mu     sync.Mutex
-	hungAt time.Time // when a call last timed out; zero: never
+	mu       sync.Mutex
+	timeouts int       // calls in a row that timed out
+	hungAt   time.Time // when the store was last found hung; zero: never
 }
 
 func (b *boundedStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
@@ -164,6 +166,9 @@ func boundedCall[T any](ctx context.Context, b *boundedStore, op func(ctx contex
 	}()
 	select {
 	case r := <-done:
+		b.mu.Lock()
+		b.timeouts = 0
+		b.mu.Unlock()
 		if r.err != nil && ctx.Err() != nil {
 			return zero, ctx.Err()
 		}
@@ -173,7 +178,9 @@ func boundedCall[T any](ctx context.Context, b *boundedStore, op func(ctx contex
 			return zero, err
 		}
 		b.mu.Lock()
-		b.hungAt = time.Now()
+		if b.timeouts++; b.timeouts >= 2 {
+			b.hungAt = time.Now()
+		}
 		b.mu.Unlock()
 		return zero, errStoreTimeout
 	}

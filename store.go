@@ -47,9 +47,9 @@ func NewMemoryStore() Store {
 // Redis, clients of one process in memory) shares one token per credential
 // and creates each keyed ticket or room once. A store that fails is not
 // fatal: the client then behaves as it would without one. Each call to s is
-// bounded to 2 seconds, and after one that timed out the client leaves s
-// alone for 30 seconds, so that a store that hangs costs one wait, not one
-// per call.
+// bounded to 2 seconds, and after two in a row that timed out the client
+// leaves s alone for 30 seconds, so that a store that hangs costs two waits,
+// not one per call (one slow answer is not a hang).
 //
 // Keys are scoped by the base URL and the username, or a hash of the JWT
 // assertion. A client on WithToken or WithTokenSource does not know its user
