@@ -28,7 +28,9 @@ type clientStore struct {
 	own    Store
 	// scope names the account in every key: the base URL and the user (or a
 	// hash of the assertion), never a secret. Keys are built from escaped
-	// parts joined by ':', so no two accounts or keys can share one.
+	// parts joined by ':', so no two users or keys can share one; clients on
+	// a fixed token or a token source share their base URL's (see
+	// WithStore).
 	scope  string
 	logger *slog.Logger
 	// masked are the secrets masked in a store's error before it is logged:
