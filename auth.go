@@ -206,15 +206,19 @@ func (tc *tokenCache) fly(ctx context.Context, f *tokenFlight) {
 	}
 }
 
-// dueForRefresh reports whether less than min(5 minutes, 10% of its
-// lifetime) of the current token remains. Call with mu held.
+// dueForRefresh reports whether the current token reached its refreshAt.
+// Call with mu held.
 func (tc *tokenCache) dueForRefresh() bool {
 	exp := tc.current.ExpiresAt
-	if exp.IsZero() {
-		return false
-	}
-	margin := min(maxRefreshMargin, exp.Sub(tc.obtained)/10)
-	return !tc.now().Before(exp.Add(-margin))
+	return !exp.IsZero() && !tc.now().Before(refreshAt(exp, tc.obtained))
+}
+
+// refreshAt is when a token obtained at obtained and expiring at expires is
+// renewed: min(5 minutes, 10% of its lifetime) before it expires, and never
+// after (a lifetime that is negative, from clocks that disagree, leaves no
+// margin rather than one past the expiry).
+func refreshAt(expires, obtained time.Time) time.Time {
+	return expires.Add(-max(0, min(maxRefreshMargin, expires.Sub(obtained)/10)))
 }
 
 // invalidate drops the current token if it is still rejected, the one a

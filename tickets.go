@@ -465,9 +465,14 @@ func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOp
 // return the same ticket (a GET /tickets/{id}), with no second POST and no
 // second invitation. A call that dies while creating holds the key for the
 // claim TTL (WithIdempotencyClaimTTL, default 2 minutes); the next call then
-// finds the ticket it created by its reference, or creates it. Without
+// finds the ticket it created by its reference, or creates it; a claim held
+// longer than any call holds one (RetryPolicy.MaxRetries+2 claim TTLs: a
+// store that lost its expiry) ends the wait with an error. Without
 // WithStore the key is kept in the client's memory; when the store fails
-// the client does the same, and says so once in its log.
+// the client does the same, and says so once in its log, unless the store
+// had already shown the key held by another call or this call had sent its
+// POST: the failure is then returned, since creating on this client alone
+// could make a second ticket.
 //
 // Errors: *ValidationError before any request (a key reused with another
 // Reference included); a non-ambiguous failure (a 4xx) is returned at once;

@@ -223,7 +223,7 @@ func NewHandler(fn func(ctx context.Context, e *Event) error, opts ...HandlerOpt
 	}
 	h := &Handler{fn: fn, cfg: cfg, local: apizee.NewMemoryStore(), running: map[string]bool{}}
 	if cfg.store != nil {
-		h.shared = boundedstore.Bounded{Store: cfg.store, Timeout: storeTimeout}
+		h.shared = &boundedstore.Bounded{Store: cfg.store, Timeout: storeTimeout}
 	}
 	return h, nil
 }
