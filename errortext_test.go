@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,6 +74,21 @@ func (failingStore) SetNX(context.Context, string, []byte, time.Duration) (bool,
 }
 func (failingStore) CompareAndDelete(context.Context, string, []byte) (bool, error) {
 	return false, errors.New("apizee: store down")
+}
+
+// laterFailingStore is a store whose reads fail once a POST was sent
+// (posted is set by the test's fault): a keyed CreateOnce then fails after
+// its POST.
+type laterFailingStore struct {
+	apizee.Store
+	posted *atomic.Bool
+}
+
+func (s laterFailingStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if s.posted.Load() {
+		return nil, false, errors.New("apizee: store down")
+	}
+	return s.Store.Get(ctx, key)
 }
 
 type tokenSourceFunc func(ctx context.Context) (*apizee.Token, error)
@@ -186,6 +202,21 @@ var errorCorpus = []errorCase{
 		corpus500(srv, http.MethodGet, "/tickets", 3)
 		p := supportCase("corpus-store")
 		p.IdempotencyKey = "corpus-store-key"
+		_, err := c.Tickets.CreateOnce(t.Context(), p)
+		return err
+	}},
+	{"Tickets.CreateOnce with a key on a store that fails after the POST", func(t *testing.T) error {
+		var posted atomic.Bool
+		srv, c := corpusServer(t, apizee.WithStore(laterFailingStore{apizee.NewMemoryStore(), &posted}),
+			apizee.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tickets") {
+					posted.Store(true)
+				}
+				return http.DefaultTransport.RoundTrip(r)
+			})}))
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusInternalServerError})
+		p := supportCase("corpus-store-after")
+		p.IdempotencyKey = "corpus-store-after-key"
 		_, err := c.Tickets.CreateOnce(t.Context(), p)
 		return err
 	}},

@@ -312,10 +312,10 @@ func (t *onceTarget[T]) keyed(ctx context.Context, c *Client, key string) (*T, e
 	}
 	switch {
 	case call.posts > 0:
-		return nil, fmt.Errorf("apizee: the idempotency store failed %s after this call sent POST: the %s may exist, "+
+		return nil, errorf("apizee: the idempotency store failed %s after this call sent POST: the %s may exist, "+
 			"and IdempotencyKey %q is not created again on this client alone: %w", failed.what, t.kind, keys.key, failed.err)
 	case call.inUse:
-		return nil, fmt.Errorf("apizee: the idempotency store failed %s while another call held IdempotencyKey %q: "+
+		return nil, errorf("apizee: the idempotency store failed %s while another call held IdempotencyKey %q: "+
 			"its %s is not created again on this client alone: %w", failed.what, keys.key, t.kind, failed.err)
 	}
 	c.store.warn(ctx, failed.what, failed.err)
