@@ -274,7 +274,7 @@ func withDesk(t *testing.T, d *ticketDesk, maxRetries int, test func(t *testing.
 }
 
 func deskCase(reference string) *apizee.CreateTicketParams {
-	return &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phones: []string{"+33612345678"}, Reference: reference}
+	return &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phone: []string{"+33612345678"}, Reference: reference}
 }
 
 // A POST that commits after the per-attempt timeout: the look-up right after
@@ -502,11 +502,11 @@ func TestAdversaryCreateOnceUnderEveryFault(t *testing.T) {
 		"dropped after processing":  {DropAfterProcessing: true},
 		"200 that is not JSON":      {MalformedBody: true},
 		"cut short":                 {ShortBody: true},
-		"500 unprocessed":           {StatusCode: http.StatusInternalServerError},
-		"502 unprocessed":           {StatusCode: http.StatusBadGateway},
-		"503 unprocessed":           {StatusCode: http.StatusServiceUnavailable},
-		"429 with Retry-After":      {StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}},
-		"401 once":                  {StatusCode: http.StatusUnauthorized},
+		"500 unprocessed":           {Status: http.StatusInternalServerError},
+		"502 unprocessed":           {Status: http.StatusBadGateway},
+		"503 unprocessed":           {Status: http.StatusServiceUnavailable},
+		"429 with Retry-After":      {Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}},
+		"401 once":                  {Status: http.StatusUnauthorized},
 	}
 	for name, fault := range faults {
 		for _, target := range []string{"POST", "every request once"} {

@@ -87,14 +87,14 @@ func TestAdversaryEmptyObjectWrittenAsPHPArrayDecodesAsEmpty(t *testing.T) {
 			func(t *testing.T, c *apizee.Client) any {
 				tk, err := c.Tickets.Get(t.Context(), 82070)
 				require.NoError(t, err)
-				return []any{tk.Requestor, tk.Location}
+				return []any{tk.Requestor, tk.Geoloc}
 			}, []any{apizee.Requestor{}, &apizee.GeoPoint{}}},
 		{"ticket list", `{"total":1,"data":[{"id":82070,"reference":"r","requestor":[],"geoloc":[],"description":"[] stays []"}]}`,
 			func(t *testing.T, c *apizee.Client) any {
 				page, err := c.Tickets.List(t.Context(), nil)
 				require.NoError(t, err)
 				require.Len(t, page.Items, 1)
-				return []any{page.Items[0].Requestor, page.Items[0].Location, page.Items[0].Description}
+				return []any{page.Items[0].Requestor, page.Items[0].Geoloc, page.Items[0].Description}
 			}, []any{apizee.Requestor{}, &apizee.GeoPoint{}, "[] stays []"}},
 		{"conference organizer, created_by, moderator", `{"id":7,"organizer":[],"created_by":[],"moderator":[]}`,
 			func(t *testing.T, c *apizee.Client) any {

@@ -32,7 +32,7 @@ func TestAdversaryNilContextIsAnErrorEverywhere(t *testing.T) {
 
 	var nilCtx context.Context // a nil interface, as a caller's bug passes it
 	media := &apizee.Media{URL: api.URL + "/media/1"}
-	ticket := &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}, Reference: "r"}
+	ticket := &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"}
 	conference := &apizee.CreateConferenceParams{Participants: []string{"+33612345678"}, Name: "weekly review"}
 	first := func(seq func(func(*apizee.Ticket, error) bool)) error {
 		for _, err := range seq {

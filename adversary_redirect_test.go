@@ -149,7 +149,7 @@ func TestAdversaryCrossHostRedirectCarriesNoRefererAndNoToken(t *testing.T) {
 			page, err := c.Tickets.List(ctx, &apizee.ListTicketsParams{Reference: "customer-jane-doe"})
 			require.NoError(t, err)
 			assert.Len(t, page.Items, 1)
-			_, err = c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}, Reference: "customer-jane-doe"})
+			_, err = c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "customer-jane-doe"})
 			require.NoError(t, err)
 
 			seen := other.requests()

@@ -27,7 +27,7 @@ import (
 var fastRetryPolicy = apizee.RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}
 
 func createTicket(ctx context.Context, c *apizee.Client) error {
-	_, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}})
+	_, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}})
 	return err
 }
 

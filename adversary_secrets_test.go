@@ -294,7 +294,7 @@ func TestAdversaryModelsGivenWholeToAJSONLoggerShowNoSecret(t *testing.T) {
 	c, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
 	require.NoError(t, err)
 	ctx := t.Context()
-	created, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"+33612345678"}, SSO: true, Reference: "log-me"})
+	created, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"+33612345678"}, SSO: true, Reference: "log-me"})
 	require.NoError(t, err)
 	require.Contains(t, created.SSOURL, "access_token=")
 	require.Contains(t, created.RequestorURL, "pwd=")
@@ -363,8 +363,8 @@ func TestAdversaryUnmaskedModelsKeepTheirSecretsForStorage(t *testing.T) {
 	defer srv.Close()
 	c, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
 	require.NoError(t, err)
-	created, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"+33612345678"},
-		Emails: []string{"jane@example.com"}, SSO: true, Reference: "store-me"})
+	created, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"+33612345678"},
+		Email: []string{"jane@example.com"}, SSO: true, Reference: "store-me"})
 	require.NoError(t, err)
 	require.NotEmpty(t, created.SSOURL)
 

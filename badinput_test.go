@@ -70,7 +70,7 @@ func badTooLong(name string, call badCall) badInput {
 // createTicket creates a ticket with a valid agent and phone, changed by edit.
 func badCreateTicket(edit func(p *apizee.CreateTicketParams)) badCall {
 	return func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
-		p := &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{badPhone}}
+		p := &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{badPhone}}
 		edit(p)
 		_, err := c.Tickets.Create(ctx, p)
 		return err
@@ -201,22 +201,22 @@ func badInputs() []badInput {
 		badRefusedTicket("Agent NUL", "Agent", func(p *apizee.CreateTicketParams) { p.Agent = "agent1\x00" }),
 		badSentTicket("Agent parameter injection", func(p *apizee.CreateTicketParams) { p.Agent = "x&agent=evil" }, badTicketQuery("agent", "x&agent=evil")),
 		badSentTicket("Agent path trick", func(p *apizee.CreateTicketParams) { p.Agent = "../../users/me" }, badTicketQuery("agent", "../../users/me")),
-		// CreateTicketParams.Emails
-		badRefusedTicket("Email CRLF Bcc", "Emails", func(p *apizee.CreateTicketParams) { p.Phones, p.Emails = nil, []string{"a@b.c\r\nBcc: x@y.z"} }),
-		badRefusedTicket("Email comma smuggles a second contact", "Emails", func(p *apizee.CreateTicketParams) { p.Emails = []string{"a@b.c,evil@x.y"} }),
-		badRefusedTicket("Email empty item", "Emails", func(p *apizee.CreateTicketParams) { p.Emails = []string{""} }),
-		badRefusedTicket("Email without @", "Emails", func(p *apizee.CreateTicketParams) { p.Emails = []string{"no-at-sign"} }),
-		badRefusedTicket("Email NUL", "Emails", func(p *apizee.CreateTicketParams) { p.Emails = []string{"a@b.c\x00"} }),
-		badSentTicket("Email unicode", func(p *apizee.CreateTicketParams) { p.Emails = []string{"élodie@exämple.fr"} }, badTicketQuery("email", "élodie@exämple.fr")),
-		badSentTicket("Email with &", func(p *apizee.CreateTicketParams) { p.Emails = []string{"a&agent=evil@x.y"} }, badTicketQuery("email", "a&agent=evil@x.y")),
-		badRefusedTicket("neither Emails nor Phones", "Emails", func(p *apizee.CreateTicketParams) { p.Phones = nil }),
-		// CreateTicketParams.Phones
-		badRefusedTicket("Phone with spaces", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{"+33 6 12 34 56 78"} }),
-		badRefusedTicket("Phone too long", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{"+3361234567890123456"} }),
-		badRefusedTicket("Phone national", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{"0612345678"} }),
-		badRefusedTicket("Phone injection", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{badPhone + "&agent=evil"} }),
-		badRefusedTicket("Phone Arabic-Indic digits", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{"+٣٣٦١٢٣٤٥٦٧٨"} }),
-		badRefusedTicket("Phone 1 MiB", "Phones", func(p *apizee.CreateTicketParams) { p.Phones = []string{"+" + oneMiBText} }),
+		// CreateTicketParams.Email
+		badRefusedTicket("Email CRLF Bcc", "Email", func(p *apizee.CreateTicketParams) { p.Phone, p.Email = nil, []string{"a@b.c\r\nBcc: x@y.z"} }),
+		badRefusedTicket("Email comma smuggles a second contact", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c,evil@x.y"} }),
+		badRefusedTicket("Email empty item", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{""} }),
+		badRefusedTicket("Email without @", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"no-at-sign"} }),
+		badRefusedTicket("Email NUL", "Email", func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c\x00"} }),
+		badSentTicket("Email unicode", func(p *apizee.CreateTicketParams) { p.Email = []string{"élodie@exämple.fr"} }, badTicketQuery("email", "élodie@exämple.fr")),
+		badSentTicket("Email with &", func(p *apizee.CreateTicketParams) { p.Email = []string{"a&agent=evil@x.y"} }, badTicketQuery("email", "a&agent=evil@x.y")),
+		badRefusedTicket("neither Email nor Phone", "Email", func(p *apizee.CreateTicketParams) { p.Phone = nil }),
+		// CreateTicketParams.Phone
+		badRefusedTicket("Phone with spaces", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+33 6 12 34 56 78"} }),
+		badRefusedTicket("Phone too long", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+3361234567890123456"} }),
+		badRefusedTicket("Phone national", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"0612345678"} }),
+		badRefusedTicket("Phone injection", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{badPhone + "&agent=evil"} }),
+		badRefusedTicket("Phone Arabic-Indic digits", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+٣٣٦١٢٣٤٥٦٧٨"} }),
+		badRefusedTicket("Phone 1 MiB", "Phone", func(p *apizee.CreateTicketParams) { p.Phone = []string{"+" + oneMiBText} }),
 		// CreateTicketParams.Reference
 		badSentTicket("Reference parameter injection", func(p *apizee.CreateTicketParams) { p.Reference = "x&agent=evil" }, badTicketQuery("reference", "x&agent=evil")),
 		badSentTicket("Reference fragment", func(p *apizee.CreateTicketParams) { p.Reference = "#frag" }, badTicketQuery("reference", "#frag")),
@@ -260,11 +260,11 @@ func badInputs() []badInput {
 		}()),
 		// CreateOnce, Get, FindByReference
 		badRefused("CreateOnce without Reference", "Reference", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
-			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{badPhone}})
+			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{badPhone}})
 			return err
 		}),
 		badRefused("CreateOnce Reference invalid UTF-8", "Reference", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {
-			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{badPhone}, Reference: "\xc3"})
+			_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{badPhone}, Reference: "\xc3"})
 			return err
 		}),
 		badRefused("Get id 0", "ID", func(ctx context.Context, c *apizee.Client, _ *apizeetest.Server) error {

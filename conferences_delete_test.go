@@ -33,7 +33,7 @@ func TestConferencesDelete(t *testing.T) {
 func TestConferencesDeleteAcceptsAnAnswerWithABody(t *testing.T) {
 	srv, c := e2eServer(t)
 	for _, body := range []string{`{"message":"Conference deleted"}`, `<html>ok</html>`, `null`} {
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", StatusCode: http.StatusOK, Body: body})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusOK, Body: body})
 		assert.NoError(t, c.Conferences.Delete(t.Context(), 842341), body)
 	}
 }
@@ -54,7 +54,7 @@ func TestConferencesDeleteAfterALostAnswer(t *testing.T) {
 func TestConferencesDeleteRetries(t *testing.T) {
 	t.Run("after a 503 the retry deletes", func(t *testing.T) {
 		srv, c := e2eServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", StatusCode: http.StatusServiceUnavailable})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusServiceUnavailable})
 		var r apizee.Response
 		require.NoError(t, c.Conferences.Delete(t.Context(), 842341, apizee.ResponseInto(&r)))
 		assert.Equal(t, 2, r.Attempts)
@@ -62,14 +62,14 @@ func TestConferencesDeleteRetries(t *testing.T) {
 	})
 	t.Run("a 404 after a 429 is not found: the first attempt was not processed", func(t *testing.T) {
 		srv, c := e2eServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", StatusCode: http.StatusTooManyRequests,
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusTooManyRequests,
 			Header: http.Header{"Retry-After": {"0"}}})
 		err := c.Conferences.Delete(t.Context(), 999999)
 		assert.ErrorIs(t, err, apizee.ErrNotFound)
 	})
 	t.Run("another account's room", func(t *testing.T) {
 		srv, c := e2eServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", StatusCode: http.StatusForbidden})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusForbidden})
 		assert.ErrorIs(t, c.Conferences.Delete(t.Context(), 842341), apizee.ErrForbidden)
 		assert.Equal(t, 2, srv.ConferenceCount())
 	})

@@ -384,13 +384,13 @@ func TestResponseIntoFillsEveryOutcome(t *testing.T) {
 	require.ErrorIs(t, err, apizee.ErrNotFound)
 	assert.Equal(t, http.StatusNotFound, r.StatusCode, "a failed call fills r too")
 
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/*", StatusCode: http.StatusBadGateway})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/*", Status: http.StatusBadGateway})
 	r = apizee.Response{}
 	_, err = c.Conferences.Get(ctx, 842341, apizee.ResponseInto(&r))
 	require.NoError(t, err)
 	assert.Equal(t, 2, r.Attempts, "the 502 and its retry")
 
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusTooManyRequests,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusTooManyRequests,
 		Header: http.Header{"X-RateLimit-Reset": {"3600"}, "X-RateLimit-Remaining": {"0"}}})
 	r = apizee.Response{}
 	_, err = c.Tickets.List(ctx, nil, apizee.ResponseInto(&r))

@@ -241,8 +241,8 @@ func TestDecodeJSONDecodes(t *testing.T) {
 }
 
 func TestErrorTypesText(t *testing.T) {
-	ve := &ValidationError{Field: "Phones", Reason: "must be in international form"}
-	assert.Equal(t, "apizee: invalid Phones: must be in international form", ve.Error())
+	ve := &ValidationError{Field: "Phone", Reason: "must be in international form"}
+	assert.Equal(t, "apizee: invalid Phone: must be in international form", ve.Error())
 	err := invalid("Limit", "must not be negative, got %d", -3)
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "Limit", ve.Field)

@@ -57,7 +57,7 @@ func corpusServer(t *testing.T, opts ...apizee.Option) (*apizeetest.Server, *api
 // corpus500 is a 500 on every request matching method and path, n times.
 func corpus500(srv *apizeetest.Server, method, path string, n int) {
 	for range n {
-		srv.QueueFault(apizeetest.Fault{Method: method, Path: path, StatusCode: http.StatusInternalServerError})
+		srv.QueueFault(apizeetest.Fault{Method: method, Path: path, Status: http.StatusInternalServerError})
 	}
 }
 
@@ -119,7 +119,7 @@ var errorCorpus = []errorCase{
 	}},
 	{"Tickets.Create refused by the API", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusBadRequest,
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusBadRequest,
 			Body: `{"code":10,"message":"invalid parameter","details":"Parameter phone"}`})
 		_, err := c.Tickets.Create(t.Context(), supportCase("corpus-400"))
 		return err
@@ -138,7 +138,7 @@ var errorCorpus = []errorCase{
 	{"Tickets.All on a server that ignores the offset", func(t *testing.T) error {
 		srv, c := corpusServer(t)
 		for range 2 {
-			srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusOK,
+			srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusOK,
 				Body: `{"total":5,"data":[{"id":1},{"id":2}]}`})
 		}
 		for _, err := range c.Tickets.All(t.Context(), &apizee.ListTicketsParams{Limit: 2}) {
@@ -161,7 +161,7 @@ var errorCorpus = []errorCase{
 	}},
 	{"Tickets.Get of a ticket with a bad field", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", StatusCode: http.StatusOK, Body: `{"id":82070,"created":true}`})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", Status: http.StatusOK, Body: `{"id":82070,"created":true}`})
 		_, err := c.Tickets.Get(t.Context(), 82070)
 		return err
 	}},
@@ -173,8 +173,8 @@ var errorCorpus = []errorCase{
 	}},
 	{"Tickets.CreateOnce whose create and look-up both fail", func(t *testing.T) error {
 		srv, c := corpusServer(t, apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 0}))
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusInternalServerError})
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusOK, Body: `{"total":0,"data":[]}`})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusInternalServerError})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusOK, Body: `{"total":0,"data":[]}`})
 		corpus500(srv, http.MethodGet, "/tickets", 10)
 		_, err := c.Tickets.CreateOnce(t.Context(), supportCase("corpus-both"))
 		return err
@@ -188,8 +188,8 @@ var errorCorpus = []errorCase{
 	{"Tickets.CreateOnce whose context ends after sending", func(t *testing.T) error {
 		srv, c := corpusServer(t)
 		ctx, cancel := context.WithCancel(t.Context())
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusInternalServerError})
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusOK, Body: `{"total":0,"data":[]}`})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusInternalServerError})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusOK, Body: `{"total":0,"data":[]}`})
 		_, err := c.Tickets.CreateOnce(ctx, supportCase("corpus-ctx"), apizee.ResponseInto(&apizee.Response{}))
 		cancel()
 		if err == nil {
@@ -214,7 +214,7 @@ var errorCorpus = []errorCase{
 				}
 				return http.DefaultTransport.RoundTrip(r)
 			})}))
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusInternalServerError})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusInternalServerError})
 		p := supportCase("corpus-store-after")
 		p.IdempotencyKey = "corpus-store-after-key"
 		_, err := c.Tickets.CreateOnce(t.Context(), p)
@@ -250,14 +250,14 @@ var errorCorpus = []errorCase{
 	}},
 	{"Conferences.GetWith of a malformed answer", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/842341", StatusCode: http.StatusOK, Body: `{"name":"no id"}`})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/842341", Status: http.StatusOK, Body: `{"name":"no id"}`})
 		_, err := c.Conferences.GetWith(t.Context(), 842341, &apizee.GetConferenceParams{SSO: true})
 		return err
 	}},
 	{"Conferences.CreateOnce whose create and look-up both fail", func(t *testing.T) error {
 		srv, c := corpusServer(t, apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 0}))
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", StatusCode: http.StatusInternalServerError})
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences", StatusCode: http.StatusOK, Body: `{"total":0,"data":[]}`})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", Status: http.StatusInternalServerError})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences", Status: http.StatusOK, Body: `{"total":0,"data":[]}`})
 		corpus500(srv, http.MethodGet, "/conferences", 10)
 		_, err := c.Conferences.CreateOnce(t.Context(), &apizee.CreateConferenceParams{Name: "corpus room", Participants: []string{"a@example.com"}})
 		return err
@@ -296,14 +296,14 @@ var errorCorpus = []errorCase{
 	}},
 	{"Stats.Tickets with a column of the wrong kind", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/enterprises/1/tickets-stats", StatusCode: http.StatusOK,
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/enterprises/1/tickets-stats", Status: http.StatusOK,
 			Body: `[{"ID":1,"Durée totale des appels (secondes)":-5}]`})
 		_, err := c.Stats.Tickets(t.Context(), nil)
 		return err
 	}},
 	{"Stats.Tickets with a column that is not a number", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/enterprises/1/tickets-stats", StatusCode: http.StatusOK,
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/enterprises/1/tickets-stats", Status: http.StatusOK,
 			Body: `[{"ID":1,"Photos":"many"}]`})
 		_, err := c.Stats.Tickets(t.Context(), nil)
 		return err
@@ -321,7 +321,7 @@ var errorCorpus = []errorCase{
 	}},
 	{"Sessions.List of a session without an id", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/session", StatusCode: http.StatusOK, Body: `{"total":1,"data":[{"type":"conference"}]}`})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/session", Status: http.StatusOK, Body: `{"total":1,"data":[{"type":"conference"}]}`})
 		_, err := c.Sessions.List(t.Context(), nil)
 		return err
 	}},
@@ -457,14 +457,14 @@ var errorCorpus = []errorCase{
 	}},
 	{"a call the server asks to wait too long", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", StatusCode: http.StatusTooManyRequests,
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", Status: http.StatusTooManyRequests,
 			Header: http.Header{"Retry-After": {"3600"}}})
 		_, err := c.Tickets.Get(t.Context(), 82070)
 		return err
 	}},
 	{"a call held back by the client for the server's wait", func(t *testing.T) error {
 		srv, c := corpusServer(t)
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", StatusCode: http.StatusTooManyRequests,
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", Status: http.StatusTooManyRequests,
 			Header: http.Header{"Retry-After": {"3600"}}})
 		_, err := c.Tickets.Get(t.Context(), 82070)
 		require.Error(t, err)

@@ -18,7 +18,7 @@ func ExampleAPIError() {
 	client := exampleClient(srv)
 	ctx := context.Background()
 
-	_, err := client.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phones: []string{"0612345678"}})
+	_, err := client.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phone: []string{"0612345678"}})
 	var badInput *apizee.ValidationError
 	if errors.As(err, &badInput) {
 		fmt.Println("refused before sending, field", badInput.Field)
@@ -34,13 +34,13 @@ func ExampleAPIError() {
 	// A wait longer than RetryPolicy.MaxRetryAfter (60s by default) is
 	// returned at once rather than slept.
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070",
-		StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}})
+		Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}})
 	_, err = client.Tickets.Get(ctx, 82070)
 	if errors.As(err, &apiErr) && errors.Is(err, apizee.ErrRateLimited) {
 		fmt.Println("rate limited: try again in", apiErr.RetryAfter)
 	}
 	// Output:
-	// refused before sending, field Phones
+	// refused before sending, field Phone
 	// requests sent: 0
 	// GET /tickets/999999 404 Ticket 999999 not found true
 	// rate limited: try again in 1h0m0s

@@ -29,7 +29,7 @@ func ExampleWithStore() {
 		return client
 	}
 	a, b := replica(), replica()
-	params := &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phones: []string{"+33612345678"}, Invite: true,
+	params := &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phone: []string{"+33612345678"}, Invite: true,
 		Reference: "case-44", IdempotencyKey: "crm-case-44-callback"}
 
 	first, err := a.Tickets.CreateOnce(context.Background(), params)

@@ -116,7 +116,7 @@ func ticketMirror(t Ticket) any {
 		"subject": t.Subject, "type": t.Type, "description": t.Description, "agent": t.Agent, "status": t.Status, "name": t.Name,
 		"requestor_url": t.RequestorURL, "requestor": map[string]any{"phone": t.Requestor.Phones, "email": t.Requestor.Emails},
 		"information_page_url": t.InformationPageURL, "service_key": t.ServiceKey, "agent_url": t.AgentURL, "sso_url": t.SSOURL,
-		"button_id": t.ButtonID, "geoloc": t.Location,
+		"button_id": t.ButtonID, "geoloc": t.Geoloc,
 	}
 }
 
@@ -406,11 +406,11 @@ func FuzzCreateTicketQuery(f *testing.F) {
 			}
 		}
 		if email != "" {
-			p.Emails = []string{email}
+			p.Email = []string{email}
 			want.Set("email", email)
 		}
 		if phone != "" {
-			p.Phones = []string{phone}
+			p.Phone = []string{phone}
 			want.Set("phone", phone)
 		}
 		if invite {

@@ -244,7 +244,7 @@ func TestHostileServerCutOffAtTheDeadline(t *testing.T) {
 		c := hostileClient(t, silentListener(t), retries)
 		assertCutAtDeadline(t, func(ctx context.Context) error { _, err := c.Tickets.Get(ctx, 1); return err })
 		assertCutAtDeadline(t, func(ctx context.Context) error {
-			_, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}})
+			_, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}})
 			return err
 		})
 	})
@@ -330,7 +330,7 @@ func TestHostileUntrustedCertificateFailsOnceWithoutRetry(t *testing.T) {
 	}{
 		{"GET", func() error { _, err := c.Tickets.Get(t.Context(), 1); return err }},
 		{"POST", func() error {
-			_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}})
+			_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}})
 			return err
 		}},
 		{"media", func() error {

@@ -80,7 +80,7 @@ func (e *onceEnv) client(t *testing.T, opts ...Option) *Client {
 }
 
 func keyedTicket(reference, key string) *CreateTicketParams {
-	return &CreateTicketParams{Agent: apizeetest.DefaultUsername, Phones: []string{"+33612345678"}, Invite: true,
+	return &CreateTicketParams{Agent: apizeetest.DefaultUsername, Phone: []string{"+33612345678"}, Invite: true,
 		Reference: reference, IdempotencyKey: key}
 }
 
@@ -146,14 +146,14 @@ var faultsOnCreate = map[string]func(e *onceEnv, path string){
 		e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: path, MalformedBody: true})
 	},
 	"500 not processed": func(e *onceEnv, path string) {
-		e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: path, StatusCode: 500})
+		e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: path, Status: 500})
 	},
 	"lost, then 5xx after processing": func(e *onceEnv, path string) {
 		loseAnswer(e, path)
 		e.processed5xx.Store(1)
 	},
 	"429, then the answer lost": func(e *onceEnv, path string) {
-		e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: path, StatusCode: 429, Header: http.Header{"Retry-After": {"0"}}})
+		e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: path, Status: 429, Header: http.Header{"Retry-After": {"0"}}})
 		loseAnswer(e, path)
 	},
 }
@@ -416,7 +416,7 @@ func TestStoreHoldsNoSecretAndKeepsKeysForTheirTTL(t *testing.T) {
 	e := newOnceEnv(t)
 	store := &recordingStore{Store: NewMemoryStore()}
 	c := e.client(t, WithStore(store), WithIdempotencyClaimTTL(time.Minute))
-	tk, err := c.Tickets.CreateOnce(t.Context(), &CreateTicketParams{Agent: apizeetest.DefaultUsername, Phones: []string{"+33612345678"},
+	tk, err := c.Tickets.CreateOnce(t.Context(), &CreateTicketParams{Agent: apizeetest.DefaultUsername, Phone: []string{"+33612345678"},
 		Reference: "case-13", SSO: true, IdempotencyKey: "order-13"})
 	require.NoError(t, err)
 	require.NotEmpty(t, tk.SSOURL)
@@ -498,7 +498,7 @@ func TestConferenceCreateOnceWithoutAKey(t *testing.T) {
 		"answer lost":          {func(e *onceEnv) { loseAnswer(e, "/conferences") }, 1},
 		"5xx after processing": {func(e *onceEnv) { e.processed5xx.Store(1) }, 1},
 		"500 not processed": {func(e *onceEnv) {
-			e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/conferences", StatusCode: 500})
+			e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/conferences", Status: 500})
 		}, 2},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -560,7 +560,7 @@ func TestClaimHolderLooksAgainForARecordWrittenMeanwhile(t *testing.T) {
 func TestRefusedCreateReleasesTheKey(t *testing.T) {
 	e := newOnceEnv(t)
 	c := e.client(t)
-	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", StatusCode: http.StatusBadRequest})
+	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: http.StatusBadRequest})
 	_, err := c.Tickets.CreateOnce(t.Context(), keyedTicket("case-16", "order-16"))
 	require.ErrorContains(t, err, "400")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)

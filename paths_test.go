@@ -81,7 +81,7 @@ func TestReportedPathsAreRelativeToTheBaseURL(t *testing.T) {
 				srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", DropBeforeProcessing: true})
 			}
 			srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/842341", MalformedBody: true})
-			srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: media.Path, StatusCode: http.StatusForbidden})
+			srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: media.Path, Status: http.StatusForbidden})
 			for _, tc := range []struct {
 				name string
 				call func() error

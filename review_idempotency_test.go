@@ -62,7 +62,7 @@ func TestReviewNoFallbackToMemoryAfterAPOST(t *testing.T) {
 	}}
 	c := e.client(t, WithStore(hooked))
 	// A gateway's 502: the backend may or may not have created the ticket.
-	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", StatusCode: http.StatusBadGateway})
+	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: http.StatusBadGateway})
 	_, err := c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r1", "order-r1"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "may exist")
@@ -227,8 +227,8 @@ func TestReviewClaimKeptWhenARefusalFollowsAnAmbiguousPOST(t *testing.T) {
 	e := newOnceEnv(t)
 	store := NewMemoryStore()
 	c := e.client(t, WithStore(store))
-	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", StatusCode: http.StatusBadGateway})
-	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", StatusCode: http.StatusBadRequest})
+	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: http.StatusBadGateway})
+	e.srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: http.StatusBadRequest})
 	_, err := c.Tickets.CreateOnce(t.Context(), keyedTicket("case-r6", "order-r6"))
 	require.ErrorContains(t, err, "400")
 	require.Equal(t, 2, e.srv.RequestCount(http.MethodPost, "/tickets"))

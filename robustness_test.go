@@ -82,7 +82,7 @@ func TestCreateOnceDoesNotCreateAgainOnALookUpThatIsNoList(t *testing.T) {
 		}
 		return jsonResponse(http.StatusOK, []byte(`{"total":1,"data":[{"id":1,"reference":"R"}]}`)), nil
 	})
-	ticket, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "a", Phones: []string{"+33612345678"}, Reference: "R"})
+	ticket, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "a", Phone: []string{"+33612345678"}, Reference: "R"})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), ticket.ID, "the ticket the lost POST created")
 	assert.Equal(t, int32(1), posts.Load(), "no second POST")
@@ -105,7 +105,7 @@ func TestCreateOnceReturnsAFailedTokenFetchAtOnce(t *testing.T) {
 	c, err := apizee.NewClient(apizee.WithBaseURL(mockBase), apizee.WithCredentials("bob", "pw"),
 		apizee.WithHTTPClient(&http.Client{Transport: mock}), apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	require.NoError(t, err)
-	_, err = c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "a", Phones: []string{"+33612345678"}, Reference: "R"})
+	_, err = c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "a", Phone: []string{"+33612345678"}, Reference: "R"})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "may exist", "no create was sent that could have made a ticket")
 	assert.Equal(t, 1, mock.GetCallCountInfo()["GET "+mockBase+"/tickets"], "no look-up after a create that never left")
@@ -186,7 +186,7 @@ func TestExtraClashIsRefusedInAnyCase(t *testing.T) {
 	require.ErrorAs(t, err, &badInput)
 	assert.Equal(t, "Extra", badInput.Field)
 	_, err = c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{
-		Agent: "a", Phones: []string{"+33612345678"}, Extra: url.Values{"AGENT": {"evil"}}})
+		Agent: "a", Phone: []string{"+33612345678"}, Extra: url.Values{"AGENT": {"evil"}}})
 	require.ErrorAs(t, err, &badInput)
 	assert.Equal(t, "Extra", badInput.Field)
 	assert.Zero(t, mock.GetTotalCallCount())

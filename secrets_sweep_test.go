@@ -160,7 +160,7 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 
 	// Tickets, through faults that are retried, replayed or looked up.
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", DropAfterProcessing: true})
-	params := &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"+33612345678"}, Emails: []string{"jane@example.com"},
+	params := &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"+33612345678"}, Email: []string{"jane@example.com"},
 		Invite: true, SSO: true, Reference: "sweep-1", Name: "Jane"}
 	out.value("params", params)
 	once, err := c.Tickets.CreateOnce(ctx, params)
@@ -173,11 +173,11 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	out.value("CreateOnce", once)
 	out.value("CreateOnce value", *once)
 	out.value("AgentTicketURL", once.AgentTicketURL())
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}})
-	created, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Emails: []string{"joe@example.com"}, SSO: true, Reference: "sweep-2"})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}})
+	created, err := c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Email: []string{"joe@example.com"}, SSO: true, Reference: "sweep-2"})
 	require.NoError(t, err)
 	out.value("Create", created)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", StatusCode: http.StatusBadGateway})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", Status: http.StatusBadGateway})
 	got, err := c.Tickets.Get(ctx, created.ID)
 	require.NoError(t, err)
 	out.value("Get", got)
@@ -276,31 +276,31 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	// Failures: refusals, faults, answers that quote secrets, bad input.
 	_, err = c.Tickets.Get(ctx, 999999999)
 	out.failure("Get unknown", err)
-	_, err = c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"0612345678"}})
+	_, err = c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"0612345678"}})
 	out.failure("Create bad phone", err)
 	_, err = c.Conferences.Create(ctx, &apizee.CreateConferenceParams{Participants: []string{"+33612345678"}, Password: meetingPassword + "x"})
 	out.failure("Conferences.Create bad password", err)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusBadRequest,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusBadRequest,
 		Body: `{"code":10,"message":"bad link ` + once.RequestorURL + `","details":"` + created.SSOURL + ` access_token=` + echoedToken + `"}`})
-	_, err = c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"+33612345678"}, Reference: "sweep-3"})
+	_, err = c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"+33612345678"}, Reference: "sweep-3"})
 	out.failure("CreateOnce refused, quoting secrets", err)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", StatusCode: http.StatusOK,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", Status: http.StatusOK,
 		Body: "<html>" + created.SSOURL + " " + once.RequestorURL + " " + echoedPwd + "</html>"})
 	_, err = c.Tickets.Get(ctx, once.ID)
 	out.failure("Get with a non-JSON 200 quoting secrets", err)
 	for range 3 {
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences", StatusCode: http.StatusServiceUnavailable,
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences", Status: http.StatusServiceUnavailable,
 			Body: `{"message":"down","details":"Authorization: Bearer ` + echoedToken + `"}`})
 	}
 	_, err = c.Conferences.List(ctx, nil)
 	out.failure("Conferences.List 503 quoting a token", err)
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", ShortBody: true})
-	_, err = c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"+33612345678"}, SSO: true, Reference: "sweep-4"})
+	_, err = c.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"+33612345678"}, SSO: true, Reference: "sweep-4"})
 	out.failure("Create with its answer cut", err)
 	// A client of its own: the hour it is told to wait holds its later calls back.
 	told, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password), apizee.WithLogger(out.json))
 	require.NoError(t, err)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/session", StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/session", Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}})
 	_, err = told.Sessions.List(ctx, nil)
 	out.failure("Sessions.List told to wait an hour", err)
 	_, err = told.Sessions.List(ctx, nil)
@@ -313,7 +313,7 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	out.failure("Download of a secret-bearing URL", err)
 	_, err = c.Media.Open(ctx, &apizee.Media{URL: "ftp://host/?" + echoedPwd})
 	out.failure("Open of a bad URL", err)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", StatusCode: http.StatusForbidden,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusForbidden,
 		Body: `{"code":2,"message":"not yours: ` + ssoGot.SSOURL + `"}`})
 	out.failure("Conferences.Delete refused, quoting the SSO link", c.Conferences.Delete(ctx, conf.ID))
 
@@ -324,7 +324,7 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	require.NoError(t, err)
 	out.value("Do Response", doResp)
 	out.value("Do Response value", *doResp)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", StatusCode: http.StatusBadRequest,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/*", Status: http.StatusBadRequest,
 		Header: http.Header{"X-Echo": {"Bearer " + echoedToken}, "Set-Cookie": {"pwd=" + echoedToken}},
 		Body:   `{"code":10,"message":"bad link ` + once.RequestorURL + `","details":"access_token=` + echoedToken + `"}`})
 	doResp, err = c.Do(ctx, http.MethodGet, "/tickets/"+strconv.FormatInt(once.ID, 10), nil, &raw)
@@ -343,7 +343,7 @@ func TestSecretsSweepEveryServiceMethod(t *testing.T) {
 	out.value("wrong client", wrong)
 	_, err = wrong.Tickets.List(ctx, nil)
 	out.failure("credentials refused", err)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/token", StatusCode: http.StatusBadRequest,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/token", Status: http.StatusBadRequest,
 		Body: `{"code":10,"message":"bad password ` + srv.Password + `"}`})
 	echo, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password), apizee.WithLogger(out.json))
 	require.NoError(t, err)

@@ -163,11 +163,11 @@ func drawChain(r *rand.Rand, method, path string) []plannedFault {
 		f := apizeetest.Fault{Method: method, Path: path}
 		switch k {
 		case fault500:
-			f.StatusCode = http.StatusInternalServerError
+			f.Status = http.StatusInternalServerError
 		case faultDropped:
 			f.DropAfterProcessing = true
 		case fault429:
-			f.StatusCode = http.StatusTooManyRequests
+			f.Status = http.StatusTooManyRequests
 			f.Header = http.Header{"Retry-After": {strconv.Itoa(r.IntN(2))}}
 		case faultDelay:
 			f.Delay = 200 * time.Millisecond
@@ -252,7 +252,7 @@ func (e *soakEnv) run(parent context.Context, op *soakOp) {
 		e.faults.queueChain(r, http.MethodGet, "/tickets", false)
 		e.faults.queueChain(r, http.MethodPost, "/tickets", false)
 		op.ticket, op.err = e.client.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{
-			Agent: apizeetest.DefaultUsername, Phones: []string{"+33612345678"}, Reference: op.reference})
+			Agent: apizeetest.DefaultUsername, Phone: []string{"+33612345678"}, Reference: op.reference})
 	case opGet:
 		e.faults.queueChain(r, http.MethodGet, "/tickets/"+strconv.FormatInt(op.ticketID, 10), true)
 		op.ticket, op.err = e.client.Tickets.Get(ctx, op.ticketID)
@@ -506,7 +506,7 @@ func newSoakReport(env *soakEnv, ops []*soakOp, requests []apizeetest.Request, p
 		if rep.statuses[class] == nil {
 			rep.statuses[class] = map[int]int{}
 		}
-		rep.statuses[class][r.StatusCode]++
+		rep.statuses[class][r.Status]++
 		key := r.Method + " " + r.Path
 		perPath[key]++
 		if class == "POST /tickets" {

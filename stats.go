@@ -51,7 +51,7 @@ type TicketStat struct {
 	Photos           int           // "Photos"
 	Videos           int           // "Vidéos"
 	Scans            int           // "Scans"
-	Agent            string        // "Identifiant", the agent's login: Ticket.Agent
+	Login            string        // "Identifiant", the agent's login: Ticket.Agent
 	Service          string        // "Service", the entry point's name (Session.Service)
 	Device           string        // "Appareil"
 	OS               string        // "Système d'exploitation"
@@ -104,7 +104,7 @@ var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 	"photos":                 func(s *TicketStat, b json.RawMessage) error { return decodeInt(b, &s.Photos) },
 	"vidéos":                 func(s *TicketStat, b json.RawMessage) error { return decodeInt(b, &s.Videos) },
 	"scans":                  func(s *TicketStat, b json.RawMessage) error { return decodeInt(b, &s.Scans) },
-	"identifiant":            func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Agent) },
+	"identifiant":            func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Login) },
 	"service":                func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Service) },
 	"appareil":               func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Device) },
 	"système d'exploitation": func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.OS) },

@@ -43,7 +43,7 @@ func TestStatsTicketsRequestAndDecoding(t *testing.T) {
 		Calls:          1,
 		CallDuration:   335 * time.Second,
 		Photos:         1,
-		Agent:          "agent1@apizee.com",
+		Login:          "agent1@apizee.com",
 		Service:        "Tickets",
 		Device:         "K",
 		OS:             "Android 10",

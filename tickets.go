@@ -119,7 +119,7 @@ type Ticket struct {
 	AgentURL           string    // the agent portal; see AgentTicketURL; not in list answers
 	SSOURL             string    // the agent's single-sign-on link, only in Create's answer with CreateTicketParams.SSO: a secret
 	ButtonID           int64     // not in list answers
-	Location           *GeoPoint // "geoloc", in list answers
+	Geoloc             *GeoPoint // "geoloc", in list answers
 }
 
 // ticketWire is Ticket as the API sends it.
@@ -187,7 +187,7 @@ func (w *ticketWire) ticket() Ticket {
 	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
 	if w.Geoloc != nil {
 		p := w.Geoloc.point()
-		t.Location = &p
+		t.Geoloc = &p
 	}
 	return t
 }
@@ -213,10 +213,10 @@ func (t Ticket) String() string {
 	// text (Description, Subject).
 	return redact.String(fmt.Sprintf("apizee.Ticket{ID:%d, State:%q, Reference:%q, Created:%s, Modified:%s, StartTime:%s, EndTime:%s, "+
 		"Subject:%q, Type:%q, Description:%q, Agent:%q, Status:%q, Name:%q, RequestorURL:%s, Requestor:%+v, "+
-		"InformationPageURL:%q, ServiceKey:%q, AgentURL:%q, SSOURL:%s, ButtonID:%d, Location:%s}",
+		"InformationPageURL:%q, ServiceKey:%q, AgentURL:%q, SSOURL:%s, ButtonID:%d, Geoloc:%s}",
 		t.ID, t.State, t.Reference, timeString(t.Created), timeString(t.Modified), timeString(t.StartTime), timeString(t.EndTime),
 		t.Subject, t.Type, t.Description, t.Agent, t.Status, t.Name, maskSecret(t.RequestorURL), t.Requestor,
-		t.InformationPageURL, t.ServiceKey, t.AgentURL, maskSecret(t.SSOURL), t.ButtonID, geoString(t.Location)))
+		t.InformationPageURL, t.ServiceKey, t.AgentURL, maskSecret(t.SSOURL), t.ButtonID, geoString(t.Geoloc)))
 }
 
 // GoString is String: %#v must mask the secret URLs too.
@@ -310,8 +310,8 @@ func geoString(p *GeoPoint) string {
 // are required; the other fields are sent only when set.
 type CreateTicketParams struct {
 	Agent     string   // login of the agent who handles the request
-	Emails    []string // the customer's email addresses
-	Phones    []string // the customer's phone numbers, international form: +33612345678
+	Email     []string // the customer's email addresses
+	Phone     []string // the customer's phone numbers, international form: +33612345678
 	Invite    bool     // send the invitation (SMS or email) now
 	Reference string   // the caller's business id, searchable later; CreateOnce requires it; no control character, valid UTF-8
 	SSO       bool     // scope=sso: the answer carries SSOURL, the agent's single-sign-on link
@@ -342,13 +342,13 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 	if hasControl(p.Agent) {
 		return nil, invalid("Agent", "contains a control character")
 	}
-	if len(p.Emails) == 0 && len(p.Phones) == 0 {
-		return nil, invalid("Emails", "neither Emails nor Phones is set: the customer needs one to be invited")
+	if len(p.Email) == 0 && len(p.Phone) == 0 {
+		return nil, invalid("Email", "neither Email nor Phone is set: the customer needs one to be invited")
 	}
-	if err := checkContacts("Emails", p.Emails, isEmail, "is not an email address"); err != nil {
+	if err := checkContacts("Email", p.Email, isEmail, "is not an email address"); err != nil {
 		return nil, err
 	}
-	if err := checkContacts("Phones", p.Phones, isInternationalPhone,
+	if err := checkContacts("Phone", p.Phone, isInternationalPhone,
 		"is not in international form: + then 8 to 15 digits, e.g. +33612345678"); err != nil {
 		return nil, err
 	}
@@ -366,8 +366,8 @@ func (p *CreateTicketParams) query() (url.Values, error) {
 			q.Set(name, value)
 		}
 	}
-	set("email", strings.Join(p.Emails, ","))
-	set("phone", strings.Join(p.Phones, ","))
+	set("email", strings.Join(p.Email, ","))
+	set("phone", strings.Join(p.Phone, ","))
 	if p.Invite {
 		q.Set("invite", "1") // the guide's value; "true" is not documented
 	}

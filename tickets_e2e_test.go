@@ -29,7 +29,7 @@ func e2eServer(t *testing.T, opts ...apizeetest.Option) (*apizeetest.Server, *ap
 }
 
 func supportCase(reference string) *apizee.CreateTicketParams {
-	return &apizee.CreateTicketParams{Agent: apizeetest.DefaultUsername, Phones: []string{"+33612345678"}, Invite: true, Reference: reference}
+	return &apizee.CreateTicketParams{Agent: apizeetest.DefaultUsername, Phone: []string{"+33612345678"}, Invite: true, Reference: reference}
 }
 
 // lostAnswer is a POST /tickets that the server processes (the ticket is
@@ -64,7 +64,7 @@ func TestE2ECreateUnderALostAnswerFailsAndCreatesOne(t *testing.T) {
 
 func TestE2ECreateOnceCreatesAgainAfterAnUnprocessedServerError(t *testing.T) {
 	srv, c := e2eServer(t)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusInternalServerError})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusInternalServerError})
 
 	tk, err := c.Tickets.CreateOnce(t.Context(), supportCase("case-500"))
 	require.NoError(t, err)
@@ -78,8 +78,8 @@ func TestE2ECreateOnceCreatesAgainAfterAnUnprocessedServerError(t *testing.T) {
 func TestE2ECreateOnceNeverReturnsAnOlderTicket(t *testing.T) {
 	for name, fault := range map[string]apizeetest.Fault{
 		"lost answer":        lostAnswer,
-		"unprocessed 500":    {Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusInternalServerError},
-		"unprocessed 503 x2": {Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusServiceUnavailable},
+		"unprocessed 500":    {Method: http.MethodPost, Path: "/tickets", Status: http.StatusInternalServerError},
+		"unprocessed 503 x2": {Method: http.MethodPost, Path: "/tickets", Status: http.StatusServiceUnavailable},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, c := e2eServer(t)
@@ -100,7 +100,7 @@ func TestE2ECreateOnceNeverReturnsAnOlderTicket(t *testing.T) {
 func TestE2ECreateOnceGivesUpWithinTheRetryBudget(t *testing.T) {
 	srv, c := e2eServer(t)
 	for range 5 {
-		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusBadGateway})
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusBadGateway})
 	}
 	_, err := c.Tickets.CreateOnce(t.Context(), supportCase("case-down"))
 	assert.ErrorIs(t, err, apizee.ErrServer)
@@ -110,7 +110,7 @@ func TestE2ECreateOnceGivesUpWithinTheRetryBudget(t *testing.T) {
 
 func TestE2ECreateOnceReturnsARefusalAtOnce(t *testing.T) {
 	srv, c := e2eServer(t)
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusForbidden})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusForbidden})
 	_, err := c.Tickets.CreateOnce(t.Context(), supportCase("case-403"))
 	assert.ErrorIs(t, err, apizee.ErrForbidden)
 	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/tickets"))
@@ -119,7 +119,7 @@ func TestE2ECreateOnceReturnsARefusalAtOnce(t *testing.T) {
 func TestE2ECreateGetAndFind(t *testing.T) {
 	srv, c := e2eServer(t)
 	p := supportCase("case-full")
-	p.Emails = []string{"jane@example.com"}
+	p.Email = []string{"jane@example.com"}
 	p.SSO = true
 	p.Name = "Jane Doe"
 

@@ -88,8 +88,8 @@ func TestTicketsCreateSendsEveryParamInTheQuery(t *testing.T) {
 
 	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{
 		Agent:       "agent1@apizee.com",
-		Emails:      []string{"jane@example.com", "j.doe@example.org"},
-		Phones:      []string{"+33612345678", "+14155550100"},
+		Email:       []string{"jane@example.com", "j.doe@example.org"},
+		Phone:       []string{"+33612345678", "+14155550100"},
 		Invite:      true,
 		Reference:   "case-42",
 		SSO:         true,
@@ -133,7 +133,7 @@ func TestTicketsCreateSendsOnlyWhatIsSet(t *testing.T) {
 	var seen captured
 	mock.RegisterResponder(http.MethodPost, mockBase+"/tickets", seen.responder(http.StatusOK, testdata(t, "ticket_create.json")))
 
-	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33662682193"}})
+	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33662682193"}})
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{"agent": {"agent1"}, "phone": {"+33662682193"}}, seen.only(t).URL.Query(),
 		"no invite, scope or empty names when they are not set")
@@ -144,7 +144,7 @@ func TestTicketsCreateExtraMayNameAModelledParamOnlyWhenItsFieldIsZero(t *testin
 	var seen captured
 	mock.RegisterResponder(http.MethodPost, mockBase+"/tickets", seen.responder(http.StatusOK, testdata(t, "ticket_create.json")))
 
-	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33662682193"},
+	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33662682193"},
 		Extra: url.Values{"invite": {"0"}, "scope": {"other"}, "tag": {"a"}, "TAG": {"b"}}})
 	require.NoError(t, err)
 	q := seen.only(t).URL.Query()
@@ -158,7 +158,7 @@ func TestTicketsCreateDecodesTheGuideAnswer(t *testing.T) {
 	c, mock := ticketsMockClient(t)
 	mock.RegisterResponder(http.MethodPost, mockBase+"/tickets", httpmock.ResponderFromResponse(jsonResponse(http.StatusOK, testdata(t, "ticket_create.json"))))
 
-	tk, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phones: []string{"+33612345678"}, Invite: true, Reference: "1234", SSO: true})
+	tk, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1@apizee.com", Phone: []string{"+33612345678"}, Invite: true, Reference: "1234", SSO: true})
 	require.NoError(t, err)
 	at := func(s string) time.Time {
 		v, err := time.Parse(time.RFC3339, s)
@@ -221,8 +221,8 @@ func TestTicketDecoding(t *testing.T) {
 		{name: "nulls everywhere", in: `{"id":1,"state":null,"reference":null,"created":null,"subject":null,"requestor":null,"geoloc":null,"button_id":null}`,
 			want: apizee.Ticket{ID: 1}},
 		{name: "unknown state kept", in: `{"id":1,"state":"archived"}`, want: apizee.Ticket{ID: 1, State: "archived"}},
-		{name: "geoloc lng", in: `{"id":1,"geoloc":{"lat":48.7,"lng":-3.5}}`, want: apizee.Ticket{ID: 1, Location: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
-		{name: "geoloc lon", in: `{"id":1,"geoloc":{"lat":48.7,"lon":-3.5}}`, want: apizee.Ticket{ID: 1, Location: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
+		{name: "geoloc lng", in: `{"id":1,"geoloc":{"lat":48.7,"lng":-3.5}}`, want: apizee.Ticket{ID: 1, Geoloc: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
+		{name: "geoloc lon", in: `{"id":1,"geoloc":{"lat":48.7,"lon":-3.5}}`, want: apizee.Ticket{ID: 1, Geoloc: &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}}},
 		{name: "time with an offset", in: `{"id":1,"created":"2023-07-12T17:48:11+02:00"}`,
 			want: apizee.Ticket{ID: 1, Created: time.Date(2023, 7, 12, 17, 48, 11, 0, time.FixedZone("", 2*3600))}},
 		{name: "unknown fields ignored", in: `{"id":1,"new_field":{"x":[1,2]}}`, want: apizee.Ticket{ID: 1}},
@@ -310,7 +310,7 @@ func noRequests(t *testing.T) (*apizee.Client, *httpmock.MockTransport) {
 
 func TestTicketsValidationSendsNothing(t *testing.T) {
 	valid := func() *apizee.CreateTicketParams {
-		return &apizee.CreateTicketParams{Agent: "agent1", Emails: []string{"jane@example.com"}, Phones: []string{"+33612345678"}, Reference: "r"}
+		return &apizee.CreateTicketParams{Agent: "agent1", Email: []string{"jane@example.com"}, Phone: []string{"+33612345678"}, Reference: "r"}
 	}
 	with := func(change func(p *apizee.CreateTicketParams)) *apizee.CreateTicketParams {
 		p := valid()
@@ -332,21 +332,21 @@ func TestTicketsValidationSendsNothing(t *testing.T) {
 		{"no agent", create(with(func(p *apizee.CreateTicketParams) { p.Agent = "" })), "Agent"},
 		{"blank agent", create(with(func(p *apizee.CreateTicketParams) { p.Agent = "  " })), "Agent"},
 		{"agent with a line break", create(with(func(p *apizee.CreateTicketParams) { p.Agent = "agent1\nx" })), "Agent"},
-		{"neither email nor phone", create(with(func(p *apizee.CreateTicketParams) { p.Emails, p.Phones = nil, nil })), "Emails"},
-		{"phone without +", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{"0612345678"} })), "Phones"},
-		{"phone too short", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{"+3361234"} })), "Phones"},
-		{"phone too long", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{"+3361234567890123"} })), "Phones"},
-		{"phone with spaces", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{"+33 6 12 34 56 78"} })), "Phones"},
-		{"second phone bad", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{"+33612345678", "abc"} })), "Phones"},
-		{"two phones in one item", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{"+33612345678,+33700000000"} })), "Phones"},
-		{"phone with a control character", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{"+33612345678\x00"} })), "Phones"},
-		{"empty phone item", create(with(func(p *apizee.CreateTicketParams) { p.Phones = []string{""} })), "Phones"},
-		{"email without @", create(with(func(p *apizee.CreateTicketParams) { p.Emails = []string{"jane.example.com"} })), "Emails"},
-		{"email ending with @", create(with(func(p *apizee.CreateTicketParams) { p.Emails = []string{"jane@"} })), "Emails"},
-		{"email with a display name", create(with(func(p *apizee.CreateTicketParams) { p.Emails = []string{"Jane <jane@example.com>"} })), "Emails"},
-		{"email with a space", create(with(func(p *apizee.CreateTicketParams) { p.Emails = []string{"jane doe@example.com"} })), "Emails"},
-		{"two emails in one item", create(with(func(p *apizee.CreateTicketParams) { p.Emails = []string{"a@b.c,d@e.f"} })), "Emails"},
-		{"email with a line break", create(with(func(p *apizee.CreateTicketParams) { p.Emails = []string{"a@b.c\r\nBcc: x@y.z"} })), "Emails"},
+		{"neither email nor phone", create(with(func(p *apizee.CreateTicketParams) { p.Email, p.Phone = nil, nil })), "Email"},
+		{"phone without +", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{"0612345678"} })), "Phone"},
+		{"phone too short", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{"+3361234"} })), "Phone"},
+		{"phone too long", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{"+3361234567890123"} })), "Phone"},
+		{"phone with spaces", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{"+33 6 12 34 56 78"} })), "Phone"},
+		{"second phone bad", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{"+33612345678", "abc"} })), "Phone"},
+		{"two phones in one item", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{"+33612345678,+33700000000"} })), "Phone"},
+		{"phone with a control character", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{"+33612345678\x00"} })), "Phone"},
+		{"empty phone item", create(with(func(p *apizee.CreateTicketParams) { p.Phone = []string{""} })), "Phone"},
+		{"email without @", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"jane.example.com"} })), "Email"},
+		{"email ending with @", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"jane@"} })), "Email"},
+		{"email with a display name", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"Jane <jane@example.com>"} })), "Email"},
+		{"email with a space", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"jane doe@example.com"} })), "Email"},
+		{"two emails in one item", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c,d@e.f"} })), "Email"},
+		{"email with a line break", create(with(func(p *apizee.CreateTicketParams) { p.Email = []string{"a@b.c\r\nBcc: x@y.z"} })), "Email"},
 		{"name over 255 characters", create(with(func(p *apizee.CreateTicketParams) { p.Name = strings.Repeat("é", 256) })), "Name"},
 		{"extra overriding a field", create(with(func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"reference": {"other"}} })), "Extra"},
 		{"extra overriding the agent, other case", create(with(func(p *apizee.CreateTicketParams) { p.Extra = url.Values{"Agent": {"boss"}} })), "Extra"},
@@ -476,7 +476,7 @@ func TestTicketsListRequestAndPage(t *testing.T) {
 	assert.Equal(t, time.Date(2023, 2, 22, 21, 56, 34, 0, time.UTC), tk.Created)
 	assert.Equal(t, time.Date(2023, 2, 22, 22, 12, 18, 0, time.UTC), tk.EndTime)
 	assert.Equal(t, []string{"+33612345678"}, tk.Requestor.Phones)
-	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, tk.Location)
+	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, tk.Geoloc)
 	assert.Equal(t, "https://diag.apizee.com?convId=3efcffcc-abc6-4917-b822-e659ea26&pwd=654321", tk.RequestorURL)
 	assert.Empty(t, tk.AgentTicketURL(), "list answers carry no agent_url nor button_id")
 }
@@ -789,7 +789,7 @@ func TestCreateOnce(t *testing.T) {
 			}
 			srv.register(mock)
 
-			tk, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}, Reference: "case-1"})
+			tk, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "case-1"})
 			posts, lists, _ := srv.count()
 			assert.Equal(t, tt.wantPosts, posts, "POST /tickets")
 			assert.Equal(t, tt.wantLists, lists, "GET /tickets")
@@ -811,7 +811,7 @@ func TestCreateOnceReportsAFailedCheckAsMaybeCreated(t *testing.T) {
 	c, mock := ticketsMockClient(t)
 	srv := &onceServer{script: []string{outcome500Processed}, failGet: true}
 	srv.register(mock)
-	_, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}, Reference: "r"})
+	_, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "may exist")
 	var apiErr *apizee.APIError
@@ -833,7 +833,7 @@ func TestCreateOnceStopsWhenTheCallersContextEnds(t *testing.T) {
 		cancel()
 		return nil, context.Canceled
 	})
-	_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}, Reference: "r"})
+	_, err := c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.NotContains(t, err.Error(), "listing", "returned as is, without a second look")
 	_, lists, _ := srv.count()
@@ -845,7 +845,7 @@ func TestCreateDoesNotRetryAnAmbiguousFailure(t *testing.T) {
 	c, mock := ticketsMockClient(t, apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 3, MinBackoff: time.Microsecond, MaxBackoff: time.Microsecond}))
 	srv := &onceServer{script: []string{outcome500Processed}}
 	srv.register(mock)
-	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}, Reference: "r"})
+	_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
 	assert.ErrorIs(t, err, apizee.ErrServer)
 	posts, lists, tickets := srv.count()
 	assert.Equal(t, 1, posts)
@@ -875,7 +875,7 @@ func TestCreateOnceReturnsAPOSTTheLimiterStoppedAtOnce(t *testing.T) {
 	c, mock := ticketsMockClient(t, apizee.WithRateLimiter(limiter))
 	srv := &onceServer{}
 	srv.register(mock)
-	_, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phones: []string{"+33612345678"}, Reference: "r"})
+	_, err := c.Tickets.CreateOnce(t.Context(), &apizee.CreateTicketParams{Agent: "agent1", Phone: []string{"+33612345678"}, Reference: "r"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rate limiter")
 	assert.NotContains(t, err.Error(), "listing", "the POST never left: nothing to look for")

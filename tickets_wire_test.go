@@ -27,7 +27,7 @@ func TestEveryTicketCallRefusesATicketWithoutID(t *testing.T) {
 	calls := map[string]func() error{
 		"Get": func() error { _, err := c.Tickets.Get(t.Context(), 7); return err },
 		"Create": func() error {
-			_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "a", Phones: []string{"+33612345678"}})
+			_, err := c.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: "a", Phone: []string{"+33612345678"}})
 			return err
 		},
 		"List": func() error { _, err := c.Tickets.List(t.Context(), nil); return err },
@@ -70,6 +70,6 @@ func TestTicketCallsDecodeLikeTicketUnmarshalJSON(t *testing.T) {
 	page, err := c.Tickets.List(t.Context(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, wantList.Data, page.Items)
-	require.NotNil(t, page.Items[0].Location)
-	assert.Equal(t, apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, *page.Items[0].Location)
+	require.NotNil(t, page.Items[0].Geoloc)
+	assert.Equal(t, apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, *page.Items[0].Geoloc)
 }

@@ -28,7 +28,7 @@ func ExampleNewStore() {
 	// reads it from Redis.
 	ticket, err := client.Tickets.CreateOnce(context.Background(), &apizee.CreateTicketParams{
 		Agent:     "agent1@example.com",
-		Phones:    []string{"+33612345678"},
+		Phone:     []string{"+33612345678"},
 		Invite:    true,
 		Reference: "CRM-4711",
 	})

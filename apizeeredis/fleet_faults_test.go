@@ -27,9 +27,9 @@ func TestFleetUnderFaults(t *testing.T) {
 		faults: func(api *apizeetest.Server, start time.Time) {
 			api.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", DropAfterProcessing: true})
 			api.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", MalformedBody: true})
-			api.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusInternalServerError})
+			api.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusInternalServerError})
 			time.Sleep(time.Until(start.Add(pauseAt))) // the faults' schedule, not a synchronisation
-			api.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusTooManyRequests,
+			api.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusTooManyRequests,
 				Header: http.Header{"X-RateLimit-Reset": {"2"}}})
 			time.Sleep(time.Until(start.Add(expireAt)))
 			api.ExpireTokens()

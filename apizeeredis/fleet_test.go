@@ -466,7 +466,7 @@ func (call *interactive) run(c *apizee.Client, agent string) {
 	} else {
 		var ticket *apizee.Ticket
 		ticket, call.err = c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{
-			Agent: agent, Phones: []string{"+33612345678"}, Reference: call.key, IdempotencyKey: call.key})
+			Agent: agent, Phone: []string{"+33612345678"}, Reference: call.key, IdempotencyKey: call.key})
 		if ticket != nil {
 			call.id = ticket.ID
 		}
@@ -497,7 +497,7 @@ func (f *fleet) account(start time.Time, d time.Duration, interactiveCalls func(
 		r.tightest = min(r.tightest, sent[i].Sub(sent[i-fleetBudget]))
 	}
 	for _, req := range f.api.Requests() {
-		if req.StatusCode == http.StatusTooManyRequests {
+		if req.Status == http.StatusTooManyRequests {
 			r.answered429++
 		}
 	}

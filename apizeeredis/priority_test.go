@@ -204,7 +204,7 @@ func TestFleetPauseLongerThanMaxRetryAfterIsRefused(t *testing.T) {
 	}
 	ctx := context.Background()
 	first := replica(apizee.RetryPolicy{MaxRetries: 0})
-	api.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", StatusCode: http.StatusTooManyRequests,
+	api.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070", Status: http.StatusTooManyRequests,
 		Header: http.Header{"X-RateLimit-Reset": {"2"}}})
 	_, err := first.Tickets.Get(ctx, 82070)
 	require.ErrorIs(t, err, apizee.ErrRateLimited)

@@ -68,7 +68,7 @@ func createOnceProcess() int {
 		} else {
 			var ticket *apizee.Ticket
 			if ticket, err = c.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{
-				Agent: apizeetest.DefaultUsername, Phones: []string{"+33612345678"}, Reference: key, IdempotencyKey: key}); err == nil {
+				Agent: apizeetest.DefaultUsername, Phone: []string{"+33612345678"}, Reference: key, IdempotencyKey: key}); err == nil {
 				result.ID = ticket.ID
 			}
 		}

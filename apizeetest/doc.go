@@ -33,7 +33,7 @@
 //	// openSupportCall is the code under test.
 //	func openSupportCall(ctx context.Context, client *apizee.Client, caseID, phone string) (*apizee.Ticket, error) {
 //		return client.Tickets.CreateOnce(ctx, &apizee.CreateTicketParams{
-//			Agent: "agent1@apizee.com", Phones: []string{phone}, Reference: caseID, Invite: true,
+//			Agent: "agent1@apizee.com", Phone: []string{phone}, Reference: caseID, Invite: true,
 //		})
 //	}
 //

@@ -26,8 +26,8 @@ func ExampleNewServer() {
 	ctx := context.Background()
 
 	// A GET survives a 503; a POST answered 503 is not sent again.
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/663614", StatusCode: http.StatusServiceUnavailable})
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", StatusCode: http.StatusServiceUnavailable})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/663614", Status: http.StatusServiceUnavailable})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", Status: http.StatusServiceUnavailable})
 
 	ticket, err := client.Tickets.Get(ctx, 663614)
 	fmt.Println(ticket.ID, err)
@@ -56,7 +56,7 @@ func ExampleServer_QueueFault() {
 
 	// Rate limited once: the client waits as told, then asks again.
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets/82070",
-		StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}})
+		Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}})
 	// A proxy's maintenance page, answered 200.
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/842199", MalformedBody: true})
 	// The ticket is created, then the connection drops before the answer.
@@ -70,7 +70,7 @@ func ExampleServer_QueueFault() {
 	fmt.Println("an HTML page:", errors.As(err, &notJSON))
 
 	_, err = client.Tickets.Create(ctx, &apizee.CreateTicketParams{
-		Agent: srv.Username, Phones: []string{"+33612345678"}, Reference: "case-9"})
+		Agent: srv.Username, Phone: []string{"+33612345678"}, Reference: "case-9"})
 	fmt.Println("a lost answer:", err != nil, "- tickets created:", srv.TicketsWithReference("case-9"))
 	fmt.Println("faults left:", srv.FaultsPending())
 	// Output:

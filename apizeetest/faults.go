@@ -22,13 +22,13 @@ type Fault struct {
 	// ("/media/showVideo/1/hash/abc").
 	Path string
 
-	// StatusCode answers this status instead of serving: the request is not
+	// Status answers this status instead of serving: the request is not
 	// processed.
-	StatusCode int
-	// Header holds extra response headers sent with StatusCode (Retry-After,
+	Status int
+	// Header holds extra response headers sent with Status (Retry-After,
 	// X-RateLimit-Reset, Location...).
 	Header http.Header
-	// Body is sent with StatusCode; empty, an Apizee-shaped JSON error for that
+	// Body is sent with Status; empty, an Apizee-shaped JSON error for that
 	// status is sent.
 	Body string
 
@@ -114,13 +114,13 @@ func (s *Server) playFault(w *statusWriter, r *http.Request, f Fault) {
 	switch {
 	case f.DropBeforeProcessing:
 		w.drop()
-	case f.StatusCode != 0:
+	case f.Status != 0:
 		body := []byte(f.Body)
 		switch {
-		case f.StatusCode < 200 || f.StatusCode == http.StatusNoContent || f.StatusCode == http.StatusNotModified:
+		case f.Status < 200 || f.Status == http.StatusNoContent || f.Status == http.StatusNotModified:
 			body = nil // HTTP forbids a body
 		case len(body) == 0:
-			body = defaultErrorBody(f.StatusCode)
+			body = defaultErrorBody(f.Status)
 		}
 		if len(body) > 0 {
 			w.Header().Set("Content-Type", sniffContentType(body))
@@ -129,7 +129,7 @@ func (s *Server) playFault(w *statusWriter, r *http.Request, f Fault) {
 			w.Header()[http.CanonicalHeaderKey(name)] = values
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(f.StatusCode)
+		w.WriteHeader(f.Status)
 		_, _ = w.Write(body)
 	case f.DropAfterProcessing:
 		s.route(&discardWriter{header: http.Header{}}, r)

@@ -32,58 +32,58 @@ func TestFaultStatus(t *testing.T) {
 	}{
 		{
 			name:        "503 with Retry-After and the default body",
-			fault:       apizeetest.Fault{StatusCode: 503, Header: http.Header{"Retry-After": {"7"}}},
+			fault:       apizeetest.Fault{Status: 503, Header: http.Header{"Retry-After": {"7"}}},
 			wantBody:    `{"message":"Service Unavailable"}`,
 			wantType:    "application/json",
 			wantHeaders: map[string]string{"Retry-After": "7"},
 		},
 		{
 			name:        "429 with X-RateLimit-Reset and the API's body",
-			fault:       apizeetest.Fault{StatusCode: 429, Header: http.Header{"X-RateLimit-Reset": {"3"}}},
+			fault:       apizeetest.Fault{Status: 429, Header: http.Header{"X-RateLimit-Reset": {"3"}}},
 			wantBody:    `{"error":"API rate limit exceeded"}`,
 			wantType:    "application/json",
 			wantHeaders: map[string]string{"X-RateLimit-Reset": "3"},
 		},
 		{
 			name:     "401 default body",
-			fault:    apizeetest.Fault{StatusCode: 401},
+			fault:    apizeetest.Fault{Status: 401},
 			wantBody: `{"message":"Invalid JWT Token"}`,
 			wantType: "application/json",
 		},
 		{
 			name:     "403 default body has code 2",
-			fault:    apizeetest.Fault{StatusCode: 403},
+			fault:    apizeetest.Fault{Status: 403},
 			wantBody: `{"code":2,"message":"Access denied"}`,
 			wantType: "application/json",
 		},
 		{
 			name:     "a proxy's HTML page",
-			fault:    apizeetest.Fault{StatusCode: 502, Body: "<html><body>Bad Gateway</body></html>"},
+			fault:    apizeetest.Fault{Status: 502, Body: "<html><body>Bad Gateway</body></html>"},
 			wantBody: "<html><body>Bad Gateway</body></html>",
 			wantType: "text/html; charset=utf-8",
 		},
 		{
 			name:     "a custom JSON body",
-			fault:    apizeetest.Fault{StatusCode: 400, Body: `{"code":10,"message":"bad","details":"Parameter x"}`},
+			fault:    apizeetest.Fault{Status: 400, Body: `{"code":10,"message":"bad","details":"Parameter x"}`},
 			wantBody: `{"code":10,"message":"bad","details":"Parameter x"}`,
 			wantType: "application/json",
 		},
 		{
 			name:        "a redirect",
-			fault:       apizeetest.Fault{StatusCode: 302, Header: http.Header{"Location": {"https://elsewhere.example/"}}},
+			fault:       apizeetest.Fault{Status: 302, Header: http.Header{"Location": {"https://elsewhere.example/"}}},
 			wantBody:    `{"message":"Found"}`,
 			wantType:    "application/json",
 			wantHeaders: map[string]string{"Location": "https://elsewhere.example/"},
 		},
 		{
 			name:     "204 has no body",
-			fault:    apizeetest.Fault{StatusCode: 204, Body: "ignored"},
+			fault:    apizeetest.Fault{Status: 204, Body: "ignored"},
 			wantBody: "",
 			wantType: "",
 		},
 		{
 			name:        "a header overrides the Content-Type",
-			fault:       apizeetest.Fault{StatusCode: 500, Body: "oops", Header: http.Header{"Content-Type": {"text/x-oops"}}},
+			fault:       apizeetest.Fault{Status: 500, Body: "oops", Header: http.Header{"Content-Type": {"text/x-oops"}}},
 			wantBody:    "oops",
 			wantType:    "text/x-oops",
 			wantHeaders: map[string]string{"Content-Length": "4"},
@@ -98,7 +98,7 @@ func TestFaultStatus(t *testing.T) {
 
 			a := send(t, http.MethodPost, createTicketURL(srv, "faulty"), srv.IssueToken(), nil)
 
-			assert.Equal(t, tt.fault.StatusCode, a.Status)
+			assert.Equal(t, tt.fault.Status, a.Status)
 			assert.Equal(t, tt.wantBody, string(a.Body))
 			assert.Equal(t, tt.wantType, a.Header.Get("Content-Type"))
 			for k, v := range tt.wantHeaders {
@@ -123,7 +123,7 @@ func TestFaultDropBeforeProcessing(t *testing.T) {
 	assert.Zero(t, srv.TicketsWithReference("dropped"), "the ticket is not created")
 	reqs := srv.Requests()
 	require.Len(t, reqs, 1)
-	assert.Zero(t, reqs[0].StatusCode, "a dropped request is recorded with status 0")
+	assert.Zero(t, reqs[0].Status, "a dropped request is recorded with status 0")
 }
 
 func TestFaultDropAfterProcessing(t *testing.T) {
@@ -136,7 +136,7 @@ func TestFaultDropAfterProcessing(t *testing.T) {
 	require.Error(t, err, "the connection closes without an answer")
 	assert.Equal(t, before+1, srv.TicketCount(), "the ticket was created anyway")
 	assert.Equal(t, 1, srv.TicketsWithReference("lost-answer"))
-	assert.Zero(t, srv.Requests()[0].StatusCode)
+	assert.Zero(t, srv.Requests()[0].Status)
 }
 
 func TestFaultMalformedBody(t *testing.T) {
@@ -202,7 +202,7 @@ func TestFaultDelay(t *testing.T) {
 
 func TestFaultDelayWithStatus(t *testing.T) {
 	srv := newServer(t)
-	srv.QueueFault(apizeetest.Fault{Path: "/tickets", Delay: 20 * time.Millisecond, StatusCode: 504})
+	srv.QueueFault(apizeetest.Fault{Path: "/tickets", Delay: 20 * time.Millisecond, Status: 504})
 
 	start := time.Now()
 	a := get(t, srv, "/tickets")
@@ -245,10 +245,10 @@ func TestFaultDelayEndsWhenTheClientGivesUp(t *testing.T) {
 
 func TestFaultMatchingIsFIFOWithPrefixes(t *testing.T) {
 	srv := newServer(t)
-	srv.QueueFault(apizeetest.Fault{Path: "/tickets*", StatusCode: 500})
-	srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/tickets/82070", StatusCode: 502})
-	srv.QueueFault(apizeetest.Fault{Method: "POST", StatusCode: 503})
-	srv.QueueFault(apizeetest.Fault{StatusCode: 504})
+	srv.QueueFault(apizeetest.Fault{Path: "/tickets*", Status: 500})
+	srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/tickets/82070", Status: 502})
+	srv.QueueFault(apizeetest.Fault{Method: "POST", Status: 503})
+	srv.QueueFault(apizeetest.Fault{Status: 504})
 	require.Equal(t, 4, srv.FaultsPending())
 
 	assert.Equal(t, 500, get(t, srv, "/tickets/82070").Status, "the first match wins, by prefix")
@@ -261,7 +261,7 @@ func TestFaultMatchingIsFIFOWithPrefixes(t *testing.T) {
 
 func TestFaultSkipsRequestsThatDoNotMatch(t *testing.T) {
 	srv := newServer(t)
-	srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", StatusCode: 500})
+	srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/tickets", Status: 500})
 
 	assert.Equal(t, 200, get(t, srv, "/tickets").Status, "another method")
 	assert.Equal(t, 200, get(t, srv, "/tickets/82070").Status, "another path: no prefix without *")
@@ -275,8 +275,8 @@ func TestFaultOnTokenAndMediaPaths(t *testing.T) {
 	u, err := url.Parse(mediaURL)
 	require.NoError(t, err)
 	mediaPath := u.Path
-	srv.QueueFault(apizeetest.Fault{Path: "/token", StatusCode: 500})
-	srv.QueueFault(apizeetest.Fault{Path: mediaPath, StatusCode: 503})
+	srv.QueueFault(apizeetest.Fault{Path: "/token", Status: 500})
+	srv.QueueFault(apizeetest.Fault{Path: mediaPath, Status: 503})
 
 	assert.Equal(t, 500, send(t, http.MethodPost, srv.URL+"/token", "", passwordForm(srv)).Status)
 	assert.Zero(t, srv.TokensIssued())
@@ -286,8 +286,8 @@ func TestFaultOnTokenAndMediaPaths(t *testing.T) {
 
 func TestClearFaults(t *testing.T) {
 	srv := newServer(t)
-	srv.QueueFault(apizeetest.Fault{StatusCode: 500})
-	srv.QueueFault(apizeetest.Fault{StatusCode: 500})
+	srv.QueueFault(apizeetest.Fault{Status: 500})
+	srv.QueueFault(apizeetest.Fault{Status: 500})
 
 	srv.ClearFaults()
 

@@ -10,11 +10,11 @@ type Request struct {
 	Method string
 	// Path is relative to the prefix, as faults match it; media files and
 	// anything else outside the prefix keep their absolute path.
-	Path       string
-	Query      url.Values
-	Header     http.Header // a copy
-	Form       url.Values  // the parsed x-www-form-urlencoded body, if any
-	StatusCode int         // the status answered; 0 while in progress or when the connection was dropped
+	Path   string
+	Query  url.Values
+	Header http.Header // a copy
+	Form   url.Values  // the parsed x-www-form-urlencoded body, if any
+	Status int         // the status answered; 0 while in progress or when the connection was dropped
 }
 
 // Requests returns a copy of every request received so far, /token and
@@ -25,7 +25,7 @@ func (s *Server) Requests() []Request {
 	out := make([]Request, len(s.requests))
 	for i, r := range s.requests {
 		out[i] = Request{Method: r.Method, Path: r.Path, Query: cloneValues(r.Query),
-			Header: r.Header.Clone(), Form: cloneValues(r.Form), StatusCode: r.StatusCode}
+			Header: r.Header.Clone(), Form: cloneValues(r.Form), Status: r.Status}
 	}
 	return out
 }
@@ -65,7 +65,7 @@ func (s *Server) record(r *http.Request, path string, form url.Values) *Request 
 func (s *Server) setStatus(rec *Request, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec.StatusCode = status
+	rec.Status = status
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -108,7 +108,7 @@ func TestProxyPageIsHTML(t *testing.T) {
 	page, err := os.ReadFile(filepath.Join("..", "testdata", "errors_proxy.html"))
 	require.NoError(t, err)
 	srv := newServer(t)
-	srv.QueueFault(apizeetest.Fault{StatusCode: http.StatusBadGateway, Body: string(page)})
+	srv.QueueFault(apizeetest.Fault{Status: http.StatusBadGateway, Body: string(page)})
 
 	a := get(t, srv, "/tickets")
 

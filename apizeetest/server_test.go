@@ -85,16 +85,16 @@ func TestRequestsAreRecorded(t *testing.T) {
 	assert.Equal(t, "/token", reqs[0].Path)
 	assert.Equal(t, srv.Password, reqs[0].Form.Get("password"), "the form body is parsed")
 	assert.Empty(t, reqs[0].Query)
-	assert.Equal(t, http.StatusOK, reqs[0].StatusCode)
+	assert.Equal(t, http.StatusOK, reqs[0].Status)
 
 	assert.Equal(t, "/tickets", reqs[1].Path)
 	assert.Equal(t, url.Values{"limit": {"5"}, "reference": {"r1"}}, reqs[1].Query)
 	assert.Equal(t, "Bearer "+tok, reqs[1].Header.Get("Authorization"))
 	assert.Nil(t, reqs[1].Form)
-	assert.Equal(t, http.StatusOK, reqs[1].StatusCode)
+	assert.Equal(t, http.StatusOK, reqs[1].Status)
 
-	assert.Equal(t, http.StatusNotFound, reqs[2].StatusCode)
-	assert.Zero(t, reqs[3].StatusCode, "dropped")
+	assert.Equal(t, http.StatusNotFound, reqs[2].Status)
+	assert.Zero(t, reqs[3].Status, "dropped")
 
 	assert.Equal(t, 2, srv.RequestCount("GET", "/tickets*"))
 	assert.Equal(t, 1, srv.RequestCount("", "/tickets"))

@@ -237,14 +237,13 @@ func (s *Server) ticket(id int64) *ticket {
 	return nil
 }
 
-// TicketsWithReference returns how many stored tickets carry exactly
-// reference.
-func (s *Server) TicketsWithReference(reference string) int {
+// TicketsWithReference returns how many stored tickets carry exactly ref.
+func (s *Server) TicketsWithReference(ref string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, t := range s.tickets {
-		if t.Reference == reference {
+		if t.Reference == ref {
 			n++
 		}
 	}

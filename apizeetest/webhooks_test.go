@@ -87,7 +87,7 @@ func TestServerChangesPostWebhooks(t *testing.T) {
 
 	client, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
 	require.NoError(t, err)
-	ticket, err := client.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"+33612345678"}, Invite: true})
+	ticket, err := client.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"+33612345678"}, Invite: true})
 	require.NoError(t, err)
 	srv.SetTicketState(ticket.ID, "inprogress")
 	srv.AddTicketMedia(ticket.ID, 1000)
@@ -276,7 +276,7 @@ func TestWebhooksAreSentOnlyOnceSetAndAsynchronously(t *testing.T) {
 	// returned all the same, and the next is queued behind it, in order.
 	client, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password))
 	require.NoError(t, err)
-	ticket, err := client.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Emails: []string{"jane@example.com"}})
+	ticket, err := client.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Email: []string{"jane@example.com"}})
 	require.NoError(t, err, "POST /tickets answered while its webhook is held")
 	srv.SetTicketState(ticket.ID, "done")
 	assert.Empty(t, srv.Webhooks(), "nothing delivered yet")

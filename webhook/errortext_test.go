@@ -52,8 +52,8 @@ func TestEveryErrorTextStartsWithItsPrefixOnce(t *testing.T) {
 			_, err := event("conversation", `{"finishedAt":true}`).ConversationProps()
 			return err
 		}},
-		{"ConversationEventProps of props that are not an object", "webhook:", func() error {
-			_, err := event("conversationevent", `[1]`).ConversationEventProps()
+		{"SessionEvent of props that are not an object", "webhook:", func() error {
+			_, err := event("conversationevent", `[1]`).SessionEvent()
 			return err
 		}},
 		{"HeaderSecret's Verify without the header", "webhook:", func() error { return verifier.Verify(unsent) }},

@@ -35,7 +35,7 @@ const (
 	ObjectMedia             Object = "media"
 	ObjectConversation      Object = "conversation"
 	ObjectSMSMessage        Object = "smsmessage"
-	ObjectConversationEvent Object = "conversationevent" // an event inside a session: see Event.ConversationEventProps
+	ObjectConversationEvent Object = "conversationevent" // an event inside a session: see Event.SessionEvent
 )
 
 // Event is one webhook delivery of Apizee:

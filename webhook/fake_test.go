@@ -70,7 +70,7 @@ func TestHandlerReceivesTheFakesEvents(t *testing.T) {
 	defer receiver.Close()
 	srv.SetWebhook(receiver.URL, http.Header{secretHeader: {newSecret}})
 
-	ticket, err := client.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Phones: []string{"+33612345678"}})
+	ticket, err := client.Tickets.Create(t.Context(), &apizee.CreateTicketParams{Agent: srv.Username, Phone: []string{"+33612345678"}})
 	require.NoError(t, err)
 	srv.SetTicketState(ticket.ID, "done")
 	srv.AddConferenceMedia(842341, 100)

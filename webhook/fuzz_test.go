@@ -50,7 +50,7 @@ func FuzzParse(f *testing.F) {
 		_, _ = e.TicketProps()
 		_, _ = e.MediaProps()
 		_, _ = e.ConversationProps()
-		_, _ = e.ConversationEventProps()
+		_, _ = e.SessionEvent()
 
 		wire, err := json.Marshal(e)
 		if err != nil {

@@ -59,25 +59,25 @@ const ConversationEnded = "conversationEnded"
 // {"eventType":"conversationEnded","name":"TEST","finishedAt":"2021-09-20T13:25:06+00:00"},
 // with the conversation's UID as the event's ObjectID.
 type ConversationProps struct {
-	EventType string    // "eventType", e.g. ConversationEnded
-	Name      string    // "name": the session's name (a meeting's is its conference's name)
-	EndTime   time.Time // "finishedAt", when the session ended (as Session.EndTime), in UTC; zero when absent
+	EventType  string    // "eventType", e.g. ConversationEnded
+	Name       string    // "name": the session's name (a meeting's is its conference's name)
+	FinishedAt time.Time // "finishedAt", in UTC; zero when absent
 	// Extra holds the props not read above.
 	Extra map[string]json.RawMessage
 }
 
-// Sources of a ConversationEventProps.
+// Sources of a SessionEvent.
 const (
 	SourceAgent  = "agent"
 	SourceGuest  = "guest"
 	SourceSystem = "system"
 )
 
-// ConversationEventProps are the props of a conversationevent, an event
+// SessionEvent are the props of a conversationevent, an event
 // inside a session: {id, eventName, timestamp, source, data}, with names
 // such as "ticket.sessionStarted", "media.pictureTaken" or
 // "session.userLeft".
-type ConversationEventProps struct {
+type SessionEvent struct {
 	ID   string // "id": a number (its digits) or a UID
 	Name string // "eventName"
 	// Timestamp is "timestamp", in UTC: an RFC 3339 string, or a number (or
@@ -158,21 +158,21 @@ func (e *Event) ConversationProps() (*ConversationProps, error) {
 	if p.Name, err = f.text("name"); err != nil {
 		return nil, err
 	}
-	if p.EndTime, err = f.time("finishedat"); err != nil {
+	if p.FinishedAt, err = f.time("finishedat"); err != nil {
 		return nil, err
 	}
 	p.Extra = f.extra()
 	return p, nil
 }
 
-// ConversationEventProps reads the props of a conversationevent. Errors as
+// SessionEvent reads the props of a conversationevent. Errors as
 // for TicketProps.
-func (e *Event) ConversationEventProps() (*ConversationEventProps, error) {
+func (e *Event) SessionEvent() (*SessionEvent, error) {
 	f, err := e.props(ObjectConversationEvent)
 	if err != nil {
 		return nil, err
 	}
-	p := &ConversationEventProps{}
+	p := &SessionEvent{}
 	if p.ID, err = f.id("id"); err != nil {
 		return nil, err
 	}

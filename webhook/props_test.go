@@ -63,7 +63,7 @@ func TestPropsReadersRefuseWhatTheyCannotRead(t *testing.T) {
 		webhook.ObjectTicket:            func(e *webhook.Event) error { _, err := e.TicketProps(); return err },
 		webhook.ObjectMedia:             func(e *webhook.Event) error { _, err := e.MediaProps(); return err },
 		webhook.ObjectConversation:      func(e *webhook.Event) error { _, err := e.ConversationProps(); return err },
-		webhook.ObjectConversationEvent: func(e *webhook.Event) error { _, err := e.ConversationEventProps(); return err },
+		webhook.ObjectConversationEvent: func(e *webhook.Event) error { _, err := e.SessionEvent(); return err },
 	}
 	for object, readProps := range read {
 		for _, other := range []webhook.Object{webhook.ObjectTicket, webhook.ObjectSMSMessage, "whiteboard"} {
@@ -112,14 +112,14 @@ func TestConversationProps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, webhook.ConversationEnded, p.EventType)
 	assert.Equal(t, "TEST", p.Name)
-	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.EndTime)
+	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.FinishedAt)
 	assert.Nil(t, p.Extra)
 
 	p, err = event(t, webhook.ObjectConversation, `{"event_type":"conversationEnded","finished_at":"2021-09-20T15:25:06+02:00","room":"r1"}`).ConversationProps()
 	require.NoError(t, err)
 	assert.Equal(t, webhook.ConversationEnded, p.EventType)
-	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.EndTime, "in UTC")
-	assert.Equal(t, time.UTC, p.EndTime.Location())
+	assert.Equal(t, time.Date(2021, 9, 20, 13, 25, 6, 0, time.UTC), p.FinishedAt, "in UTC")
+	assert.Equal(t, time.UTC, p.FinishedAt.Location())
 	assert.Equal(t, map[string]json.RawMessage{"room": json.RawMessage(`"r1"`)}, p.Extra)
 }
 
@@ -155,12 +155,12 @@ func TestMediaProps(t *testing.T) {
 	assert.Equal(t, map[string]json.RawMessage{"ticket_id": json.RawMessage(`2`)}, p.Extra)
 }
 
-func TestConversationEventProps(t *testing.T) {
+func TestSessionEvent(t *testing.T) {
 	e, err := webhook.Parse(readTestdata(t, "conversationevent_create.json"))
 	require.NoError(t, err)
-	p, err := e.ConversationEventProps()
+	p, err := e.SessionEvent()
 	require.NoError(t, err)
-	assert.Equal(t, &webhook.ConversationEventProps{ID: "6d0f5c4e-27a1-4f0b-9a55-1b2c3d4e5f60", Name: "media.pictureTaken",
+	assert.Equal(t, &webhook.SessionEvent{ID: "6d0f5c4e-27a1-4f0b-9a55-1b2c3d4e5f60", Name: "media.pictureTaken",
 		Timestamp: time.Date(2021, 9, 20, 13, 24, 50, 0, time.UTC), Source: webhook.SourceAgent,
 		Data: json.RawMessage(`{"mediaId":1973403}`)}, p)
 
@@ -172,7 +172,7 @@ func TestConversationEventProps(t *testing.T) {
 		`99999999999`:     time.Unix(99999999999, 0).UTC(), // the last count read as seconds
 		`null`:            {},
 	} {
-		p, err := event(t, webhook.ObjectConversationEvent, `{"id":42,"eventName":"session.userLeft","source":"guest","timestamp":`+raw+`,"data":{ "user": "g1" }}`).ConversationEventProps()
+		p, err := event(t, webhook.ObjectConversationEvent, `{"id":42,"eventName":"session.userLeft","source":"guest","timestamp":`+raw+`,"data":{ "user": "g1" }}`).SessionEvent()
 		require.NoError(t, err, raw)
 		assert.Equal(t, want, p.Timestamp, raw)
 		assert.Equal(t, "42", p.ID, "a numeric id as its digits")

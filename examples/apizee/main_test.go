@@ -184,7 +184,7 @@ func TestListStreamsPagesAsTheyArrive(t *testing.T) {
 	// When the first line is written, the second page is made to fail: a
 	// command that fetched every page before writing would not see it.
 	out := &onFirstWrite{do: func() {
-		srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/tickets", StatusCode: 403})
+		srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/tickets", Status: 403})
 	}}
 	var stderr bytes.Buffer
 	code := run(context.Background(), []string{"tickets", "list", "--reference", "bulk", "--page-size", "100"}, out, &stderr)
@@ -301,8 +301,8 @@ func TestExitCodes(t *testing.T) {
 		{"since after until", []string{"-fake", "tickets", "list", "--since", "2024-01-02", "--until", "2024-01-01"}, exitUsage, "Since"},
 		{"bad output format", []string{"-fake", "-o", "xml", "tickets", "list"}, exitUsage, "json or csv"},
 		{"no subcommand", []string{"-fake", "tickets"}, exitUsage, "choose a subcommand"},
-		{"bad phone", []string{"-fake", "tickets", "create", "--phone", "0612345678"}, exitUsage, "Phones"},
-		{"no customer", []string{"-fake", "tickets", "create"}, exitUsage, "Emails"},
+		{"bad phone", []string{"-fake", "tickets", "create", "--phone", "0612345678"}, exitUsage, "Phone"},
+		{"no customer", []string{"-fake", "tickets", "create"}, exitUsage, "Email"},
 		{"meeting without participants", []string{"-fake", "conferences", "create"}, exitUsage, "Participants"},
 		{"media of nothing", []string{"-fake", "media", "list"}, exitUsage, "ticket"},
 		{"media of both", []string{"-fake", "media", "list", "--ticket", "1", "--conference", "2"}, exitUsage, "ticket"},
@@ -329,7 +329,7 @@ func TestAPIAndNetworkErrorsExitOne(t *testing.T) {
 	defer srv.Close()
 	account(t, srv)
 
-	srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/tickets/82070", StatusCode: 403})
+	srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/tickets/82070", Status: 403})
 	r := cli(t, "tickets", "get", "82070")
 	assert.Equal(t, exitAPIError, r.code)
 	assert.Contains(t, r.stderr, "403")
@@ -341,7 +341,7 @@ func TestAPIAndNetworkErrorsExitOne(t *testing.T) {
 	assert.Equal(t, exitAPIError, r.code)
 	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
 
-	srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/token", StatusCode: 401})
+	srv.QueueFault(apizeetest.Fault{Method: "POST", Path: "/token", Status: 401})
 	r = cli(t, "tickets", "list")
 	assert.Equal(t, exitAPIError, r.code, "refused credentials are an API answer")
 }

@@ -257,7 +257,7 @@ func TestDownloadOfAHostileNameStaysInTheDirectory(t *testing.T) {
 				map[string]any{"id": 5, "title": hostile, "type": "video/mp4", "url": mediaURL},
 			}})
 			require.NoError(t, err)
-			srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/enterprises/1/tickets/663614/medias", StatusCode: 200, Body: string(list)})
+			srv.QueueFault(apizeetest.Fault{Method: "GET", Path: "/enterprises/1/tickets/663614/medias", Status: 200, Body: string(list)})
 
 			r := cli(t, "media", "download", "5", "--ticket", "663614")
 			require.Equal(t, exitOK, r.code, r.stderr)

@@ -91,12 +91,12 @@ func TestSecretsSweepEveryCommand(t *testing.T) {
 	created := cli(exitOK, "tickets", "create", "--phone", "+33612345678", "--reference", "sweep-2", "--sso")
 	require.Contains(t, created, "sweep-2")
 	link := storedLink(t, srv, "sweep-2")
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusBadRequest,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusBadRequest,
 		Body: `{"code":10,"message":"bad link ` + link + `","details":"access_token=` + echoedToken + `"}`})
 	cli(exitAPIError, "tickets", "create", "--phone", "+33612345678", "--reference", "sweep-3")
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusOK, Body: "<html>" + link + "</html>"})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusOK, Body: "<html>" + link + "</html>"})
 	cli(exitAPIError, "tickets", "list")
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/token", StatusCode: http.StatusBadRequest,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/token", Status: http.StatusBadRequest,
 		Body: `{"code":10,"message":"bad password ` + srv.Password + `"}`})
 	cli(exitAPIError, "sessions", "list")
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", DropAfterProcessing: true})

@@ -33,7 +33,7 @@ var ticketStatColumns = []column[apizee.TicketStat]{
 	{"photos", func(s *apizee.TicketStat) field { return number(s.Photos) }},
 	{"videos", func(s *apizee.TicketStat) field { return number(s.Videos) }},
 	{"scans", func(s *apizee.TicketStat) field { return number(s.Scans) }},
-	{"agent", func(s *apizee.TicketStat) field { return text(s.Agent) }},
+	{"agent", func(s *apizee.TicketStat) field { return text(s.Login) }},
 	{"service", func(s *apizee.TicketStat) field { return text(s.Service) }},
 	{"device", func(s *apizee.TicketStat) field { return text(s.Device) }},
 	{"os", func(s *apizee.TicketStat) field { return text(s.OS) }},

@@ -32,8 +32,8 @@ var ticketColumns = []column[apizee.Ticket]{
 	{"description", func(t *apizee.Ticket) field { return text(t.Description) }},
 	{"service_key", func(t *apizee.Ticket) field { return text(t.ServiceKey) }},
 	{"button_id", func(t *apizee.Ticket) field { return number(t.ButtonID) }},
-	{"latitude", func(t *apizee.Ticket) field { return latitude(t.Location) }},
-	{"longitude", func(t *apizee.Ticket) field { return longitude(t.Location) }},
+	{"latitude", func(t *apizee.Ticket) field { return latitude(t.Geoloc) }},
+	{"longitude", func(t *apizee.Ticket) field { return longitude(t.Geoloc) }},
 	{"information_page_url", func(t *apizee.Ticket) field { return text(t.InformationPageURL) }},
 	{"requestor_url", func(t *apizee.Ticket) field { return text(t.RequestorURL) }},
 	{"sso_url", func(t *apizee.Ticket) field { return text(t.SSOURL) }},
@@ -71,8 +71,8 @@ func (a *app) ticketsCreateCommand() *cobra.Command {
 		})
 	fs := cmd.Flags()
 	fs.StringVar(&p.Agent, "agent", "", "login of the agent handling the ticket (default $APIZEE_USERNAME)")
-	fs.StringSliceVar(&p.Phones, "phone", nil, "customer phone in international form, +33612345678 (repeat or comma-separate)")
-	fs.StringSliceVar(&p.Emails, "email", nil, "customer email (repeat or comma-separate)")
+	fs.StringSliceVar(&p.Phone, "phone", nil, "customer phone in international form, +33612345678 (repeat or comma-separate)")
+	fs.StringSliceVar(&p.Email, "email", nil, "customer email (repeat or comma-separate)")
 	fs.StringVar(&p.Reference, "reference", "", "your business reference, e.g. a support case id")
 	fs.BoolVar(&p.Invite, "invite", false, "send the invitation (SMS or email) to the customer now")
 	fs.BoolVar(&p.SSO, "sso", false, "ask for the agent's single sign-on link")

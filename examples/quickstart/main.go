@@ -73,7 +73,7 @@ func run(ctx context.Context, opt options, out io.Writer) error {
 
 	if realAccount() {
 		if opt.create && opt.phone == "" && opt.email == "" {
-			return &apizee.ValidationError{Field: "Phones", Reason: "-create needs the customer's -phone or -email"}
+			return &apizee.ValidationError{Field: "Phone", Reason: "-create needs the customer's -phone or -email"}
 		}
 		client, err := apizee.NewClientFromEnv(apizee.WithHTTPClient(httpClient), apizee.WithUserAgent("apizee-quickstart"))
 		if err != nil {
@@ -206,10 +206,10 @@ func (g *guide) assistance(ctx context.Context) error {
 			Invite:    true,
 		}
 		if g.opt.phone != "" {
-			p.Phones = []string{g.opt.phone}
+			p.Phone = []string{g.opt.phone}
 		}
 		if g.opt.email != "" {
-			p.Emails = []string{g.opt.email}
+			p.Email = []string{g.opt.email}
 		}
 		// CreateOnce never leaves two tickets for one reference, even when
 		// the network loses the answer to the first POST.

@@ -87,7 +87,7 @@ func TestQuickstartCreateNeedsACustomerAgainstARealAccount(t *testing.T) {
 	err := run(context.Background(), options{create: true}, &out)
 	var invalid *apizee.ValidationError
 	require.ErrorAs(t, err, &invalid)
-	assert.Equal(t, "Phones", invalid.Field)
+	assert.Equal(t, "Phone", invalid.Field)
 	assert.NotContains(t, out.String(), "->", "no request is made")
 }
 

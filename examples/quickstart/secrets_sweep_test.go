@@ -35,14 +35,14 @@ func TestSecretsSweepQuickstart(t *testing.T) {
 
 	out.Reset()
 	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", DropAfterProcessing: true})
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/enterprises/*", StatusCode: http.StatusUnauthorized})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/enterprises/*", Status: http.StatusUnauthorized})
 	require.NoError(t, run(t.Context(), opt, &out), out.String())
 	require.Contains(t, out.String(), "/entrypoint/223/tickets/", "the deep link, from the ticket CreateOnce found")
 	require.Contains(t, out.String(), "no single sign-on link", "the lost answer took it")
 	printed = append(printed, out.String())
 
 	out.Reset()
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusBadRequest,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusBadRequest,
 		Body: `{"code":10,"message":"bad link https://diag.apizee.com?convId=1&pwd=918273","details":"access_token=` + echoedToken + `"}`})
 	err := run(t.Context(), opt, &out)
 	require.Error(t, err)

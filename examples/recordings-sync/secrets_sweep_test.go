@@ -83,7 +83,7 @@ func TestSecretsSweepRecordingsSync(t *testing.T) {
 	require.NoError(t, err)
 	// A failing look-up whose answer quotes secrets back.
 	srv.SetWebhook(url, http.Header{"X-Webhook-Secret": {webhookSecret}})
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/842341/media", StatusCode: http.StatusNotFound,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/842341/media", Status: http.StatusNotFound,
 		Body: `{"message":"not found for pwd=123456 access_token=` + webhookSecret + `"}`})
 	srv.AddConferenceMedia(842341, 2000)
 	deliveries, err := srv.WaitWebhooks(waitCtx, 4)

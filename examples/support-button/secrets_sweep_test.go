@@ -113,14 +113,14 @@ func TestSecretsSweepSupportButton(t *testing.T) {
 	signedIn = true
 	srv.ExpireTokens()
 	visit(http.StatusSeeOther, http.MethodPost, "/assistance", assistance("+33612345678", "sweep-5"))
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusBadRequest,
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusBadRequest,
 		Body: `{"code":10,"message":"bad link https://diag.apizee.com?convId=1&pwd=918273","details":"access_token=` + echoedToken + `"}`})
 	visit(http.StatusBadGateway, http.MethodPost, "/assistance", assistance("+33612345678", "sweep-6"))
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", StatusCode: http.StatusOK, Body: "<html>access_token=" + echoedToken + "</html>"})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/tickets", Status: http.StatusOK, Body: "<html>access_token=" + echoedToken + "</html>"})
 	visit(http.StatusBadGateway, http.MethodPost, "/assistance", assistance("+33612345678", "sweep-7"))
 	visit(http.StatusOK, http.MethodPost, "/meeting", url.Values{"participants": {"+33612345678, jane@example.com"}, "name": {"sweep"}})
 	visit(http.StatusBadRequest, http.MethodPost, "/meeting", url.Values{"name": {"nobody"}})
-	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", StatusCode: http.StatusForbidden})
+	srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/conferences", Status: http.StatusForbidden})
 	visit(http.StatusForbidden, http.MethodPost, "/meeting", url.Values{"participants": {"+33612345678"}})
 
 	stop()

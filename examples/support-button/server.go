@@ -68,9 +68,9 @@ func (s *server) startAssistance(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &apizee.CreateTicketParams{Agent: s.agent, Reference: data.Reference, SSO: true, Invite: true}
 	if strings.Contains(data.Contact, "@") {
-		p.Emails = []string{data.Contact}
+		p.Email = []string{data.Contact}
 	} else {
-		p.Phones = []string{strings.Join(strings.Fields(data.Contact), "")} // "+33 6 12 34 56 78" as typed
+		p.Phone = []string{strings.Join(strings.Fields(data.Contact), "")} // "+33 6 12 34 56 78" as typed
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)

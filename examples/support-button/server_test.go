@@ -101,8 +101,8 @@ func TestStartAssistanceRefusesBadInput(t *testing.T) {
 		form    url.Values
 		message string
 	}{
-		{"phone not international", url.Values{"contact": {"0612345678"}, "reference": {"case-1"}}, "Phones"},
-		{"email without @ is a phone", url.Values{"contact": {"customer"}, "reference": {"case-1"}}, "Phones"},
+		{"phone not international", url.Values{"contact": {"0612345678"}, "reference": {"case-1"}}, "Phone"},
+		{"email without @ is a phone", url.Values{"contact": {"customer"}, "reference": {"case-1"}}, "Phone"},
 		{"no reference", url.Values{"contact": {"+33612345678"}}, "Reference"},
 	}
 	for _, tt := range tests {
@@ -120,7 +120,7 @@ func TestStartAssistanceRefusesBadInput(t *testing.T) {
 
 func TestStartAssistanceReportsAnAPIFailure(t *testing.T) {
 	h, fake, _ := newTestServer(t)
-	fake.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", StatusCode: http.StatusBadRequest})
+	fake.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/tickets", Status: http.StatusBadRequest})
 
 	rec := post(h, "/assistance", url.Values{"contact": {"+33612345678"}, "reference": {"case-2"}})
 

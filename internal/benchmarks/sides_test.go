@@ -169,7 +169,7 @@ func createSides(cl *clients) sides {
 	ctx := context.Background()
 	return sides{
 		sdk: func(b *testing.B) {
-			t, err := cl.sdk.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: benchAgent, Phones: []string{benchPhone}, Reference: benchReference})
+			t, err := cl.sdk.Tickets.Create(ctx, &apizee.CreateTicketParams{Agent: benchAgent, Phone: []string{benchPhone}, Reference: benchReference})
 			if err != nil || t.ID != benchTicketID {
 				b.Fatalf("Create: %v, %v", t, err)
 			}
