@@ -135,7 +135,7 @@ func createOnce[T any](ctx context.Context, c *Client, key string, t *onceTarget
 func (t *onceTarget[T]) unkeyed(ctx context.Context, policy retry.Policy) (*T, error) {
 	before, err := t.list(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
+		return nil, errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
 	}
 	return t.createAmong(ctx, policy, t.ids(before), nil)
 }
@@ -178,14 +178,14 @@ func (t *onceTarget[T]) createAmong(ctx context.Context, policy retry.Policy, ex
 			if ctx.Err() != nil {
 				return nil, t.stopped(true, lookErr)
 			}
-			return nil, fmt.Errorf("apizee: creating a %s failed (%w) and listing the %ss with %s %q failed too (%w): the %s may exist",
+			return nil, errorf("apizee: creating a %s failed (%w) and listing the %ss with %s %q failed too (%w): the %s may exist",
 				t.kind, err, t.kind, t.by, t.match, lookErr, t.kind)
 		}
 		if found := t.firstNew(after, existed); found != nil {
 			return t.whole(ctx, found), nil
 		}
 		if attempt > policy.MaxRetries {
-			return nil, fmt.Errorf("apizee: no %s with %s %q after %d attempts (one may still appear if the server commits late): %w",
+			return nil, errorf("apizee: no %s with %s %q after %d attempts (one may still appear if the server commits late): %w",
 				t.kind, t.by, t.match, attempt, err)
 		}
 	}
@@ -197,7 +197,7 @@ func (t *onceTarget[T]) stopped(mayExist bool, err error) error {
 	if !mayExist {
 		return err
 	}
-	return fmt.Errorf("apizee: CreateOnce stopped after sending POST /%ss: a %s with %s %q may exist, look it up (%s) before creating it again: %w",
+	return errorf("apizee: CreateOnce stopped after sending POST /%ss: a %s with %s %q may exist, look it up (%s) before creating it again: %w",
 		t.kind, t.kind, t.by, t.match, t.finder, err)
 }
 
@@ -276,7 +276,7 @@ type storeFailure struct {
 }
 
 func (e *storeFailure) Error() string {
-	return "apizee: the idempotency store failed " + e.what + ": " + e.err.Error()
+	return "apizee: the idempotency store failed " + e.what + ": " + causeText(e.err)
 }
 
 func (e *storeFailure) Unwrap() error { return e.err }
@@ -312,10 +312,10 @@ func (t *onceTarget[T]) keyed(ctx context.Context, c *Client, key string) (*T, e
 	}
 	switch {
 	case call.posts > 0:
-		return nil, fmt.Errorf("apizee: the idempotency store failed %s after this call sent POST: the %s may exist, "+
+		return nil, errorf("apizee: the idempotency store failed %s after this call sent POST: the %s may exist, "+
 			"and IdempotencyKey %q is not created again on this client alone: %w", failed.what, t.kind, keys.key, failed.err)
 	case call.inUse:
-		return nil, fmt.Errorf("apizee: the idempotency store failed %s while another call held IdempotencyKey %q: "+
+		return nil, errorf("apizee: the idempotency store failed %s while another call held IdempotencyKey %q: "+
 			"its %s is not created again on this client alone: %w", failed.what, keys.key, t.kind, failed.err)
 	}
 	c.store.warn(ctx, failed.what, failed.err)
@@ -373,7 +373,7 @@ func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys o
 				"(the store may keep the claim without its expiry): no %s was created", keys.key, held.Round(time.Second), t.kind)
 		}
 		if err := p.wait(ctx); err != nil {
-			return nil, fmt.Errorf("apizee: waiting for the %s another call is creating with IdempotencyKey %q: %w", t.kind, keys.key, err)
+			return nil, errorf("apizee: waiting for the %s another call is creating with IdempotencyKey %q: %w", t.kind, keys.key, err)
 		}
 	}
 }
@@ -407,7 +407,7 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 		now, err := t.list(ctx)
 		if err != nil {
 			release()
-			return nil, fmt.Errorf("apizee: listing the %ss with %s %q, for what an earlier call with IdempotencyKey %q created: %w",
+			return nil, errorf("apizee: listing the %ss with %s %q, for what an earlier call with IdempotencyKey %q created: %w",
 				t.kind, t.by, t.match, keys.key, err)
 		}
 		if found := t.firstNew(now, existed); found != nil {
@@ -419,7 +419,7 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 		before, err := t.list(ctx)
 		if err != nil {
 			release()
-			return nil, fmt.Errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
+			return nil, errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
 		}
 		existed = t.ids(before)
 		pending, _ := json.Marshal(onceRecord{State: onceStatePend, Match: t.match,
@@ -456,7 +456,7 @@ func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte
 			if call.posts > 0 {
 				// A POST may have been sent: starting over on another store
 				// could create a second object.
-				return nil, nil, fmt.Errorf("apizee: renewing the claim on IdempotencyKey %q: %w", keys.key, err)
+				return nil, nil, errorf("apizee: renewing the claim on IdempotencyKey %q: %w", keys.key, err)
 			}
 			return nil, nil, &storeFailure{"renewing the claim", err}
 		}
@@ -494,7 +494,7 @@ func (t *onceTarget[T]) readRecord(ctx context.Context, st Store, keys onceKeys)
 	raw, found, err := st.Get(ctx, keys.record)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, contextErr(ctx)
 		}
 		return nil, &storeFailure{"reading the key", err}
 	}
@@ -531,7 +531,7 @@ func (t *onceTarget[T]) recordCreated(ctx context.Context, c *Client, st Store, 
 func (t *onceTarget[T]) existing(ctx context.Context, keys onceKeys, id int64) (*T, error) {
 	obj, err := t.get(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("apizee: reading the %s created with IdempotencyKey %q (id %d): %w", t.kind, keys.key, id, err)
+		return nil, errorf("apizee: reading the %s created with IdempotencyKey %q (id %d): %w", t.kind, keys.key, id, err)
 	}
 	if t.rank(obj) == noMatch {
 		return nil, fmt.Errorf("apizee: the record of IdempotencyKey %q in the store names %s %d, which does not have %s %q: "+

@@ -132,7 +132,7 @@ type turn struct {
 // Wait blocks until the call may go, or returns an error: ctx's, or a
 // *BudgetWaitError at once when its turn would come after ctx's deadline.
 func (l *rateLimiter) Wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	if err := contextErr(ctx); err != nil {
 		return err
 	}
 	maxHold, holdBounded := MaxRetryAfterFromContext(ctx)
@@ -187,7 +187,7 @@ func (l *rateLimiter) Wait(ctx context.Context) error {
 			l.leave(me)
 			l.plan(time.Now())
 			l.mu.Unlock()
-			return ctx.Err()
+			return contextErr(ctx)
 		}
 		l.mu.Lock()
 		now = time.Now()

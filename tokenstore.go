@@ -182,7 +182,7 @@ func (s *sharedToken) fresh(rec *tokenRecord) bool {
 // are what the failed call gave the store, masked in the log.
 func (s *sharedToken) fallback(ctx context.Context, what string, err error, secrets ...string) (*Token, error) {
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, contextErr(ctx)
 	}
 	s.store.warn(ctx, what, err, secrets...)
 	return s.own(ctx)

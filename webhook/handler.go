@@ -204,7 +204,7 @@ type Handler struct {
 // AllowUnverified, an invalid option.
 func NewHandler(fn func(ctx context.Context, e *Event) error, opts ...HandlerOption) (*Handler, error) {
 	if fn == nil {
-		return nil, &apizee.ValidationError{Field: "fn", Reason: "is nil"}
+		return nil, &apizee.ValidationError{Field: "Fn", Reason: "is nil"}
 	}
 	cfg := handlerConfig{
 		maxBody:      DefaultMaxBody,
