@@ -70,11 +70,13 @@ func (a *app) serveFake(ctx context.Context, addr string) error {
 		"export " + apizee.EnvEnterpriseID + "=" + strconv.FormatInt(srv.EnterpriseID, 10),
 		"unset " + apizee.EnvToken,
 	}, "\n") + "\n"
+	// The line for people goes first: a program that starts using the fake
+	// as soon as stdout has the environment finds stderr already written.
+	fmt.Fprintf(a.stderr, "apizee: the fake Apizee server is at %s, account %s (the test password is in the export lines on stdout); Ctrl-C stops it\n",
+		srv.URL, srv.Username)
 	if _, err := fmt.Fprint(a.stdout, env); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "apizee: the fake Apizee server is at %s, account %s (the test password is in the export lines on stdout); Ctrl-C stops it\n",
-		srv.URL, srv.Username)
 	<-ctx.Done()
 	return nil
 }
