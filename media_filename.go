@@ -2,6 +2,7 @@ package apizee
 
 import (
 	"cmp"
+	"errors"
 	"mime"
 	"path"
 	"strconv"
@@ -25,20 +26,22 @@ const maxLocalFilename = 200
 // "media-<ID>", each with that extension. The server's text is made safe on
 // every operating system: path separators (also their full-width look-alikes)
 // become "_" and dot segments are dropped, so "../../etc/passwd" is
-// "etc_passwd"; control and format characters (NUL, bidirectional overrides)
-// and the characters Windows forbids (<>:"|?*) become "_"; leading dots
-// (hidden files), trailing dots and spaces, and a leading "-" (read as an
-// option by shell commands) are removed or neutralised; a reserved Windows
-// device name gets a "_" in front ("CON.mp4" is "_CON.mp4"); a name longer
-// than 200 bytes is cut, keeping its extension.
+// "etc_passwd"; control and format characters (NUL, bidirectional
+// overrides), line and paragraph separators and the characters Windows
+// forbids (<>:"|?*) become "_"; leading dots (hidden files), trailing dots
+// and spaces, and a leading "-" (read as an option by shell commands) are
+// removed or neutralised; a reserved Windows device name gets a "_" in front
+// ("CON.mp4" is "_CON.mp4"); a name longer than 200 bytes is cut, keeping its
+// extension. A content type with parameters, even malformed ones
+// ("video/mp4; codecs"), gives the extension of its type.
 //
 // The result is never empty, ".", or "..", and the same media always gets
-// the same name, on every system (for content types outside the common ones
-// the extension comes from mime.ExtensionsByType, that is from the system's
-// MIME table). Two media can share a name (two files titled alike): a caller
-// saving several media into one directory should make names unique, e.g. by
-// putting the ID in front. The extension is the server's: a shared file named
-// "setup.exe" keeps it.
+// the same name; the same on every system for the common content types
+// (others take their extension from mime.ExtensionsByType, that is from the
+// system's MIME table). Two media can share a name (two files titled alike):
+// a caller saving several media into one directory should make names unique,
+// e.g. by putting the ID in front. The extension is the server's: a shared
+// file named "setup.exe" keeps it.
 func (m *Media) LocalFilename() string {
 	if m == nil {
 		return "media"
@@ -80,8 +83,10 @@ var preferredExtensions = map[string][]string{
 // mediaExtensions returns the extensions of a media's content, the one to add
 // first; none when neither the content type nor the media type tells.
 func mediaExtensions(contentType, mediaType string) []string {
+	// A malformed parameter ("video/mp4; codecs") still names the type:
+	// ParseMediaType returns it with ErrInvalidMediaParameter.
 	mediatype, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
+	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
 		if strings.EqualFold(strings.TrimSpace(mediaType), "video") {
 			return preferredExtensions["video/mp4"]
 		}
@@ -129,7 +134,7 @@ func cleanFilename(s string) string {
 		}
 	}
 	name := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || strings.ContainsRune(`<>:"|?*`, r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || strings.ContainsRune(`<>:"|?*`, r) {
 			return '_'
 		}
 		return r

@@ -82,6 +82,13 @@ func TestReportedPathsAreRelativeToTheBaseURL(t *testing.T) {
 			}
 			srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/conferences/842341", MalformedBody: true})
 			srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: media.Path, Status: http.StatusForbidden})
+			for range 2 {
+				srv.QueueFault(apizeetest.Fault{Method: http.MethodGet, Path: "/users/me", Status: http.StatusInternalServerError})
+			}
+			fresh, err := apizee.NewClient(apizee.WithBaseURL(srv.URL), apizee.WithCredentials(srv.Username, srv.Password),
+				apizee.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			require.NoError(t, err)
+			srv.QueueFault(apizeetest.Fault{Method: http.MethodPost, Path: "/token", Status: http.StatusInternalServerError})
 			for _, tc := range []struct {
 				name string
 				call func() error
@@ -92,6 +99,8 @@ func TestReportedPathsAreRelativeToTheBaseURL(t *testing.T) {
 				{"DecodeError", func() error { _, err := c.Conferences.Get(t.Context(), 842341); return err }, "/conferences/842341"},
 				{"Do", func() error { _, err := c.Do(t.Context(), http.MethodGet, "/reports/daily", nil, nil); return err }, "/reports/daily"},
 				{"a media file", func() error { _, err := c.Media.Open(t.Context(), &apizee.Media{URL: mediaURL}); return err }, media.Path},
+				{"the token", func() error { _, err := fresh.Tickets.Get(t.Context(), 82070); return err }, "/token"},
+				{"the enterprise id", func() error { _, err := c.Media.ListForTicket(t.Context(), 663614, nil); return err }, "/users/me"},
 				{"beside the prefix", func() error {
 					_, err := c.Media.Open(t.Context(), &apizee.Media{URL: outside.String()})
 					return err

@@ -27,8 +27,10 @@ type TicketStatsParams struct {
 // TicketStat is one ticket's row of the statistics report. The API labels
 // its columns in French; each known label maps to a field (noted beside it)
 // and any other column is kept in Extra. A field has the name of the Ticket
-// field it reports on (ID, Reference, Agent...), where the report gives it
-// as text: its State is the report's French label, not a TicketState.
+// field it reports on (ID, Reference, Requestor, State), where the report
+// gives it as text: its State is the report's French label, not a
+// TicketState, and its Requestor the customer's name. Login, the report's
+// "Identifiant", is the agent's login: Ticket.Agent.
 type TicketStat struct {
 	ID               int64
 	Reference        string        // "Ref", a number or a string: Ticket.Reference

@@ -34,7 +34,7 @@ type WebhookDelivery struct {
 	Body       []byte      // the event, as sent
 	StatusCode int         // the receiver's status; 0 when it did not answer
 	Response   []byte      // the first 4 KiB of the receiver's body
-	Err        error       // why there was no answer: connection refused, timeout...
+	Err        error       // why there was no (whole) answer: connection refused, timeout...; starts with "apizeetest: "
 	Redelivery bool        // sent by Redeliver
 }
 
@@ -283,18 +283,20 @@ func (w *webhookSender) run() {
 func (w *webhookSender) send(ctx context.Context, d *WebhookDelivery) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
 	if err != nil {
-		d.Err = err
+		d.Err = fmt.Errorf("apizeetest: delivering the webhook: %w", err)
 		return
 	}
 	req.Header = d.Header.Clone()
 	resp, err := w.client.Do(req)
 	if err != nil {
-		d.Err = err
+		d.Err = fmt.Errorf("apizeetest: delivering the webhook: %w", err)
 		return
 	}
 	defer resp.Body.Close()
 	d.StatusCode = resp.StatusCode
-	d.Response, d.Err = io.ReadAll(io.LimitReader(resp.Body, maxWebhookAnswer))
+	if d.Response, err = io.ReadAll(io.LimitReader(resp.Body, maxWebhookAnswer)); err != nil {
+		d.Err = fmt.Errorf("apizeetest: reading the receiver's answer: %w", err)
+	}
 }
 
 // close stops the sender: the delivery in progress is cancelled, queued

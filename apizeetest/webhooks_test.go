@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -254,8 +255,11 @@ func TestWebhookDeliveriesRecordTheReceiversAnswerAndRedeliver(t *testing.T) {
 	srv.SetTicketState(663614, "done")
 	all, err = srv.WaitWebhooks(waitCtx(t), 3)
 	require.NoError(t, err)
-	assert.Error(t, all[2].Err)
+	require.Error(t, all[2].Err)
 	assert.Zero(t, all[2].StatusCode)
+	assert.True(t, strings.HasPrefix(all[2].Err.Error(), "apizeetest: "), "an error of the package: %q", all[2].Err)
+	var opErr *net.OpError
+	assert.ErrorAs(t, all[2].Err, &opErr, "the transport's error, wrapped")
 
 	// A redirect is the receiver's answer, not followed.
 	srv.SetWebhook(httptest.NewServer(http.RedirectHandler(rc.URL, http.StatusFound)).URL, nil)

@@ -209,12 +209,14 @@ func isUsage(err error) bool {
 	return errors.As(err, &invalid) || errors.As(err, new(usageError))
 }
 
-// oneLine formats err for stderr: one line, secrets masked.
+// oneLine formats err for stderr: one line that starts with "apizee: "
+// once, secrets masked. The CLI's own messages wrap the SDK's errors with
+// fmt.Errorf ("--basic-auth: %w"), which would repeat the prefix of the
+// error they quote: the quoted prefix is dropped here, where every message
+// passes, as the SDK's errors drop the prefix of the errors they wrap.
 func oneLine(err error) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	if !strings.HasPrefix(msg, "apizee: ") {
-		msg = "apizee: " + msg
-	}
+	msg = "apizee: " + strings.ReplaceAll(strings.TrimPrefix(msg, "apizee: "), ": apizee: ", ": ")
 	return secrets.Mask(msg)
 }
 

@@ -307,6 +307,8 @@ func TestExitCodes(t *testing.T) {
 		{"media of nothing", []string{"-fake", "media", "list"}, exitUsage, "ticket"},
 		{"media of both", []string{"-fake", "media", "list", "--ticket", "1", "--conference", "2"}, exitUsage, "ticket"},
 		{"no account", []string{"tickets", "list"}, exitUsage, "-fake"},
+		{"empty header secret", []string{"webhook", "listen", "--header-secret", "X-Secret="}, exitUsage, "--header-secret: invalid Secrets"},
+		{"empty basic-auth user", []string{"webhook", "listen", "--basic-auth", ":pass"}, exitUsage, "--basic-auth: invalid Username"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,6 +321,7 @@ func TestExitCodes(t *testing.T) {
 			assert.Empty(t, r.stdout)
 			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one error line: %q", r.stderr)
 			assert.True(t, strings.HasPrefix(r.stderr, "apizee: "), r.stderr)
+			assert.Equal(t, 1, strings.Count(r.stderr, "apizee:"), "the prefix once: %q", r.stderr)
 			assert.Contains(t, r.stderr, tt.msg)
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -84,6 +85,7 @@ func run(ctx context.Context, opt options, out io.Writer) error {
 		if opt.create {
 			mode = "creating a ticket and a meeting: the customer gets a real SMS or email"
 		}
+		trace.api, _ = url.Parse(baseURL()) // NewClientFromEnv has checked it
 		fmt.Fprintf(out, "Running against the Apizee account of %s (%s).\n", baseURL(), mode)
 	} else {
 		srv := apizeetest.NewServer()
@@ -94,6 +96,7 @@ func run(ctx context.Context, opt options, out io.Writer) error {
 			return err
 		}
 		g.client, g.fake = client, srv
+		trace.api, _ = url.Parse(srv.URL)
 		g.opt.create, g.opt.agent = true, srv.Username
 		if g.opt.phone == "" && g.opt.email == "" {
 			g.opt.phone = "+33612345678"
@@ -283,7 +286,7 @@ func (g *guide) assistance(ctx context.Context) error {
 	}
 	g.logf("rows for %s: %d", today.Format(time.DateOnly), len(stats))
 	for _, s := range stats[:min(len(stats), 3)] {
-		g.logf("ticket #%d ref %q %s, answered %t, %d invitations, calls %s", s.ID, s.Reference, s.State, s.Answered, s.Invitations, s.CallDuration)
+		g.logf("ticket #%d reference %q %s, answered %t, %d invitations, calls %s", s.ID, s.Reference, s.State, s.Answered, s.Invitations, s.CallDuration)
 	}
 	return nil
 }
@@ -397,10 +400,13 @@ func (g *guide) meeting(ctx context.Context) error {
 
 // traceTransport prints each HTTP call the SDK makes, method, path and
 // status only: queries carry customer phone numbers, and Apizee's links
-// carry secrets.
+// carry secrets. The path is the one the SDK reports and Do takes: relative
+// to the base URL api ("/tickets", not "/api/tickets"); a URL outside it (a
+// media file) is printed by its absolute path.
 type traceTransport struct {
 	base http.RoundTripper
 	out  io.Writer
+	api  *url.URL // the client's base URL
 }
 
 func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -409,6 +415,12 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err == nil {
 		status = resp.Status
 	}
-	fmt.Fprintf(t.out, "   -> %s %s: %s\n", req.Method, strings.TrimSuffix(req.URL.Path, "/"), status)
+	path := strings.TrimSuffix(req.URL.Path, "/")
+	if t.api != nil && t.api.Host == req.URL.Host {
+		if rest, ok := strings.CutPrefix(path, strings.TrimSuffix(t.api.Path, "/")); ok && (rest == "" || rest[0] == '/') {
+			path = rest
+		}
+	}
+	fmt.Fprintf(t.out, "   -> %s %s: %s\n", req.Method, path, status)
 	return resp, err
 }

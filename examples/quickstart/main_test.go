@@ -35,7 +35,7 @@ func TestQuickstartWalksTheGuideAgainstTheFake(t *testing.T) {
 	assert.Contains(t, text, "APIZEE_USERNAME=", "it says how to point it at a real account")
 
 	for _, step := range []string{
-		"POST /api/token: 200",                   // token
+		"-> POST /token: 200",                    // token, its path as the SDK reports it
 		`signed in as "Agent 1" of enterprise 1`, // Do
 		"Create an assistance ticket with SSO",   // ticket
 		"/entrypoint/223/tickets/",               // agent deep link
@@ -51,10 +51,11 @@ func TestQuickstartWalksTheGuideAgainstTheFake(t *testing.T) {
 		"Find the meeting by name",                              // FindByName
 		"recording #",                                           // recordings
 		"Today's meeting sessions",                              // sessions
-		"POST /api/token/revoke",                                // Close revokes the token
+		"-> POST /token/revoke",                                 // Close revokes the token
 	} {
 		assert.Contains(t, text, step)
 	}
+	assert.NotContains(t, text, "/api/", "the trace's paths are relative to the base URL, as Do takes them")
 	assert.Regexp(t, `reference "quickstart-[^"]+" is ticket #\d+`, text)
 	assert.Regexp(t, `"quickstart [^"]+" is meeting #\d+`, text)
 	assert.Regexp(t, `media #\d+ video/mp4 "[^"]+", to save as [^ /]+\.mp4\n`, text, "a ticket media's local file name")

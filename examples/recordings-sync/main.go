@@ -14,7 +14,7 @@
 // a meeting, sends the webhooks to this program's receiver, the recording
 // lands in the folder, and the program says where, then exits:
 //
-//	go run ./examples/recordings-sync -dir /tmp/recordings
+//	go run ./examples/recordings-sync -dir "$(mktemp -d)"
 //
 // Against a real account it serves the receiver until interrupted. Set the
 // webhook in the Apizee console (Settings, WebHooks): the URL
