@@ -342,6 +342,8 @@ func (e DecodeError) Unwrap() error { return e.Err }
 // *DecodeError, a body over maxJSONBody (without reading it whole), an empty
 // or null body, an answer holding more than out's bounds (see checkBounds:
 // nothing past them is built), and anything that does not decode into out.
+// A document that scans itself (documentScanner) is decoded in one pass when
+// it can be, and by encoding/json otherwise, with the same result.
 // secrets (what the call sent) are masked in the excerpt the error quotes.
 func decodeJSON(resp *http.Response, method, path string, out any, secrets ...string) error {
 	defer resp.Body.Close()
@@ -363,15 +365,18 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 	if b, ok := out.(bounded); ok {
 		bounds = b.bounds()
 	}
-	items, err := checkBounds(body, bounds)
-	if err != nil {
-		return fail(err)
-	}
-	if r, ok := out.(reserver); ok {
-		r.reserve(items)
-	}
-	if err := json.Unmarshal(emptyObjects(body), out); err != nil {
-		return fail(err)
+	body = emptyObjects(body)
+	if d, ok := out.(documentScanner); !ok || !d.scanDocument(body, bounds) {
+		items, err := checkBounds(body, bounds)
+		if err != nil {
+			return fail(err)
+		}
+		if r, ok := out.(reserver); ok {
+			r.reserve(items)
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			return fail(err)
+		}
 	}
 	if c, ok := out.(checker); ok {
 		if err := c.check(); err != nil {

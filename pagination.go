@@ -194,6 +194,66 @@ func (e *listEnvelope[T]) check() error {
 	return nil
 }
 
+// scanDocument decodes a page in one pass (see scanner) when its items
+// scan themselves (itemScanner), as encoding/json decodes it.
+func (e *listEnvelope[T]) scanDocument(body []byte, b answerBounds) bool {
+	if _, ok := any((*T)(nil)).(itemScanner); !ok {
+		return false
+	}
+	s := newScanner(body, b)
+	if e.scan(&s) && s.end() {
+		return true
+	}
+	*e = listEnvelope[T]{limit: e.limit}
+	return false
+}
+
+func (e *listEnvelope[T]) scan(s *scanner) bool {
+	var seen uint8
+	return s.object(func(key []byte) bool {
+		var bit uint8
+		ok := false
+		switch string(key) {
+		case "total":
+			bit = 1
+			if ok = s.null(); !ok {
+				var total int64
+				total, ok = s.flexInt64()
+				e.Total = (*flexInt64)(&total)
+			}
+		case "data":
+			bit = 2
+			if ok = s.null(); !ok {
+				ok = s.array(func() bool {
+					if e.Data == nil {
+						e.Data = make([]T, 0, max(e.limit, 1))
+					}
+					e.Data = append(e.Data, *new(T))
+					return any(&e.Data[len(e.Data)-1]).(itemScanner).scan(s)
+				})
+				if e.Data == nil {
+					e.Data = []T{}
+				}
+			}
+		case "next_offset":
+			bit = 4
+			var next int64
+			next, ok = s.flexInt64()
+			e.NextOffset = flexInt64(next)
+		default:
+			return s.unknown(key, listEnvelopeKeys)
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return ok
+	})
+}
+
+// listEnvelopeKeys are the keys of listEnvelope.
+var listEnvelopeKeys = []string{"total", "data", "next_offset"}
+
 // total is the reported total, 0 when there is none.
 func (e *listEnvelope[T]) total() flexInt64 {
 	if e.Total == nil {

@@ -118,7 +118,8 @@ type Ticket struct {
 	Geoloc             *GeoPoint // in list answers
 }
 
-// ticketWire is Ticket as the API sends it.
+// ticketWire is Ticket as the API sends it: what encoding/json decodes when
+// the one-pass scan (Ticket.scan) does not read a ticket.
 type ticketWire struct {
 	ID                 flexInt64     `json:"id"`
 	State              flexString    `json:"state"`
@@ -147,8 +148,14 @@ type ticketWire struct {
 // refuses an object without an id: that is not a ticket, and a zero-valued
 // one would hide the server's mistake.
 func (t *Ticket) UnmarshalJSON(b []byte) error {
+	b = withEmptyObjects(b)
+	var scanned Ticket
+	if scanned.scanDocument(b, defaultBounds) {
+		*t = scanned
+		return nil
+	}
 	var w ticketWire
-	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	if err := w.check(); err != nil {
@@ -158,6 +165,138 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// scanDocument decodes a ticket in one pass (see scanner), the way
+// UnmarshalJSON decodes it through ticketWire.
+func (t *Ticket) scanDocument(body []byte, b answerBounds) bool {
+	s := newScanner(body, b)
+	if t.scan(&s) && s.end() {
+		return true
+	}
+	*t = Ticket{}
+	return false
+}
+
+// scan decodes the ticket at s into the zero Ticket, as ticketWire decodes
+// and converts it; an object without an id is not read.
+func (t *Ticket) scan(s *scanner) bool {
+	var seen uint32
+	ok := s.object(func(key []byte) bool {
+		var bit uint32
+		ok := false
+		switch string(key) {
+		case "id":
+			bit = 1 << 0
+			t.ID, ok = s.flexInt64()
+		case "state":
+			bit = 1 << 1
+			var state string
+			state, ok = s.flexString()
+			t.State = TicketState(state)
+		case "reference":
+			bit = 1 << 2
+			t.Reference, ok = s.flexString()
+		case "created":
+			bit = 1 << 3
+			t.Created, ok = s.flexTime()
+		case "modified":
+			bit = 1 << 4
+			t.Modified, ok = s.flexTime()
+		case "start_time":
+			bit = 1 << 5
+			t.StartTime, ok = s.flexTime()
+		case "end_time":
+			bit = 1 << 6
+			t.EndTime, ok = s.flexTime()
+		case "subject":
+			bit = 1 << 7
+			t.Subject, ok = s.flexString()
+		case "type":
+			bit = 1 << 8
+			t.Type, ok = s.flexString()
+		case "description":
+			bit = 1 << 9
+			t.Description, ok = s.flexString()
+		case "agent":
+			bit = 1 << 10
+			t.Agent, ok = s.flexString()
+		case "status":
+			bit = 1 << 11
+			t.Status, ok = s.flexString()
+		case "name":
+			bit = 1 << 12
+			t.Name, ok = s.flexString()
+		case "requestor_url":
+			bit = 1 << 13
+			t.RequestorURL, ok = s.flexString()
+		case "requestor":
+			bit = 1 << 14
+			ok = t.Requestor.scan(s)
+		case "information_page_url":
+			bit = 1 << 15
+			t.InformationPageURL, ok = s.flexString()
+		case "service_key":
+			bit = 1 << 16
+			t.ServiceKey, ok = s.flexString()
+		case "agent_url":
+			bit = 1 << 17
+			t.AgentURL, ok = s.flexString()
+		case "sso_url":
+			bit = 1 << 18
+			t.SSOURL, ok = s.flexString()
+		case "button_id":
+			bit = 1 << 19
+			t.ButtonID, ok = s.flexInt64()
+		case "geoloc":
+			bit = 1 << 20
+			t.Geoloc, ok = s.geoPoint()
+		default:
+			return s.unknown(key, ticketKeys)
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return ok
+	})
+	return ok && t.ID > 0
+}
+
+// ticketKeys are the keys of ticketWire.
+var ticketKeys = []string{"id", "state", "reference", "created", "modified", "start_time", "end_time", "subject", "type",
+	"description", "agent", "status", "name", "requestor_url", "requestor", "information_page_url", "service_key",
+	"agent_url", "sso_url", "button_id", "geoloc"}
+
+// scan decodes the requestor at s as requestorWire decodes it: null is no
+// requestor.
+func (r *Requestor) scan(s *scanner) bool {
+	if s.null() {
+		return true
+	}
+	var seen uint8
+	return s.object(func(key []byte) bool {
+		var bit uint8
+		ok := false
+		switch string(key) {
+		case "phone":
+			bit = 1
+			r.Phones, ok = s.flexList()
+		case "email":
+			bit = 2
+			r.Emails, ok = s.flexList()
+		default:
+			return s.unknown(key, requestorKeys)
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return ok
+	})
+}
+
+// requestorKeys are the keys of requestorWire.
+var requestorKeys = []string{"phone", "email"}
+
 // check refuses an object without an id: that is not a ticket.
 func (w *ticketWire) check() error {
 	if w.ID <= 0 {
@@ -166,10 +305,7 @@ func (w *ticketWire) check() error {
 	return nil
 }
 
-// ticket converts the wire form. The pipeline decodes ticketWire and calls
-// this rather than decoding into a Ticket: Ticket.UnmarshalJSON would start
-// a nested decoder for every ticket, which makes walking a long list
-// markedly slower than plain encoding/json.
+// ticket converts the wire form.
 func (w *ticketWire) ticket() Ticket {
 	t := Ticket{
 		ID: int64(w.ID), State: TicketState(w.State), Reference: string(w.Reference),
@@ -422,11 +558,10 @@ func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams, opts
 }
 
 func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOption) (*Ticket, error) {
-	var w ticketWire
-	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &w, opts...); err != nil {
+	var t Ticket
+	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &t, opts...); err != nil {
 		return nil, err
 	}
-	t := w.ticket()
 	return &t, nil
 }
 
@@ -620,11 +755,10 @@ func (s *TicketsService) Get(ctx context.Context, id int64, opts ...CallOption) 
 	if err := checkID("ID", id); err != nil {
 		return nil, err
 	}
-	var w ticketWire
-	if err := s.client.call(ctx, http.MethodGet, idPath("/tickets/", id), nil, &w, opts...); err != nil {
+	var t Ticket
+	if err := s.client.call(ctx, http.MethodGet, idPath("/tickets/", id), nil, &t, opts...); err != nil {
 		return nil, err
 	}
-	t := w.ticket()
 	return &t, nil
 }
 
@@ -685,18 +819,9 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams, opts ...
 	})
 }
 
-// page fetches one page of GET /tickets, decoded as wire tickets and then
-// converted (see ticketWire.ticket).
+// page fetches one page of GET /tickets.
 func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit int, opts []CallOption) (*Page[Ticket], error) {
-	wire, err := listPage[ticketWire](ctx, s.client, "/tickets", q, offset, limit, opts...)
-	if err != nil {
-		return nil, err
-	}
-	tickets := make([]Ticket, len(wire.Items))
-	for i := range wire.Items {
-		tickets[i] = wire.Items[i].ticket()
-	}
-	return &Page[Ticket]{Items: tickets, Total: wire.Total, Offset: wire.Offset, Limit: wire.Limit, NextOffset: wire.NextOffset}, nil
+	return listPage[Ticket](ctx, s.client, "/tickets", q, offset, limit, opts...)
 }
 
 // FindByReference returns the newest ticket (by creation time, then id)

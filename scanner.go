@@ -1,0 +1,370 @@
+package apizee
+
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// Decoding in one pass. encoding/json decodes the answers through
+// reflection and, for each field of a lenient type, an UnmarshalJSON call
+// found by interface look-up; with the structure walk that bounds memory
+// first (checkBounds), a page of tickets costs two passes over the body and
+// much of the time goes to finding where each value goes. The wire
+// documents of the hot calls (a ticket, a page of them) decode themselves
+// with the scanner instead, in one pass that checks the syntax, applies the
+// bounds and hands each value to the very UnmarshalJSON of its lenient type
+// that encoding/json would call: the values decode exactly as they would,
+// only the reflection and the second pass are gone.
+//
+// The scanner accepts less than encoding/json. A key it cannot match
+// exactly (written in another case, or with an escape or a non-ASCII
+// character), a key written twice, nesting deeper than maxScanDepth, a
+// bound passed, and anything encoding/json or the lenient types refuse make
+// it stop, and the caller decodes the body again the general way (the
+// bounds walk, then encoding/json), which decodes the odd key or reports
+// the error. The scanner never says why it stopped.
+
+// documentScanner is a wire document that decodes itself in one pass.
+type documentScanner interface {
+	// scanDocument decodes body, a whole JSON document, into the zero
+	// value it is called on, within b; on false it leaves it zero.
+	scanDocument(body []byte, b answerBounds) bool
+}
+
+// itemScanner is an item of a list that the list's scanner decodes in place.
+type itemScanner interface {
+	// scan decodes the value at s.
+	scan(s *scanner) bool
+}
+
+// maxScanDepth is how deep the scanner follows nesting (the answers nest
+// three levels); deeper documents are left to encoding/json.
+const maxScanDepth = 64
+
+// scanner reads one JSON document.
+type scanner struct {
+	data   []byte
+	off    int
+	depth  int // containers open at off
+	bounds answerBounds
+	// topObject is set when the document is an object, whose member
+	// arrays are pages (see answerBounds.items).
+	topObject bool
+}
+
+func newScanner(body []byte, b answerBounds) scanner {
+	return scanner{data: body, bounds: b}
+}
+
+// peek skips white space and returns the next byte, 0 at the end.
+func (s *scanner) peek() byte {
+	for ; s.off < len(s.data); s.off++ {
+		switch c := s.data[s.off]; c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// end reports whether nothing but white space is left.
+func (s *scanner) end() bool {
+	return s.peek() == 0 && s.off == len(s.data)
+}
+
+// limit is the most members the container that opens now with open ('['
+// or '{') may hold: checkBounds's bounds, whose pages are the document when
+// it is an array and the arrays that are members of the document's object.
+func (s *scanner) limit(open byte) int {
+	if open == '[' && (s.depth == 0 || s.depth == 1 && s.topObject) {
+		return s.bounds.items
+	}
+	return s.bounds.members
+}
+
+// object reads the object at s, calling member with each key once the
+// scanner is at the key's value, which member must read.
+func (s *scanner) object(member func(key []byte) bool) bool {
+	if s.peek() != '{' || s.depth == maxScanDepth {
+		return false
+	}
+	if s.depth == 0 {
+		s.topObject = true
+	}
+	limit := s.limit('{')
+	s.off++
+	s.depth++
+	if s.peek() == '}' {
+		s.off++
+		s.depth--
+		return true
+	}
+	for n := 1; n <= limit; n++ {
+		key, ok := s.key()
+		if !ok || !member(key) {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.off++
+		case '}':
+			s.off++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// key reads a key and its colon. A key with an escape, a control or a
+// non-ASCII character is not read: encoding/json unescapes a key and folds
+// some non-ASCII letters to ASCII ones (the Kelvin sign to k) before
+// matching it, which the scanner does not do.
+func (s *scanner) key() ([]byte, bool) {
+	if s.peek() != '"' {
+		return nil, false
+	}
+	start := s.off + 1
+	for i := start; i < len(s.data); i++ {
+		switch c := s.data[i]; {
+		case c == '"':
+			s.off = i + 1
+			if s.peek() != ':' {
+				return nil, false
+			}
+			s.off++
+			return s.data[start:i], true
+		case c < ' ' || c == '\\' || c >= utf8.RuneSelf:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// unknown reads the value of a key that no field of names (a document's
+// keys) is named by: it is skipped, as encoding/json skips it. A key that
+// encoding/json would match to one of them anyway (in another case) is not
+// read.
+func (s *scanner) unknown(key []byte, names []string) bool {
+	for _, name := range names {
+		if equalFoldASCII(string(key), name) {
+			return false
+		}
+	}
+	return s.skip()
+}
+
+// array reads the array at s, calling item at each item, which item must
+// read.
+func (s *scanner) array(item func() bool) bool {
+	if s.peek() != '[' || s.depth == maxScanDepth {
+		return false
+	}
+	limit := s.limit('[')
+	s.off++
+	s.depth++
+	if s.peek() == ']' {
+		s.off++
+		s.depth--
+		return true
+	}
+	for n := 1; n <= limit; n++ {
+		if !item() {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.off++
+		case ']':
+			s.off++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// null reads a null, reporting false (and reading nothing) for any other
+// value.
+func (s *scanner) null() bool {
+	if s.peek() != 'n' {
+		return false
+	}
+	return s.literal("null")
+}
+
+// value reads any value and returns its bytes, as encoding/json hands them
+// to an UnmarshalJSON.
+func (s *scanner) value() ([]byte, bool) {
+	s.peek()
+	start := s.off
+	if !s.skip() {
+		return nil, false
+	}
+	return s.data[start:s.off], true
+}
+
+// skip reads any value, checking its syntax.
+func (s *scanner) skip() bool {
+	switch c := s.peek(); {
+	case c == '"':
+		return s.str()
+	case c == '{':
+		return s.object(func([]byte) bool { return s.skip() })
+	case c == '[':
+		return s.array(s.skip)
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	case c == '-' || '0' <= c && c <= '9':
+		return s.number()
+	}
+	return false
+}
+
+// str reads a string: no control character, valid escapes. Like
+// encoding/json, it lets invalid UTF-8 through (decoding replaces it).
+func (s *scanner) str() bool {
+	for i := s.off + 1; i < len(s.data); {
+		switch c := s.data[i]; {
+		case c == '"':
+			s.off = i + 1
+			return true
+		case c == '\\':
+			if i+1 == len(s.data) {
+				return false
+			}
+			switch s.data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if _, ok := hex4(s.data[i+2:]); !ok {
+					return false
+				}
+				i += 6
+			default:
+				return false
+			}
+		case c < ' ':
+			return false
+		default:
+			i++
+		}
+	}
+	return false
+}
+
+// number reads a number.
+func (s *scanner) number() bool {
+	end := s.off
+	for end < len(s.data) {
+		c := s.data[end]
+		if ('0' > c || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			break
+		}
+		end++
+	}
+	if !isJSONNumber(s.data[s.off:end]) {
+		return false
+	}
+	s.off = end
+	return true
+}
+
+// literal reads lit (true, false or null).
+func (s *scanner) literal(lit string) bool {
+	if len(s.data)-s.off < len(lit) || string(s.data[s.off:s.off+len(lit)]) != lit {
+		return false
+	}
+	s.off += len(lit)
+	return true
+}
+
+// The values of the lenient types, read and decoded by their UnmarshalJSON.
+
+func (s *scanner) flexString() (string, bool) {
+	var v flexString
+	raw, ok := s.value()
+	if !ok || v.UnmarshalJSON(raw) != nil {
+		return "", false
+	}
+	return string(v), true
+}
+
+func (s *scanner) flexInt64() (int64, bool) {
+	var v flexInt64
+	raw, ok := s.value()
+	if !ok || v.UnmarshalJSON(raw) != nil {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+func (s *scanner) flexTime() (time.Time, bool) {
+	var v flexTime
+	raw, ok := s.value()
+	if !ok || v.UnmarshalJSON(raw) != nil {
+		return time.Time{}, false
+	}
+	return time.Time(v), true
+}
+
+func (s *scanner) flexList() ([]string, bool) {
+	var v flexList
+	raw, ok := s.value()
+	if !ok || v.UnmarshalJSON(raw) != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// geoPoint reads a position as geoWire decodes it, or null (nil).
+func (s *scanner) geoPoint() (*GeoPoint, bool) {
+	if s.null() {
+		return nil, true
+	}
+	var w geoWire
+	var seen uint8
+	ok := s.object(func(key []byte) bool {
+		var raw []byte
+		var bit uint8
+		ok := false
+		switch string(key) {
+		case "lat":
+			bit = 1
+			raw, ok = s.value()
+			ok = ok && w.Lat.UnmarshalJSON(raw) == nil
+		case "lng":
+			bit = 2
+			raw, ok = s.value()
+			ok = ok && w.Lng.UnmarshalJSON(raw) == nil
+		case "lon":
+			bit = 4
+			raw, ok = s.value()
+			ok = ok && w.Lon.UnmarshalJSON(raw) == nil
+		default:
+			return s.unknown(key, geoKeys)
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return ok
+	})
+	if !ok {
+		return nil, false
+	}
+	p := w.point()
+	return &p, true
+}
+
+// geoKeys are the keys of geoWire.
+var geoKeys = []string{"lat", "lng", "lon"}
