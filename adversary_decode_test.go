@@ -109,7 +109,7 @@ func TestAdversaryEmptyObjectWrittenAsPHPArrayDecodesAsEmpty(t *testing.T) {
 				require.Len(t, page.Items, 1)
 				s := page.Items[0]
 				return []any{s.Organizer, s.Enterprise, s.Service}
-			}, []any{&apizee.Party{}, &apizee.Party{}, &apizee.Service{}}},
+			}, []any{&apizee.Party{}, &apizee.Party{}, &apizee.EntryPoint{}}},
 		{"media owner, geoloc, metadata.geoloc", `{"total":1,"data":[{"id":3,"owner":[],"geoloc":[],"metadata":{"geoloc":[]}}]}`,
 			func(t *testing.T, c *apizee.Client) any {
 				page, err := c.Media.ListForConference(t.Context(), 7, nil)

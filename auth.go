@@ -116,7 +116,14 @@ func newTokenCache(c *Client) *tokenCache {
 	case c.cfg.token != "":
 		tc.fixed = &Token{AccessToken: c.cfg.token}
 	case c.cfg.tokenSource != nil:
-		tc.fetch = c.cfg.tokenSource.Token
+		ts := c.cfg.tokenSource
+		tc.fetch = func(ctx context.Context) (*Token, error) {
+			tok, err := ts.Token(ctx)
+			if err != nil {
+				return nil, &tokenError{err: err}
+			}
+			return tok, nil
+		}
 	default:
 		tc.fetch = c.fetchToken
 		tc.ownsTokens = true
@@ -166,7 +173,7 @@ func (tc *tokenCache) token(ctx context.Context) (*Token, error) {
 			}
 			return f.tok, f.err
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, contextErr(ctx)
 		}
 	}
 }
@@ -199,15 +206,19 @@ func (tc *tokenCache) fly(ctx context.Context, f *tokenFlight) {
 	}
 }
 
-// dueForRefresh reports whether less than min(5 minutes, 10% of its
-// lifetime) of the current token remains. Call with mu held.
+// dueForRefresh reports whether the current token reached its refreshAt.
+// Call with mu held.
 func (tc *tokenCache) dueForRefresh() bool {
 	exp := tc.current.ExpiresAt
-	if exp.IsZero() {
-		return false
-	}
-	margin := min(maxRefreshMargin, exp.Sub(tc.obtained)/10)
-	return !tc.now().Before(exp.Add(-margin))
+	return !exp.IsZero() && !tc.now().Before(refreshAt(exp, tc.obtained))
+}
+
+// refreshAt is when a token obtained at obtained and expiring at expires is
+// renewed: min(5 minutes, 10% of its lifetime) before it expires, and never
+// after (a lifetime that is negative, from clocks that disagree, leaves no
+// margin rather than one past the expiry).
+func refreshAt(expires, obtained time.Time) time.Time {
+	return expires.Add(-max(0, min(maxRefreshMargin, expires.Sub(obtained)/10)))
 }
 
 // invalidate drops the current token if it is still rejected, the one a
@@ -245,12 +256,12 @@ func (tc *tokenCache) revoke(ctx context.Context) error {
 		errs = append(errs, tc.revokeToken(ctx, tok))
 	}
 	if flight == nil {
-		return errors.Join(errs...)
+		return joinErrors(errs...)
 	}
 	select {
 	case <-flight.done:
 	case <-ctx.Done():
-		return errors.Join(append(errs, fmt.Errorf("apizee: a token fetch in flight did not land before the context ended, so its token was not revoked: %w", ctx.Err()))...)
+		return joinErrors(append(errs, errorf("apizee: a token fetch in flight did not land before the context ended, so its token was not revoked: %w", ctx.Err()))...)
 	}
 	tc.mu.Lock()
 	landed := tc.current
@@ -263,7 +274,7 @@ func (tc *tokenCache) revoke(ctx context.Context) error {
 	if landed != nil {
 		errs = append(errs, tc.revokeToken(ctx, landed))
 	}
-	return errors.Join(errs...)
+	return joinErrors(errs...)
 }
 
 // revokeToken calls POST /token/revoke with tok.
@@ -272,7 +283,7 @@ func (tc *tokenCache) revokeToken(ctx context.Context, tok *Token) error {
 	// The token is named here rather than taken from the cache: it has just
 	// left the cache so that no new call uses it.
 	if err := c.exchange(ctx, request{method: http.MethodPost, url: c.endpoint("/token/revoke", nil), bearer: tok}, nil); err != nil {
-		return fmt.Errorf("apizee: revoking the access token: %w", err)
+		return errorf("apizee: revoking the access token: %w", err)
 	}
 	return nil
 }
@@ -351,9 +362,9 @@ type tokenError struct{ err error }
 
 func (e *tokenError) Error() string {
 	if e.refused() {
-		return "apizee: the token endpoint refused the credentials: " + e.err.Error()
+		return "apizee: the token endpoint refused the credentials: " + causeText(e.err)
 	}
-	return "apizee: fetching an access token: " + e.err.Error()
+	return "apizee: fetching an access token: " + causeText(e.err)
 }
 
 func (e *tokenError) Unwrap() error { return e.err }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apizee-go/apizee/internal/redact"
 	"github.com/apizee-go/apizee/internal/retry"
 )
 
@@ -36,7 +35,7 @@ type BudgetWaitError struct {
 
 // Error says plainly that the client, not the server, refused the call.
 func (e *BudgetWaitError) Error() string {
-	return fmt.Sprintf("held back by this client, not sent: the rate-limit budget opens again in %s (at %s), %s",
+	return fmt.Sprintf("apizee: held back by this client, not sent: the rate-limit budget opens again in %s (at %s), %s",
 		e.Wait.Round(time.Millisecond), e.Until.UTC().Format(time.RFC3339), e.Reason)
 }
 
@@ -62,17 +61,18 @@ const maxRememberedWait = time.Hour
 // saying that no request is left until a reset, the client's other calls
 // wait for the reset instead of each drawing a 429 of its own.
 type budgetGate struct {
-	onAPIHost func(*url.URL) bool
-	maxWait   time.Duration // RetryPolicy.MaxRetryAfter
-	feedback  RateLimitFeedback
-	logger    *slog.Logger
+	onAPIHost    func(*url.URL) bool
+	reportedPath func(*url.URL) string
+	maxWait      time.Duration // RetryPolicy.MaxRetryAfter
+	feedback     RateLimitFeedback
+	logger       *slog.Logger
 
 	mu    sync.Mutex
 	until time.Time
 }
 
 func newBudgetGate(c *Client) *budgetGate {
-	g := &budgetGate{onAPIHost: c.onAPIHost, maxWait: c.cfg.retry.withDefaults().MaxRetryAfter, logger: c.cfg.logger}
+	g := &budgetGate{onAPIHost: c.onAPIHost, reportedPath: c.reportedPath, maxWait: c.cfg.retry.withDefaults().MaxRetryAfter, logger: c.cfg.logger}
 	g.feedback, _ = c.cfg.limiter.(RateLimitFeedback)
 	return g
 }
@@ -109,7 +109,7 @@ func (g *budgetGate) wait(ctx context.Context, u *url.URL) error {
 		}
 		if g.logger != nil {
 			g.logger.LogAttrs(ctx, slog.LevelDebug, "apizee: waiting for the rate-limit reset the server asked for",
-				slog.String("path", redact.Path(u)), slog.Duration("wait", left))
+				slog.String("path", g.reportedPath(u)), slog.Duration("wait", left))
 		}
 		if err := sleep(ctx, left); err != nil {
 			return err

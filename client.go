@@ -274,7 +274,8 @@ func WithRateLimiter(l RateLimiter) Option {
 }
 
 // WithLogger logs requests at debug level and retries at info level to l.
-// Logs carry methods, paths, statuses and timings, never query strings,
+// Logs carry methods, paths (relative to the base URL, as in the errors:
+// see RequestError.Path), statuses and timings, never query strings,
 // bodies, tokens or passwords. Without it, or with nil, the client is silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
@@ -525,7 +526,7 @@ func (c *Client) newHTTPClient() *http.Client {
 	}
 	userRedirect := userClient.CheckRedirect
 	return &http.Client{
-		Transport: &attemptTransport{base: base, limiter: c.cfg.limiter, logger: c.cfg.logger, budget: newBudgetGate(c)},
+		Transport: &attemptTransport{base: base, limiter: c.cfg.limiter, logger: c.cfg.logger, budget: newBudgetGate(c), reportedPath: c.reportedPath},
 		Jar:       userClient.Jar,
 		Timeout:   userClient.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -566,10 +567,11 @@ func (c *Client) newHTTPClient() *http.Client {
 // it waits for the rate-limit budget (the server's last word, then the rate
 // limiter), logs the attempt, and tells the budget what the answer said.
 type attemptTransport struct {
-	base    http.RoundTripper
-	limiter RateLimiter
-	logger  *slog.Logger
-	budget  *budgetGate
+	base         http.RoundTripper
+	limiter      RateLimiter
+	logger       *slog.Logger
+	budget       *budgetGate
+	reportedPath func(*url.URL) string // Client.reportedPath
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -600,7 +602,7 @@ func (t *attemptTransport) waitForBudget(req *http.Request) error {
 		return nil
 	}
 	if err := t.limiter.Wait(context.WithValue(ctx, maxRetryAfterKey{}, t.budget.maxWait)); err != nil {
-		return fmt.Errorf("rate limiter: %w", err)
+		return errorf("rate limiter: %w", err)
 	}
 	return t.budget.wait(ctx, req.URL)
 }
@@ -613,7 +615,7 @@ func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	attrs := []slog.Attr{slog.String("method", req.Method), slog.String("host", req.URL.Host),
-		slog.String("path", redact.Path(req.URL)), slog.Duration("elapsed", time.Since(start))}
+		slog.String("path", t.reportedPath(req.URL)), slog.Duration("elapsed", time.Since(start))}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", retry.CallOf(req.Context()).Describe(err)))
 	} else {
@@ -621,6 +623,27 @@ func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
 	}
 	t.logger.LogAttrs(req.Context(), slog.LevelDebug, "apizee: http attempt", attrs...)
 	return resp, err
+}
+
+// reportedPath is the path of u as errors and logs report it (APIError,
+// RequestError, DecodeError, the "path" attribute), secrets masked: relative
+// to the base URL when u is below it, as Do, apizeetest's Fault.Path and
+// Request.Path take it ("/tickets/82070" for https://cloud.apizee.com/api/tickets/82070);
+// the absolute path of any other URL (a media file: "/media/showVideo/...").
+func (c *Client) reportedPath(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	p := u.EscapedPath()
+	if base := c.cfg.baseURL.EscapedPath(); base != "" && c.onAPIHost(u) {
+		switch {
+		case p == base:
+			p = "/"
+		case strings.HasPrefix(p, base+"/"):
+			p = p[len(base):]
+		}
+	}
+	return redact.String(p)
 }
 
 // onAPIHost reports whether u is on the base URL's host, the only host that
@@ -705,7 +728,7 @@ func (c *Client) exchange(ctx context.Context, r request, out any) error {
 		drain(resp.Response)
 		return nil
 	}
-	return decodeJSON(resp.Response, r.method, redact.Path(r.url), out, resp.secrets[:]...)
+	return decodeJSON(resp.Response, r.method, c.reportedPath(r.url), out, resp.secrets[:]...)
 }
 
 // send makes one API call through the retry layer and returns a 2xx
@@ -723,7 +746,7 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 		return response{}, errNilContext
 	}
 	opts := newCallOptions(r.opts)
-	path := redact.Path(r.url)
+	path := c.reportedPath(r.url)
 	call := &retry.Call{Context: ctx, Policy: c.policy, Method: r.method, Path: path, Logger: c.cfg.logger}
 	withToken := !r.noAuth && c.onAPIHost(r.url)
 	// A nil interface, not a nil []byte: go-retryablehttp would give a
@@ -801,14 +824,19 @@ func (c *Client) secrets(tok *Token) retry.Secrets {
 // errNilContext is the error of every call given a nil context.
 var errNilContext = invalid("Context", "is nil: pass context.Background() or the caller's context")
 
-// contextErr is ctx.Err(), and errNilContext for a nil ctx: the check of the
-// places that use a context before the pipeline does (the pager, the
-// enterprise look-up, the memory store).
+// contextErr is ctx.Err() as an error of the SDK (its text starts with
+// "apizee: "; errors.Is(err, context.Canceled) holds), and errNilContext for
+// a nil ctx: the check of the places that use a context outside the
+// pipeline (the pager, the enterprise look-up, the memory store, the rate
+// limiter, the waits of CreateOnce).
 func contextErr(ctx context.Context) error {
 	if ctx == nil {
 		return errNilContext
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return errorf("apizee: %w", err)
+	}
+	return nil
 }
 
 // acceptJSON is the Accept header of the API's calls.
@@ -858,7 +886,7 @@ func (c *Client) enterprise(ctx context.Context) (int64, error) {
 	case c.enterpriseLookup <- struct{}{}:
 		defer func() { <-c.enterpriseLookup }()
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, contextErr(ctx)
 	}
 	if c.enterpriseID > 0 {
 		return c.enterpriseID, nil
@@ -871,7 +899,7 @@ func (c *Client) enterprise(ctx context.Context) (int64, error) {
 		EnterpriseIDCamel flexInt64 `json:"enterpriseId"`
 	}
 	if err := c.call(ctx, http.MethodGet, "/users/me", nil, &me); err != nil {
-		return 0, fmt.Errorf("apizee: reading the enterprise id from /users/me (or set WithEnterpriseID): %w", err)
+		return 0, errorf("apizee: reading the enterprise id from /users/me (or set WithEnterpriseID): %w", err)
 	}
 	id := int64(me.EnterpriseID)
 	if me.Enterprise != nil && me.Enterprise.ID > 0 {

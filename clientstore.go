@@ -23,11 +23,17 @@ const storeTimeout = 2 * time.Second
 // if any, and its own in memory, which keeps its CreateOnce keys without
 // WithStore and after the shared store failed.
 type clientStore struct {
-	shared Store // nil without WithStore
+	// shared is the store of WithStore as the client calls it: each call
+	// bounded by storeTimeout even if the store ignores its context, a panic
+	// of the store an error, and after the store hung, every call failing
+	// at once for storeCooldown. Nil without WithStore.
+	shared *boundedstore.Bounded
 	own    Store
 	// scope names the account in every key: the base URL and the user (or a
 	// hash of the assertion), never a secret. Keys are built from escaped
-	// parts joined by ':', so no two accounts or keys can share one.
+	// parts joined by ':', so no two users or keys can share one; clients on
+	// a fixed token or a token source share their base URL's (see
+	// WithStore).
 	scope  string
 	logger *slog.Logger
 	// masked are the secrets masked in a store's error before it is logged:
@@ -37,8 +43,12 @@ type clientStore struct {
 }
 
 func newClientStore(cfg *config) *clientStore {
-	return &clientStore{shared: cfg.store, own: NewMemoryStore(), scope: accountScope(cfg), logger: cfg.logger,
+	s := &clientStore{own: NewMemoryStore(), scope: accountScope(cfg), logger: cfg.logger,
 		masked: []string{cfg.password, cfg.assertion, cfg.token}}
+	if cfg.store != nil {
+		s.shared = &boundedstore.Bounded{Store: cfg.store, Timeout: storeTimeout, Cooldown: storeCooldown}
+	}
+	return s
 }
 
 // accountScope names the account of cfg for store keys: base URL and user
@@ -58,13 +68,15 @@ func accountScope(cfg *config) string {
 }
 
 // warn logs, once in the client's life, that the shared store failed and
-// the client went on without it.
-func (s *clientStore) warn(ctx context.Context, what string, err error) {
+// the client went on without it. The error is logged with the client's
+// secrets masked, and with secrets, what the failed call gave the store (a
+// token), since a store's error may quote the value it was given.
+func (s *clientStore) warn(ctx context.Context, what string, err error, secrets ...string) {
 	if s.logger == nil || !s.warned.CompareAndSwap(false, true) {
 		return
 	}
 	text := err.Error()
-	for _, secret := range s.masked {
+	for _, secret := range append(secrets, s.masked...) {
 		if secret != "" {
 			text = strings.ReplaceAll(text, secret, redact.Mask)
 		}
@@ -73,24 +85,11 @@ func (s *clientStore) warn(ctx context.Context, what string, err error) {
 		slog.String("while", what), slog.String("error", redact.String(text)))
 }
 
-// The calls to a store, each bounded by storeTimeout even if the store
-// ignores its context, a panic of the store being an error.
-
-func storeGet(ctx context.Context, s Store, key string) ([]byte, bool, error) {
-	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.Get(ctx, key)
-}
-
-func storeSet(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) error {
-	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.Set(ctx, key, value, ttl)
-}
-
-func storeSetNX(ctx context.Context, s Store, key string, value []byte, ttl time.Duration) (bool, error) {
-	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.SetNX(ctx, key, value, ttl)
-}
-
-func storeCompareAndDelete(ctx context.Context, s Store, key string, value []byte) (bool, error) {
-	return boundedstore.Bounded{Store: s, Timeout: storeTimeout}.CompareAndDelete(ctx, key, value)
-}
+// storeCooldown is how long a client goes on without a shared store that
+// hung (two calls in a row did not answer within storeTimeout) before it
+// asks it again (see boundedstore.Bounded). One slow answer is not a hang:
+// the next call asks the store again, so that the keys stay shared.
+const storeCooldown = 30 * time.Second
 
 // detached returns a context for a store write that must happen even though
 // the caller's context ended (recording what was created, releasing a
@@ -107,11 +106,27 @@ func newOwnerID() []byte {
 }
 
 // poller spaces the looks of a caller waiting on another's lock or claim:
-// from 20 ms, doubling up to half a second.
-type poller struct{ next time.Duration }
+// from 20 ms, doubling up to half a second. It also tells how long the
+// caller has waited, which bounds the wait on a lock or claim that a store
+// keeps past its expiry.
+type poller struct {
+	next  time.Duration
+	since time.Time // the first wait; zero: none yet
+}
 
 func (p *poller) wait(ctx context.Context) error {
+	if p.since.IsZero() {
+		p.since = time.Now()
+	}
 	d := max(p.next, 20*time.Millisecond)
 	p.next = min(2*d, 500*time.Millisecond)
 	return sleep(ctx, d)
+}
+
+// waited is how long since the first wait.
+func (p *poller) waited() time.Duration {
+	if p.since.IsZero() {
+		return 0
+	}
+	return time.Since(p.since)
 }

@@ -201,7 +201,7 @@ func (c *Conference) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if w.ID <= 0 {
-		return errors.New("a conference without an id")
+		return errors.New("apizee: the conference has no id")
 	}
 	*c = Conference{
 		ID: int64(w.ID), Name: string(w.Name),
@@ -478,7 +478,7 @@ func (s *ConferencesService) FindByName(ctx context.Context, name string, opts .
 		return nil, err
 	}
 	if len(confs) == 0 {
-		return nil, fmt.Errorf("apizee: no conference is named %q: %w", name, ErrNotFound)
+		return nil, errorf("apizee: no conference is named %q: %w", name, ErrNotFound)
 	}
 	newest := slices.MaxFunc(confs, func(a, b Conference) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))

@@ -47,9 +47,23 @@ func (s *ConferencesService) CreateOnce(ctx context.Context, p *CreateConference
 		list:   func(ctx context.Context) ([]Conference, error) { return s.named(ctx, p.Name, opts) },
 		get:    func(ctx context.Context, id int64) (*Conference, error) { return s.Get(ctx, id, opts...) },
 		id:     func(c *Conference) int64 { return c.ID },
-		// named lists exact names only; a listed room is whole.
-		rank: func(*Conference) int { return exactMatch },
+		// named lists exact names only; a record read from the store may
+		// name any room. A listed room is whole.
+		rank: func(c *Conference) int { return nameMatch(c.Name, p.Name) },
 	})
+}
+
+// nameMatch says how closely got, a room name the server sent, matches
+// want, the one CreateOnce sent (referenceMatch's scale): exactly, or once
+// both are trimmed of white space.
+func nameMatch(got, want string) int {
+	switch {
+	case got == want:
+		return exactMatch
+	case strings.TrimSpace(got) == strings.TrimSpace(want):
+		return trimmedMatch
+	}
+	return noMatch
 }
 
 // named lists every conference named exactly name (the API's search matches

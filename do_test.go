@@ -219,7 +219,7 @@ func TestDoMapsErrorsToTypedErrors(t *testing.T) {
 	assert.ErrorIs(t, err, apizee.ErrNotFound)
 	var apiErr *apizee.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, "/api/tickets/999999", apiErr.Path)
+	assert.Equal(t, "/tickets/999999", apiErr.Path, "relative to the base URL, as Do takes it")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 
 	resp, err = c.Do(t.Context(), http.MethodGet, "/no/such/endpoint", nil, nil)

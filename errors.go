@@ -49,7 +49,7 @@ type APIError struct {
 	Message    string // Apizee's message, or the status text
 	Details    string // Apizee's details, e.g. "Parameter room_name"
 	Method     string
-	Path       string // no query string, no secrets
+	Path       string // relative to the base URL ("/tickets/82070"; see RequestError.Path); no query string, no secrets
 	RetryAfter time.Duration
 	Attempts   int
 	RequestID  string    // X-Request-Id, when the server sends one
@@ -283,7 +283,13 @@ func invalid(field, reason string, args ...any) error {
 // be read. Err is the cause with the request URL removed; errors.Is(err,
 // context.DeadlineExceeded) and the like work through Unwrap.
 type RequestError struct {
-	Method   string
+	Method string
+	// Path is the path of the request as Do takes it and apizeetest records
+	// it: relative to the base URL ("/tickets/82070" with the base URL
+	// https://cloud.apizee.com/api), or, for a URL outside the base URL's
+	// path (a media file), its absolute path ("/media/showVideo/..."). No
+	// query string, no secrets. APIError.Path and DecodeError.Path, and the
+	// "path" of the logs, are the same.
 	Path     string
 	Attempts int
 	Err      error
@@ -292,7 +298,7 @@ type RequestError struct {
 // Error returns a one-line description free of secrets. It has a value
 // receiver, like Unwrap, so that a RequestError value prints like a pointer.
 func (e RequestError) Error() string {
-	s := fmt.Sprintf("apizee: %s %s: %s", e.Method, e.Path, retry.Describe(e.Err))
+	s := fmt.Sprintf("apizee: %s %s: %s", e.Method, e.Path, strings.TrimPrefix(retry.Describe(e.Err), errPrefix))
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
@@ -322,7 +328,7 @@ func maskTransportError(err error, secrets retry.Secrets) error {
 // It says what was wrong and quotes the start of the body.
 type DecodeError struct {
 	Method     string
-	Path       string
+	Path       string // as RequestError.Path
 	StatusCode int
 	Err        error
 	Excerpt    string // the start of the body, secrets masked
@@ -332,7 +338,7 @@ type DecodeError struct {
 // receiver, like Unwrap, so that a DecodeError value prints like a pointer.
 func (e DecodeError) Error() string {
 	return fmt.Sprintf("apizee: %s %s: %d response is not the expected JSON: %s; body starts: %q",
-		e.Method, e.Path, e.StatusCode, redact.String(e.Err.Error()), e.Excerpt)
+		e.Method, e.Path, e.StatusCode, redact.String(causeText(e.Err)), e.Excerpt)
 }
 
 // Unwrap returns the cause.

@@ -59,14 +59,14 @@ func TestAPIErrorFields(t *testing.T) {
 	assert.Equal(t, "Invalid parameter", apiErr.Message)
 	assert.Equal(t, "Parameter room_name", apiErr.Details)
 	assert.Equal(t, http.MethodGet, apiErr.Method)
-	assert.Equal(t, "/api/conferences", apiErr.Path, "the path carries no query")
+	assert.Equal(t, "/conferences", apiErr.Path, "the path is relative to the base URL and carries no query")
 	assert.Equal(t, 17*time.Second, apiErr.RetryAfter)
 	assert.Equal(t, 1, apiErr.Attempts)
 	assert.Equal(t, "req-42", apiErr.RequestID)
 	assert.JSONEq(t, `{"code":10,"message":"Invalid parameter","details":"Parameter room_name"}`, string(apiErr.Body))
 	assert.Equal(t, int32(1), hits.Load(), "a 400 is not retried")
 
-	assert.Equal(t, "apizee: GET /api/conferences: 400 Bad Request (code 10): Invalid parameter [Parameter room_name] (server asked to wait 17s)", apiErr.Error())
+	assert.Equal(t, "apizee: GET /conferences: 400 Bad Request (code 10): Invalid parameter [Parameter room_name] (server asked to wait 17s)", apiErr.Error())
 	for _, s := range []string{apiErr.Error(), fmt.Sprintf("%v %+v %#v", err, err, err)} {
 		assert.NotContains(t, s, "qs-secret")
 		assert.NotContains(t, s, "fixed-token")
@@ -223,7 +223,7 @@ func TestDecodeErrors(t *testing.T) {
 			var decodeErr *DecodeError
 			require.ErrorAs(t, err, &decodeErr, "a 2xx that is not the expected JSON is an error, not a zero value")
 			assert.Equal(t, http.MethodGet, decodeErr.Method)
-			assert.Equal(t, "/api/things/1", decodeErr.Path)
+			assert.Equal(t, "/things/1", decodeErr.Path)
 			assert.Equal(t, http.StatusOK, decodeErr.StatusCode)
 			assert.Equal(t, tt.excerpt, decodeErr.Excerpt)
 			assert.Contains(t, err.Error(), "not the expected JSON")

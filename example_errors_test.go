@@ -42,6 +42,6 @@ func ExampleAPIError() {
 	// Output:
 	// refused before sending, field Phone
 	// requests sent: 0
-	// GET /api/tickets/999999 404 Ticket 999999 not found true
+	// GET /tickets/999999 404 Ticket 999999 not found true
 	// rate limited: try again in 1h0m0s
 }

@@ -101,8 +101,8 @@ func ExampleSessionsService_All() {
 			log.Fatal(err)
 		}
 		fmt.Println(s.ID, s.StartTime.Format(time.Kitchen), s.EndTime.Sub(s.StartTime), s.Organizer.Name,
-			s.TotalParticipantCount, "participants, billed", s.BillingDuration)
+			s.TotalParticipantCount, "participants,", s.BillingUnits, "billing units")
 	}
 	// Output:
-	// 1057a6af-eb9e-4730-b570-b0df1cfb 4:23PM 1m8s Dr Doe 2 participants, billed 5
+	// 1057a6af-eb9e-4730-b570-b0df1cfb 4:23PM 1m8s Dr Doe 2 participants, 5 billing units
 }

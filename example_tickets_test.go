@@ -121,7 +121,7 @@ func ExampleStatsService_Tickets() {
 	}
 	for _, s := range stats {
 		fmt.Printf("ticket %d (ref %s) by %s: %s, answered %t, %d call(s) for %s, %d photo(s), on %s\n",
-			s.ID, s.Ref, s.Login, s.SessionStart.Format(time.DateTime), s.Answered, s.Calls, s.CallDuration, s.Photos, s.OS)
+			s.ID, s.Reference, s.Login, s.SessionStart.Format(time.DateTime), s.Answered, s.Calls, s.CallDuration, s.Photos, s.OS)
 	}
 	// Output:
 	// ticket 821793 (ref 1234) by agent1@apizee.com: 2023-07-13 18:03:13, answered false, 1 call(s) for 5m35s, 1 photo(s), on Android 10

@@ -133,7 +133,7 @@ func conferenceMirror(c Conference) any {
 func sessionMirror(s Session) any {
 	m := map[string]any{
 		"id": s.ID, "start_time": wireTime(s.StartTime), "end_time": wireTime(s.EndTime),
-		"billing_duration": s.BillingDuration, "total_participant_count": s.TotalParticipantCount,
+		"billing_duration": s.BillingUnits, "total_participant_count": s.TotalParticipantCount,
 		"organizer": partyMirror(s.Organizer), "enterprise": partyMirror(s.Enterprise), "type": s.Type,
 	}
 	if s.Service != nil {

@@ -108,8 +108,10 @@ type onceTarget[T any] struct {
 	list func(ctx context.Context) ([]T, error)
 	get  func(ctx context.Context, id int64) (*T, error)
 	id   func(*T) int64
-	// rank says how closely a listed object matches (referenceMatch's
-	// scale): the closest new one is this call's, the oldest among equals.
+	// rank says how closely an object matches (referenceMatch's scale;
+	// noMatch: it does not carry match): the closest new one is this
+	// call's, the oldest among equals, and a record read from the store
+	// must name one that matches.
 	rank func(*T) int
 	// refetch fetches a listed object whole (get) before returning it: a
 	// list answer may lack fields of the object's own answer.
@@ -133,7 +135,7 @@ func createOnce[T any](ctx context.Context, c *Client, key string, t *onceTarget
 func (t *onceTarget[T]) unkeyed(ctx context.Context, policy retry.Policy) (*T, error) {
 	before, err := t.list(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
+		return nil, errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
 	}
 	return t.createAmong(ctx, policy, t.ids(before), nil)
 }
@@ -176,14 +178,14 @@ func (t *onceTarget[T]) createAmong(ctx context.Context, policy retry.Policy, ex
 			if ctx.Err() != nil {
 				return nil, t.stopped(true, lookErr)
 			}
-			return nil, fmt.Errorf("apizee: creating a %s failed (%w) and listing the %ss with %s %q failed too (%w): the %s may exist",
+			return nil, errorf("apizee: creating a %s failed (%w) and listing the %ss with %s %q failed too (%w): the %s may exist",
 				t.kind, err, t.kind, t.by, t.match, lookErr, t.kind)
 		}
 		if found := t.firstNew(after, existed); found != nil {
 			return t.whole(ctx, found), nil
 		}
 		if attempt > policy.MaxRetries {
-			return nil, fmt.Errorf("apizee: no %s with %s %q after %d attempts (one may still appear if the server commits late): %w",
+			return nil, errorf("apizee: no %s with %s %q after %d attempts (one may still appear if the server commits late): %w",
 				t.kind, t.by, t.match, attempt, err)
 		}
 	}
@@ -195,7 +197,7 @@ func (t *onceTarget[T]) stopped(mayExist bool, err error) error {
 	if !mayExist {
 		return err
 	}
-	return fmt.Errorf("apizee: CreateOnce stopped after sending POST /%ss: a %s with %s %q may exist, look it up (%s) before creating it again: %w",
+	return errorf("apizee: CreateOnce stopped after sending POST /%ss: a %s with %s %q may exist, look it up (%s) before creating it again: %w",
 		t.kind, t.kind, t.by, t.match, t.finder, err)
 }
 
@@ -265,16 +267,16 @@ type onceRecord struct {
 	At     time.Time `json:"at"`
 }
 
-// storeFailure is a failure of the shared store in the keyed protocol
-// before any POST was sent: the call then starts over on the client's own
-// store.
+// storeFailure is a failure of the shared store in the keyed protocol:
+// keyed decides, from what the call learnt before it (onceCall), whether the
+// call starts over on the client's own store.
 type storeFailure struct {
 	what string
 	err  error
 }
 
 func (e *storeFailure) Error() string {
-	return "apizee: the idempotency store failed " + e.what + ": " + e.err.Error()
+	return "apizee: the idempotency store failed " + e.what + ": " + causeText(e.err)
 }
 
 func (e *storeFailure) Unwrap() error { return e.err }
@@ -290,25 +292,57 @@ type onceKeys struct {
 	record, claim string
 }
 
-// keyed protects every call with key. When the shared store fails before a
-// POST was sent, the call starts over on the client's own store (as without
-// WithStore), and the client says so once in its log.
+// keyed protects every call with key. When the shared store fails before
+// it showed the key in use and before a POST was sent, the call starts over
+// on the client's own store (as without WithStore), and the client says so
+// once in its log; later, the failure is returned: another call holds the
+// key, or this call's POST may have created the object, and creating on
+// this client alone could make a second one.
 func (t *onceTarget[T]) keyed(ctx context.Context, c *Client, key string) (*T, error) {
 	suffix := t.kind + ":" + c.store.scope + ":" + url.QueryEscape(key)
 	keys := onceKeys{key: key, record: onceKeyPrefix + suffix, claim: onceClaimPrefix + suffix}
 	if c.store.shared == nil {
-		return t.keyedOn(ctx, c, c.store.own, keys)
+		return t.keyedOn(ctx, c, c.store.own, keys, &onceCall{})
 	}
-	obj, err := t.keyedOn(ctx, c, c.store.shared, keys)
+	var call onceCall
+	obj, err := t.keyedOn(ctx, c, c.store.shared, keys, &call)
 	var failed *storeFailure
-	if errors.As(err, &failed) && ctx.Err() == nil {
-		c.store.warn(ctx, failed.what, failed.err)
-		return t.keyedOn(ctx, c, c.store.own, keys)
+	if !errors.As(err, &failed) || ctx.Err() != nil {
+		return obj, err
+	}
+	switch {
+	case call.posts > 0:
+		return nil, errorf("apizee: the idempotency store failed %s after this call sent POST: the %s may exist, "+
+			"and IdempotencyKey %q is not created again on this client alone: %w", failed.what, t.kind, keys.key, failed.err)
+	case call.inUse:
+		return nil, errorf("apizee: the idempotency store failed %s while another call held IdempotencyKey %q: "+
+			"its %s is not created again on this client alone: %w", failed.what, keys.key, t.kind, failed.err)
+	}
+	c.store.warn(ctx, failed.what, failed.err)
+	obj, err = t.keyedOn(ctx, c, c.store.own, keys, &onceCall{})
+	if err == nil && call.claimTried {
+		// The store may hold this call's claim though it answered an error
+		// (a command that ran, whose answer was lost or late): the next
+		// caller, once that claim expires, must find this object there, so
+		// the store is asked even if it just timed out.
+		t.recordCreated(ctx, c, c.store.shared.Uncooled(), keys, obj)
 	}
 	return obj, err
 }
 
-func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys onceKeys) (*T, error) {
+// onceCall is what one keyed call learnt of its key on a store.
+type onceCall struct {
+	// inUse is set once the store showed the key in use by another call:
+	// a record, or a claim held.
+	inUse bool
+	// claimTried is set once a SetNX of the claim was sent: the store may
+	// hold this call's claim, whatever it answered.
+	claimTried bool
+	// posts counts the POSTs this call sent (or was about to send).
+	posts int
+}
+
+func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys onceKeys, call *onceCall) (*T, error) {
 	var p poller
 	for {
 		rec, err := t.readRecord(ctx, st, keys)
@@ -318,30 +352,38 @@ func (t *onceTarget[T]) keyedOn(ctx context.Context, c *Client, st Store, keys o
 		if rec != nil && rec.State == onceStateDone {
 			return t.existing(ctx, keys, rec.ID)
 		}
+		call.inUse = call.inUse || rec != nil
 		owner := newOwnerID()
-		claimed, err := storeSetNX(ctx, st, keys.claim, owner, c.claimTTL())
+		call.claimTried = true
+		claimed, err := st.SetNX(ctx, keys.claim, owner, c.claimTTL())
 		if err != nil {
 			return nil, &storeFailure{"claiming the key", err}
 		}
 		if claimed {
-			obj, err := t.hold(ctx, c, st, keys, owner)
+			p = poller{}
+			obj, err := t.hold(ctx, c, st, keys, owner, call)
 			if errors.Is(err, errClaimLost) {
 				continue
 			}
 			return obj, err
 		}
+		call.inUse = true
+		if held := p.waited(); held > c.longestClaimHold() {
+			return nil, fmt.Errorf("apizee: IdempotencyKey %q has been claimed by another call for %s, longer than a call holds it "+
+				"(the store may keep the claim without its expiry): no %s was created", keys.key, held.Round(time.Second), t.kind)
+		}
 		if err := p.wait(ctx); err != nil {
-			return nil, fmt.Errorf("apizee: waiting for the %s another call is creating with IdempotencyKey %q: %w", t.kind, keys.key, err)
+			return nil, errorf("apizee: waiting for the %s another call is creating with IdempotencyKey %q: %w", t.kind, keys.key, err)
 		}
 	}
 }
 
 // hold creates the object while holding the claim on the key.
-func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys onceKeys, owner []byte) (*T, error) {
+func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys onceKeys, owner []byte, call *onceCall) (*T, error) {
 	release := func() {
 		ctx, cancel := detached(ctx)
 		defer cancel()
-		_, _ = storeCompareAndDelete(ctx, st, keys.claim, owner)
+		_, _ = st.CompareAndDelete(ctx, keys.claim, owner)
 	}
 	// The previous holder may have finished between the look and the claim.
 	rec, err := t.readRecord(ctx, st, keys)
@@ -353,6 +395,7 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 		release()
 		return t.existing(ctx, keys, rec.ID)
 	}
+	call.inUse = call.inUse || rec != nil
 	var existed map[int64]bool
 	if rec != nil {
 		// An earlier holder died or gave up, maybe after its POST reached
@@ -364,7 +407,7 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 		now, err := t.list(ctx)
 		if err != nil {
 			release()
-			return nil, fmt.Errorf("apizee: listing the %ss with %s %q, for what an earlier call with IdempotencyKey %q created: %w",
+			return nil, errorf("apizee: listing the %ss with %s %q, for what an earlier call with IdempotencyKey %q created: %w",
 				t.kind, t.by, t.match, keys.key, err)
 		}
 		if found := t.firstNew(now, existed); found != nil {
@@ -376,25 +419,26 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 		before, err := t.list(ctx)
 		if err != nil {
 			release()
-			return nil, fmt.Errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
+			return nil, errorf("apizee: listing the %ss with %s %q before creating: %w", t.kind, t.by, t.match, err)
 		}
 		existed = t.ids(before)
 		pending, _ := json.Marshal(onceRecord{State: onceStatePend, Match: t.match,
 			Before: slices.Sorted(maps.Keys(existed)), At: time.Now().UTC()})
-		if err := storeSet(ctx, st, keys.record, pending, IdempotencyKeyTTL); err != nil {
+		if err := st.Set(ctx, keys.record, pending, IdempotencyKeyTTL); err != nil {
 			release()
 			return nil, &storeFailure{"recording the key before creating", err}
 		}
 	}
-	obj, err := t.createAmong(ctx, c.cfg.retry.withDefaults(), existed, t.renewer(c, st, keys, owner))
+	obj, err := t.createAmong(ctx, c.cfg.retry.withDefaults(), existed, t.renewer(c, st, keys, owner, call))
 	switch {
 	case err == nil:
 		t.recordCreated(ctx, c, st, keys, obj)
 		release()
 		return obj, nil
 	case errors.Is(err, errClaimLost):
-	case !ambiguous(ctx, err) && ctx.Err() == nil:
-		// Refused, or never sent: the next call need not wait.
+	case !ambiguous(ctx, err) && ctx.Err() == nil && call.posts <= 1:
+		// Refused, or never sent, and no earlier POST of the call was
+		// ambiguous: the next call need not wait.
 		release()
 	}
 	// Otherwise the object may exist: the claim stays until it expires,
@@ -406,42 +450,39 @@ func (t *onceTarget[T]) hold(ctx context.Context, c *Client, st Store, keys once
 // gives its claim back and takes it again, for a fresh claim TTL, and sends
 // the POST under a deadline of three quarters of it. A holder whose claim
 // another call took (or used to finish) gets errClaimLost and sends nothing.
-func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte) func(context.Context) (context.Context, context.CancelFunc, error) {
-	posted := false
+func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte, call *onceCall) func(context.Context) (context.Context, context.CancelFunc, error) {
 	return func(ctx context.Context) (context.Context, context.CancelFunc, error) {
 		fail := func(err error) (context.Context, context.CancelFunc, error) {
-			if posted {
+			if call.posts > 0 {
 				// A POST may have been sent: starting over on another store
 				// could create a second object.
-				return nil, nil, fmt.Errorf("apizee: renewing the claim on IdempotencyKey %q: %w", keys.key, err)
+				return nil, nil, errorf("apizee: renewing the claim on IdempotencyKey %q: %w", keys.key, err)
 			}
 			return nil, nil, &storeFailure{"renewing the claim", err}
 		}
 		ttl := c.claimTTL()
 		at := time.Now()
-		gaveBack, err := storeCompareAndDelete(ctx, st, keys.claim, owner)
-		if err != nil {
+		if _, err := st.CompareAndDelete(ctx, keys.claim, owner); err != nil {
 			return fail(err)
 		}
-		claimed, err := storeSetNX(ctx, st, keys.claim, owner, ttl)
+		claimed, err := st.SetNX(ctx, keys.claim, owner, ttl)
 		if err != nil {
 			return fail(err)
 		}
 		if !claimed {
 			return nil, nil, errClaimLost
 		}
-		if !gaveBack {
-			// The claim had expired: another call may have come and
-			// finished meanwhile.
-			rec, err := t.readRecord(ctx, st, keys)
-			if err != nil {
-				return fail(err)
-			}
-			if rec != nil && rec.State == onceStateDone {
-				return nil, nil, errClaimLost
-			}
+		// Whether the claim had expired or was just given back, another
+		// call may have taken it, created the object, recorded it and let
+		// it go before this one took it again.
+		rec, err := t.readRecord(ctx, st, keys)
+		if err != nil {
+			return fail(err)
 		}
-		posted = true
+		if rec != nil && rec.State == onceStateDone {
+			return nil, nil, errClaimLost
+		}
+		call.posts++
 		sendCtx, cancel := context.WithDeadline(ctx, at.Add(ttl-ttl/4))
 		return sendCtx, cancel, nil
 	}
@@ -450,10 +491,10 @@ func (t *onceTarget[T]) renewer(c *Client, st Store, keys onceKeys, owner []byte
 // readRecord returns the key's record, or nil when there is none. A record
 // for another reference or name is refused: the key was reused by mistake.
 func (t *onceTarget[T]) readRecord(ctx context.Context, st Store, keys onceKeys) (*onceRecord, error) {
-	raw, found, err := storeGet(ctx, st, keys.record)
+	raw, found, err := st.Get(ctx, keys.record)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, contextErr(ctx)
 		}
 		return nil, &storeFailure{"reading the key", err}
 	}
@@ -478,18 +519,34 @@ func (t *onceTarget[T]) recordCreated(ctx context.Context, c *Client, st Store, 
 	value, _ := json.Marshal(onceRecord{State: onceStateDone, Match: t.match, ID: t.id(obj), At: time.Now().UTC()})
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	if err := storeSet(wctx, st, keys.record, value, IdempotencyKeyTTL); err != nil {
+	if err := st.Set(wctx, keys.record, value, IdempotencyKeyTTL); err != nil {
 		c.store.warn(ctx, "recording a created "+t.kind, err)
 	}
 }
 
-// existing returns the object a call with the key created.
+// existing returns the object a call with the key created. A record that
+// names an object without the key's reference or name was not written by
+// this SDK for this key (a corrupted store, another program on it): that
+// object is not returned.
 func (t *onceTarget[T]) existing(ctx context.Context, keys onceKeys, id int64) (*T, error) {
 	obj, err := t.get(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("apizee: reading the %s created with IdempotencyKey %q (id %d): %w", t.kind, keys.key, id, err)
+		return nil, errorf("apizee: reading the %s created with IdempotencyKey %q (id %d): %w", t.kind, keys.key, id, err)
+	}
+	if t.rank(obj) == noMatch {
+		return nil, fmt.Errorf("apizee: the record of IdempotencyKey %q in the store names %s %d, which does not have %s %q: "+
+			"the record is not one this SDK wrote", keys.key, t.kind, id, t.by, t.match)
 	}
 	return obj, nil
+}
+
+// longestClaimHold bounds how long a call waits for a claim another call
+// holds. A holder renews its claim before each of its POSTs, at most
+// RetryPolicy.MaxRetries+1, and each renewal lives one claim TTL: a claim
+// held longer than that has lost its expiry (a store that dropped it, a key
+// someone else wrote), and waiting on it would never end.
+func (c *Client) longestClaimHold() time.Duration {
+	return time.Duration(c.cfg.retry.withDefaults().MaxRetries+2) * c.claimTTL()
 }
 
 // claimTTL is the configured claim TTL, or the default.

@@ -51,7 +51,7 @@ type Media struct {
 	Status      string
 	SourceType  string
 	URL         string // where the file is served: use MediaService.Open or Download
-	Size        int64  // "filesize", when the API gives it
+	Size        int64  // "filesize", in bytes, when the API gives it
 	Created     time.Time
 	Owner       *Party
 	Location    *GeoPoint // from "location", "geoloc" or "metadata.geoloc"

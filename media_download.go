@@ -56,7 +56,7 @@ func (s *MediaService) Download(ctx context.Context, m *Media, w io.Writer, opts
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
-		return n, &RequestError{Method: http.MethodGet, Path: redact.Path(u),
+		return n, &RequestError{Method: http.MethodGet, Path: s.client.reportedPath(u),
 			Err: fmt.Errorf("download stopped after %d of %d bytes: %w", n, want, err)}
 	}
 	return n, nil
@@ -77,7 +77,7 @@ func (s *MediaService) get(ctx context.Context, m *Media, opts []CallOption) (*h
 	if isHTML(resp.Header.Get("Content-Type")) && !isHTML(m.ContentType) {
 		defer resp.Body.Close()
 		start, _ := io.ReadAll(io.LimitReader(resp.Body, excerptLen))
-		return nil, nil, &DecodeError{Method: http.MethodGet, Path: redact.Path(u), StatusCode: resp.StatusCode,
+		return nil, nil, &DecodeError{Method: http.MethodGet, Path: s.client.reportedPath(u), StatusCode: resp.StatusCode,
 			Err: errors.New("an HTML page came in place of the media file"), Excerpt: excerpt(start, len(start) == excerptLen, resp.secrets[:])}
 	}
 	return resp.Response, u, nil

@@ -77,8 +77,11 @@ func MaxRetryAfterFromContext(ctx context.Context) (maxWait time.Duration, ok bo
 // Apizee user; for several processes, use the Redis limiter of the
 // apizeeredis module.
 //
-// Waiting calls go in order of Priority, then of arrival. Wait honours its
-// context: a call whose turn would come after its deadline returns at once
+// Waiting calls go in order of Priority, then of arrival, except that a call
+// that has waited a whole window is passed by no call that comes after it:
+// a stream of higher-priority calls delays a lower one by about a window
+// plus the turns queued before it, never forever. Wait honours its context:
+// a call whose turn would come after its deadline returns at once
 // with an error matching ErrBudgetWait and ErrRateLimited, and a call that
 // gives up frees its turn for the next. The limiter implements
 // RateLimitFeedback: when the server says the budget is spent until a reset,
@@ -122,25 +125,34 @@ type rateLimiter struct {
 // turn is one waiting call's place in the queue.
 type turn struct {
 	priority Priority
+	since    time.Time // when it joined the queue
 	at       time.Time // when it may go, as last planned
 }
 
 // Wait blocks until the call may go, or returns an error: ctx's, or a
 // *BudgetWaitError at once when its turn would come after ctx's deadline.
 func (l *rateLimiter) Wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	if err := contextErr(ctx); err != nil {
 		return err
 	}
-	me := &turn{priority: PriorityFromContext(ctx)}
 	maxHold, holdBounded := MaxRetryAfterFromContext(ctx)
 	l.mu.Lock()
 	now := time.Now()
-	// After every turn of its priority or above, before the lower ones.
-	i := slices.IndexFunc(l.queue, func(t *turn) bool { return t.priority < me.priority })
-	if i < 0 {
-		i = len(l.queue)
+	me := &turn{priority: PriorityFromContext(ctx), since: now}
+	// After every turn of its priority or above, and after every turn that
+	// has waited a whole window already, before the lower ones: a stream of
+	// higher priorities delays a lower one, never starves it.
+	from := 0
+	for j, t := range l.queue {
+		if now.Sub(t.since) >= l.per {
+			from = j + 1
+		}
 	}
-	l.queue = slices.Insert(l.queue, i, me)
+	i := slices.IndexFunc(l.queue[from:], func(t *turn) bool { return t.priority < me.priority })
+	if i < 0 {
+		i = len(l.queue) - from
+	}
+	l.queue = slices.Insert(l.queue, from+i, me)
 	l.plan(now)
 	for {
 		if !now.Before(me.at) {
@@ -175,7 +187,7 @@ func (l *rateLimiter) Wait(ctx context.Context) error {
 			l.leave(me)
 			l.plan(time.Now())
 			l.mu.Unlock()
-			return ctx.Err()
+			return contextErr(ctx)
 		}
 		l.mu.Lock()
 		now = time.Now()

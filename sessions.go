@@ -28,29 +28,32 @@ type ListSessionsParams struct {
 type Session struct {
 	ID                 string // a UUID-like string, unlike ticket and conference ids
 	StartTime, EndTime time.Time
-	// BillingDuration is the duration billed, as the API reports it (the
-	// guide does not state its unit).
-	BillingDuration       int
+	// BillingUnits is the API's "billing_duration": what the session is
+	// billed, as a count in a unit the API does not document (the guide's
+	// session lasts 68 seconds and bills 5), so it is not a time.Duration.
+	BillingUnits          int
 	TotalParticipantCount int
 	Organizer             *Party
 	Enterprise            *Party
-	Service               *Service
+	Service               *EntryPoint
 	Type                  string // "conference"; unknown values are kept
 }
 
-// Service is an Apizee service (an entry point such as the Video Meeting
-// service) as sessions refer to it.
-type Service struct {
+// EntryPoint is an Apizee service, an entry point of the account such as
+// the Video Meeting service ("the entry point /conference" in Apizee's
+// guide), as sessions refer to it. It is data, not one of the client's
+// services (TicketsService and the like).
+type EntryPoint struct {
 	ID   int64
 	Key  string
 	Name string
 }
 
 // UnmarshalJSON accepts a string or numeric id, and [] (PHP's empty
-// object) as an empty service.
-func (s *Service) UnmarshalJSON(b []byte) error {
+// object) as an empty entry point.
+func (s *EntryPoint) UnmarshalJSON(b []byte) error {
 	if isEmptyArray(b) {
-		*s = Service{}
+		*s = EntryPoint{}
 		return nil
 	}
 	var w struct {
@@ -61,7 +64,7 @@ func (s *Service) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*s = Service{ID: int64(w.ID), Key: string(w.Key), Name: string(w.Name)}
+	*s = EntryPoint{ID: int64(w.ID), Key: string(w.Key), Name: string(w.Name)}
 	return nil
 }
 
@@ -69,25 +72,25 @@ func (s *Service) UnmarshalJSON(b []byte) error {
 // object without an id: whatever it is, it is not a session.
 func (s *Session) UnmarshalJSON(b []byte) error {
 	var w struct {
-		ID                    flexString `json:"id"`
-		StartTime             flexTime   `json:"start_time"`
-		EndTime               flexTime   `json:"end_time"`
-		BillingDuration       flexInt64  `json:"billing_duration"`
-		TotalParticipantCount flexInt64  `json:"total_participant_count"`
-		Organizer             *Party     `json:"organizer"`
-		Enterprise            *Party     `json:"enterprise"`
-		Service               *Service   `json:"service"`
-		Type                  flexString `json:"type"`
+		ID                    flexString  `json:"id"`
+		StartTime             flexTime    `json:"start_time"`
+		EndTime               flexTime    `json:"end_time"`
+		BillingDuration       flexInt64   `json:"billing_duration"`
+		TotalParticipantCount flexInt64   `json:"total_participant_count"`
+		Organizer             *Party      `json:"organizer"`
+		Enterprise            *Party      `json:"enterprise"`
+		Service               *EntryPoint `json:"service"`
+		Type                  flexString  `json:"type"`
 	}
 	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
 		return err
 	}
 	if w.ID == "" {
-		return errors.New("a session without an id")
+		return errors.New("apizee: the session has no id")
 	}
 	*s = Session{
 		ID: string(w.ID), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
-		BillingDuration: int(w.BillingDuration), TotalParticipantCount: int(w.TotalParticipantCount),
+		BillingUnits: int(w.BillingDuration), TotalParticipantCount: int(w.TotalParticipantCount),
 		Organizer: w.Organizer, Enterprise: w.Enterprise, Service: w.Service, Type: string(w.Type),
 	}
 	return nil

@@ -53,11 +53,11 @@ func TestSessionsListDecodesTheGuideResponse(t *testing.T) {
 		ID:                    "1057a6af-eb9e-4730-b570-b0df1cfb",
 		StartTime:             rfc3339("2023-07-13T16:23:26Z"),
 		EndTime:               rfc3339("2023-07-13T16:24:34Z"),
-		BillingDuration:       5,
+		BillingUnits:          5,
 		TotalParticipantCount: 2,
 		Organizer:             &apizee.Party{ID: 2899, Name: "Dr Doe"},
 		Enterprise:            &apizee.Party{ID: 1, Name: "Apizee"},
-		Service:               &apizee.Service{ID: 5633, Key: "f7a0300abf044e86bfcc7d9ae906381e", Name: "Conference"},
+		Service:               &apizee.EntryPoint{ID: 5633, Key: "f7a0300abf044e86bfcc7d9ae906381e", Name: "Conference"},
 		Type:                  "conference",
 	}, page.Items[0])
 }
@@ -70,7 +70,7 @@ func TestSessionDecoding(t *testing.T) {
 	}{
 		{"a numeric id is kept as written", `{"id":12345}`, &apizee.Session{ID: "12345"}},
 		{"numbers as strings", `{"id":"s1","billing_duration":"7","total_participant_count":"3","service":{"id":"5633","key":"k"}}`,
-			&apizee.Session{ID: "s1", BillingDuration: 7, TotalParticipantCount: 3, Service: &apizee.Service{ID: 5633, Key: "k"}}},
+			&apizee.Session{ID: "s1", BillingUnits: 7, TotalParticipantCount: 3, Service: &apizee.EntryPoint{ID: 5633, Key: "k"}}},
 		{"nulls", `{"id":"s2","start_time":null,"organizer":null,"enterprise":null,"service":null,"type":null,"billing_duration":null}`,
 			&apizee.Session{ID: "s2"}},
 		{"unknown types and fields are kept or ignored", `{"id":"s3","type":"webinar","extra":[1,2]}`,
@@ -142,9 +142,9 @@ func TestSessionsEndToEnd(t *testing.T) {
 	require.Len(t, page.Items, 1)
 	s := page.Items[0]
 	assert.Equal(t, "1057a6af-eb9e-4730-b570-b0df1cfb", s.ID)
-	assert.Equal(t, 5, s.BillingDuration)
+	assert.Equal(t, 5, s.BillingUnits)
 	assert.Equal(t, 2, s.TotalParticipantCount)
-	assert.Equal(t, &apizee.Service{ID: 5633, Key: conf.ServiceKey, Name: "Conference"}, s.Service)
+	assert.Equal(t, &apizee.EntryPoint{ID: 5633, Key: conf.ServiceKey, Name: "Conference"}, s.Service)
 	assert.Equal(t, "Dr Doe", s.Organizer.Name)
 	assert.Equal(t, "conference", s.Type)
 

@@ -26,16 +26,18 @@ type TicketStatsParams struct {
 
 // TicketStat is one ticket's row of the statistics report. The API labels
 // its columns in French; each known label maps to a field (noted beside it)
-// and any other column is kept in Extra.
+// and any other column is kept in Extra. A field has the name of the Ticket
+// field it reports on (ID, Reference, Agent...), where the report gives it
+// as text: its State is the report's French label, not a TicketState.
 type TicketStat struct {
 	ID               int64
-	Ref              string        // "Ref", a number or a string
+	Reference        string        // "Ref", a number or a string: Ticket.Reference
 	Description      string        // "Description"
 	Priority         string        // "Priorité", e.g. "Immédiat"
-	Requester        string        // "Demandeur"
+	Requestor        string        // "Demandeur": the customer, by name (Contact has their phone or email)
 	Contact          string        // "Contact", the customer's phone or email
-	State            string        // "Etat", e.g. "Fermé"
-	AssignedTo       string        // "Assigné à"
+	State            string        // "Etat", the state's French label, e.g. "Fermé"
+	AssignedTo       string        // "Assigné à", the agent's display name
 	Group            string        // "Groupe"
 	Type             string        // "Type"
 	SessionStart     time.Time     // "Date de début de session", sent without a zone: taken as UTC
@@ -49,8 +51,8 @@ type TicketStat struct {
 	Photos           int           // "Photos"
 	Videos           int           // "Vidéos"
 	Scans            int           // "Scans"
-	Login            string        // "Identifiant", the agent's login
-	Service          string        // "Service"
+	Login            string        // "Identifiant", the agent's login: Ticket.Agent
+	Service          string        // "Service", the entry point's name (Session.Service)
 	Device           string        // "Appareil"
 	OS               string        // "Système d'exploitation"
 	Browser          string        // "Navigateur"
@@ -62,10 +64,10 @@ type TicketStat struct {
 // field it decodes into.
 var statColumns = map[string]func(*TicketStat, json.RawMessage) error{
 	"id":                       func(s *TicketStat, b json.RawMessage) error { return decodeInt64(b, &s.ID) },
-	"ref":                      func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Ref) },
+	"ref":                      func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Reference) },
 	"description":              func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Description) },
 	"priorité":                 func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Priority) },
-	"demandeur":                func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Requester) },
+	"demandeur":                func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Requestor) },
 	"contact":                  func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.Contact) },
 	"etat":                     func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.State) },
 	"état":                     func(s *TicketStat, b json.RawMessage) error { return decodeString(b, &s.State) },
@@ -161,7 +163,7 @@ func (s *TicketStat) decode(b []byte, labels map[string]string) error {
 				if label == "" {
 					label = string(inner)
 				}
-				return fmt.Errorf("apizee: ticket statistics column %q: %w", label, err)
+				return errorf("apizee: ticket statistics column %q: %w", label, err)
 			}
 			return nil
 		}
@@ -382,7 +384,7 @@ func (r *statRows) UnmarshalJSON(b []byte) error {
 		end := valueEnd(b, i)
 		var row TicketStat
 		if err := row.decode(b[i:end], labels); err != nil {
-			return fmt.Errorf("apizee: statistics row %d: %w", len(rows), err)
+			return errorf("apizee: statistics row %d: %w", len(rows), err)
 		}
 		if extra += len(row.Extra); extra > maxStatsExtra {
 			return fmt.Errorf("the answer holds more than %d values in columns the SDK does not know (TicketStat.Extra): ask a shorter period", maxStatsExtra)

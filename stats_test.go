@@ -29,9 +29,9 @@ func TestStatsTicketsRequestAndDecoding(t *testing.T) {
 	assert.Equal(t, url.Values{"format": {"JSON"}, "since": {"2023-07-13"}, "until": {"2023-07-14"}}, seen.only(t).URL.Query())
 	assert.Equal(t, []apizee.TicketStat{{
 		ID:             821793,
-		Ref:            "1234",
+		Reference:      "1234",
 		Priority:       "Immédiat",
-		Requester:      "xx",
+		Requestor:      "xx",
 		Contact:        "+33612345678",
 		State:          "Fermé",
 		AssignedTo:     "Agent 1",
@@ -88,7 +88,7 @@ func TestTicketStatDecoding(t *testing.T) {
 		{name: "answered oui", in: `{"Répondues":"oui"}`, want: apizee.TicketStat{Answered: true}},
 		{name: "answered non", in: `{"Répondues":"non"}`, want: apizee.TicketStat{Answered: false}},
 		{name: "answered not a yes or no", in: `{"Répondues":"peut-être"}`, wantErr: true},
-		{name: "ref as a string", in: `{"Ref":"case-42"}`, want: apizee.TicketStat{Ref: "case-42"}},
+		{name: "ref as a string", in: `{"Ref":"case-42"}`, want: apizee.TicketStat{Reference: "case-42"}},
 		{name: "ids and counters as strings", in: `{"ID":"821793","Nombre Appels":"3","Photos":"2"}`, want: apizee.TicketStat{ID: 821793, Calls: 3, Photos: 2}},
 		{name: "call duration with a fraction", in: `{"Durée totale des appels (secondes)":12.5}`, want: apizee.TicketStat{CallDuration: 12500 * time.Millisecond}},
 		{name: "negative call duration", in: `{"Durée totale des appels (secondes)":-1}`, wantErr: true},

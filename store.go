@@ -15,8 +15,10 @@ import (
 // password or an assertion there, in a key or a value.
 //
 // A ttl of zero or less means the entry does not expire. Implementations must
-// be safe for concurrent use, and SetNX and CompareAndDelete must be atomic
-// against every other user of the same store.
+// be safe for concurrent use, SetNX and CompareAndDelete must be atomic
+// against every other user of the same store, and Get must see every write
+// that completed before it (not a replica's lagging copy): a stale read lets
+// a second caller create what the first already did.
 type Store interface {
 	// Get returns the value of key, and found false when there is none (or
 	// it expired).
@@ -44,7 +46,16 @@ func NewMemoryStore() Store {
 // records in s, so that every client on the same store (replicas through
 // Redis, clients of one process in memory) shares one token per credential
 // and creates each keyed ticket or room once. A store that fails is not
-// fatal: the client then behaves as it would without one.
+// fatal: the client then behaves as it would without one. Each call to s is
+// bounded to 2 seconds, and after two in a row that timed out the client
+// leaves s alone for 30 seconds, so that a store that hangs costs two waits,
+// not one per call (one slow answer is not a hang).
+//
+// Keys are scoped by the base URL and the username, or a hash of the JWT
+// assertion. A client on WithToken or WithTokenSource does not know its user
+// and is scoped by its base URL alone: clients of different Apizee accounts
+// authenticated that way must not share a store (or a key prefix), or one
+// account's CreateOnce keys would answer for the other's.
 func WithStore(s Store) Option {
 	return func(c *config) error {
 		if s == nil {

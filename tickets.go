@@ -95,19 +95,23 @@ type requestorWire struct {
 // or send a ticket with its links, marshal UnmaskedTicket(t). Times are in
 // UTC; a time the API did not send is zero.
 type Ticket struct {
-	ID                 int64
-	State              TicketState
-	Reference          string // the caller's business id; the API sends it as a string or a number
-	Created            time.Time
-	Modified           time.Time
-	StartTime          time.Time
-	EndTime            time.Time
-	Subject            string
-	Type               string
-	Description        string // may hold HTML
-	Agent              string
+	ID          int64
+	State       TicketState
+	Reference   string // the caller's business id; the API sends it as a string or a number
+	Created     time.Time
+	Modified    time.Time
+	StartTime   time.Time
+	EndTime     time.Time
+	Subject     string
+	Type        string
+	Description string // may hold HTML
+	Agent       string // the agent's login
+	// Status is the API's "status", sent beside "state" in the answers about
+	// one ticket (Create, Get) and absent from list answers; in the API's
+	// guide it repeats the state. State is the field to use: Status is kept
+	// as sent, for a deployment where the two differ.
 	Status             string
-	Name               string
+	Name               string // the customer's name
 	RequestorURL       string // where the customer joins: a secret
 	Requestor          Requestor
 	InformationPageURL string
@@ -115,7 +119,7 @@ type Ticket struct {
 	AgentURL           string    // the agent portal; see AgentTicketURL; not in list answers
 	SSOURL             string    // the agent's single-sign-on link, only in Create's answer with CreateTicketParams.SSO: a secret
 	ButtonID           int64     // not in list answers
-	Geoloc             *GeoPoint // in list answers
+	Geoloc             *GeoPoint // "geoloc", in list answers
 }
 
 // ticketWire is Ticket as the API sends it: what encoding/json decodes when
@@ -438,7 +442,7 @@ func geoString(p *GeoPoint) string {
 	return fmt.Sprintf("{Lat:%g, Lng:%g}", p.Lat, p.Lng)
 }
 
-// CreateTicketParams is a ticket to create. Agent and one of Email or Phone
+// CreateTicketParams is a ticket to create. Agent and one of Emails or Phones
 // are required; the other fields are sent only when set.
 type CreateTicketParams struct {
 	Agent     string   // login of the agent who handles the request
@@ -596,9 +600,14 @@ func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOp
 // return the same ticket (a GET /tickets/{id}), with no second POST and no
 // second invitation. A call that dies while creating holds the key for the
 // claim TTL (WithIdempotencyClaimTTL, default 2 minutes); the next call then
-// finds the ticket it created by its reference, or creates it. Without
+// finds the ticket it created by its reference, or creates it; a claim held
+// longer than any call holds one (RetryPolicy.MaxRetries+2 claim TTLs: a
+// store that lost its expiry) ends the wait with an error. Without
 // WithStore the key is kept in the client's memory; when the store fails
-// the client does the same, and says so once in its log.
+// the client does the same, and says so once in its log, unless the store
+// had already shown the key held by another call or this call had sent its
+// POST: the failure is then returned, since creating on this client alone
+// could make a second ticket.
 //
 // Errors: *ValidationError before any request (a key reused with another
 // Reference included); a non-ambiguous failure (a 4xx) is returned at once;
@@ -743,7 +752,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-timer.C:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return contextErr(ctx)
 	}
 }
 
@@ -843,7 +852,7 @@ func (s *TicketsService) FindByReference(ctx context.Context, reference string, 
 		return nil, err
 	}
 	if len(tickets) == 0 {
-		return nil, fmt.Errorf("apizee: no ticket with reference %q: %w", reference, ErrNotFound)
+		return nil, errorf("apizee: no ticket with reference %q: %w", reference, ErrNotFound)
 	}
 	newest := slices.MaxFunc(tickets, func(a, b Ticket) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))

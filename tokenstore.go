@@ -3,6 +3,8 @@ package apizee
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -44,10 +46,15 @@ type sharedToken struct {
 	own func(ctx context.Context) (*Token, error)
 
 	mu sync.Mutex
-	// refused is the last token a call was refused with (401): found in
-	// the store, it is replaced rather than used.
-	refused string
+	// refused are the last tokens calls were refused with (401): found in
+	// the store, such a token is replaced rather than used. More than one:
+	// a slow call's late 401 for an older token must not make the client
+	// forget that the newer one was refused too.
+	refused []string
 }
+
+// maxRefused bounds the refused tokens a client remembers.
+const maxRefused = 4
 
 func newSharedToken(c *Client, tc *tokenCache) *sharedToken {
 	return &sharedToken{cache: tc, store: c.store, key: tokenKeyPrefix + c.store.scope,
@@ -58,18 +65,23 @@ func newSharedToken(c *Client, tc *tokenCache) *sharedToken {
 func (s *sharedToken) refuse(accessToken string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refused = accessToken
+	if !slices.Contains(s.refused, accessToken) {
+		s.refused = append(s.refused[max(0, len(s.refused)-maxRefused+1):], accessToken)
+	}
 }
 
-func (s *sharedToken) refusedToken() string {
+// wasRefused reports whether a call was refused with accessToken.
+func (s *sharedToken) wasRefused(accessToken string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refused
+	return slices.Contains(s.refused, accessToken)
 }
 
 // fetch returns the token shared in the store, or fetches one under the
 // store's lock and shares it. When the store fails or does not answer, the
-// client fetches its own token, and says so once in its log.
+// client fetches its own token, and says so once in its log; so it does,
+// and shares it, when the lock stays held past two of its TTLs (a store
+// that lost the lock's expiry would otherwise hold every call for good).
 func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 	st := s.store.shared
 	var p poller
@@ -78,21 +90,27 @@ func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 		if err != nil {
 			return s.fallback(ctx, "reading the shared token", err)
 		}
-		if rec != nil && rec.AccessToken == s.refusedToken() {
+		if rec != nil && s.wasRefused(rec.AccessToken) {
 			// Replace it, unless another client did already.
-			if _, err := storeCompareAndDelete(ctx, st, s.key, raw); err != nil {
-				return s.fallback(ctx, "dropping a refused shared token", err)
+			if _, err := st.CompareAndDelete(ctx, s.key, raw); err != nil {
+				return s.fallback(ctx, "dropping a refused shared token", err, rec.AccessToken)
 			}
 		} else if rec != nil && s.fresh(rec) {
 			return &Token{AccessToken: rec.AccessToken, ExpiresAt: rec.ExpiresAt}, nil
 		}
 		lock := newOwnerID()
-		locked, err := storeSetNX(ctx, st, s.lockKey, lock, tokenLockTTL)
+		locked, err := st.SetNX(ctx, s.lockKey, lock, tokenLockTTL)
 		if err != nil {
 			return s.fallback(ctx, "locking the shared token", err)
 		}
 		if locked {
 			return s.fetchLocked(ctx, lock)
+		}
+		// Two TTLs: the holder that outlived its lock may have been
+		// followed by another, for which this client waits too.
+		if held := p.waited(); held > 2*tokenLockTTL {
+			s.store.warn(ctx, "waiting on the token lock", fmt.Errorf("held for %s, past its %s TTL", held.Round(time.Second), tokenLockTTL))
+			return s.fetchLocked(ctx, nil)
 		}
 		// Another client is fetching: read what it shares.
 		if err := p.wait(ctx); err != nil {
@@ -101,16 +119,19 @@ func (s *sharedToken) fetch(ctx context.Context) (*Token, error) {
 	}
 }
 
-// fetchLocked fetches a token while holding the store's lock, and shares it.
+// fetchLocked fetches a token while holding the store's lock (lock, or nil
+// for a lock that outlived its TTL), and shares it.
 func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, error) {
 	st := s.store.shared
-	defer func() {
-		ctx, cancel := detached(ctx)
-		defer cancel()
-		_, _ = storeCompareAndDelete(ctx, st, s.lockKey, lock)
-	}()
+	if lock != nil {
+		defer func() {
+			ctx, cancel := detached(ctx)
+			defer cancel()
+			_, _ = st.CompareAndDelete(ctx, s.lockKey, lock)
+		}()
+	}
 	// Another client may have shared a token between our look and our lock.
-	if rec, _, err := s.read(ctx); err == nil && rec != nil && rec.AccessToken != s.refusedToken() && s.fresh(rec) {
+	if rec, _, err := s.read(ctx); err == nil && rec != nil && !s.wasRefused(rec.AccessToken) && s.fresh(rec) {
 		return &Token{AccessToken: rec.AccessToken, ExpiresAt: rec.ExpiresAt}, nil
 	}
 	obtained := s.cache.now()
@@ -126,8 +147,8 @@ func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, err
 		value, _ := json.Marshal(tokenRecord{AccessToken: tok.AccessToken, ExpiresAt: tok.ExpiresAt, ObtainedAt: obtained})
 		wctx, cancel := detached(ctx)
 		defer cancel()
-		if err := storeSet(wctx, st, s.key, value, ttl); err != nil {
-			s.store.warn(ctx, "sharing the token", err)
+		if err := st.Set(wctx, s.key, value, ttl); err != nil {
+			s.store.warn(ctx, "sharing the token", err, tok.AccessToken)
 		}
 	}
 	return tok, nil
@@ -136,7 +157,7 @@ func (s *sharedToken) fetchLocked(ctx context.Context, lock []byte) (*Token, err
 // read returns the shared token record and its raw value; a record that
 // does not decode is returned as a stale one, to be replaced.
 func (s *sharedToken) read(ctx context.Context) (*tokenRecord, []byte, error) {
-	raw, found, err := storeGet(ctx, s.store.shared, s.key)
+	raw, found, err := s.store.shared.Get(ctx, s.key)
 	if err != nil || !found {
 		return nil, nil, err
 	}
@@ -148,24 +169,21 @@ func (s *sharedToken) read(ctx context.Context) (*tokenRecord, []byte, error) {
 }
 
 // fresh reports whether a shared token has more than its refresh margin
-// left, by the rule of the token cache (min(5 minutes, 10% of its lifetime)),
-// so that a token one client would renew is not handed to another.
+// left, by the rule of the token cache (refreshAt), so that a token one
+// client would renew is not handed to another.
 func (s *sharedToken) fresh(rec *tokenRecord) bool {
 	if rec.AccessToken == "" {
 		return false
 	}
-	if rec.ExpiresAt.IsZero() {
-		return true
-	}
-	margin := min(maxRefreshMargin, rec.ExpiresAt.Sub(rec.ObtainedAt)/10)
-	return s.cache.now().Before(rec.ExpiresAt.Add(-margin))
+	return rec.ExpiresAt.IsZero() || s.cache.now().Before(refreshAt(rec.ExpiresAt, rec.ObtainedAt))
 }
 
-// fallback fetches the client's own token after the store failed.
-func (s *sharedToken) fallback(ctx context.Context, what string, err error) (*Token, error) {
+// fallback fetches the client's own token after the store failed; secrets
+// are what the failed call gave the store, masked in the log.
+func (s *sharedToken) fallback(ctx context.Context, what string, err error, secrets ...string) (*Token, error) {
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, contextErr(ctx)
 	}
-	s.store.warn(ctx, what, err)
+	s.store.warn(ctx, what, err, secrets...)
 	return s.own(ctx)
 }

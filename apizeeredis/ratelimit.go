@@ -257,7 +257,7 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 		status, wait, slot, err := l.reserve(ctx, queue)
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return contextErr(ctx)
 			}
 			l.unreachable(err)
 			return l.waitLocally(ctx)
@@ -295,7 +295,7 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 		left, err := l.extendPause(ctx, 0)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return ctx.Err()
+			return contextErr(ctx)
 		case err != nil:
 			l.unreachable(err) // for the next call; this one holds a slot
 			return nil
@@ -486,7 +486,7 @@ func errPastDeadline(wait time.Duration) error {
 // sleep waits for d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return ctx.Err()
+		return contextErr(ctx)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -494,11 +494,20 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return contextErr(ctx)
 	}
 }
 
 // micros rounds d up to whole microseconds, the unit of the scripts.
 func micros(d time.Duration) int64 {
 	return int64((d + time.Microsecond - 1) / time.Microsecond)
+}
+
+// contextErr is ctx's error as an error of this package: its text starts
+// with "apizeeredis: ", and errors.Is(err, context.Canceled) holds.
+func contextErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("apizeeredis: %w", err)
+	}
+	return nil
 }

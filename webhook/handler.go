@@ -204,7 +204,7 @@ type Handler struct {
 // AllowUnverified, an invalid option.
 func NewHandler(fn func(ctx context.Context, e *Event) error, opts ...HandlerOption) (*Handler, error) {
 	if fn == nil {
-		return nil, &apizee.ValidationError{Field: "fn", Reason: "is nil"}
+		return nil, &apizee.ValidationError{Field: "Fn", Reason: "is nil"}
 	}
 	cfg := handlerConfig{
 		maxBody:      DefaultMaxBody,
@@ -223,7 +223,7 @@ func NewHandler(fn func(ctx context.Context, e *Event) error, opts ...HandlerOpt
 	}
 	h := &Handler{fn: fn, cfg: cfg, local: apizee.NewMemoryStore(), running: map[string]bool{}}
 	if cfg.store != nil {
-		h.shared = boundedstore.Bounded{Store: cfg.store, Timeout: storeTimeout}
+		h.shared = &boundedstore.Bounded{Store: cfg.store, Timeout: storeTimeout}
 	}
 	return h, nil
 }

@@ -73,8 +73,8 @@ const (
 	SourceSystem = "system"
 )
 
-// SessionEvent is an event inside a session, the props of a
-// conversationevent: {id, eventName, timestamp, source, data}, with names
+// SessionEvent are the props of a conversationevent, an event
+// inside a session: {id, eventName, timestamp, source, data}, with names
 // such as "ticket.sessionStarted", "media.pictureTaken" or
 // "session.userLeft".
 type SessionEvent struct {
@@ -165,8 +165,8 @@ func (e *Event) ConversationProps() (*ConversationProps, error) {
 	return p, nil
 }
 
-// SessionEvent reads the props of a conversationevent. Errors as for
-// TicketProps.
+// SessionEvent reads the props of a conversationevent. Errors as
+// for TicketProps.
 func (e *Event) SessionEvent() (*SessionEvent, error) {
 	f, err := e.props(ObjectConversationEvent)
 	if err != nil {

@@ -50,19 +50,19 @@ var ErrNotVerified = errors.New("webhook: request not verified")
 // name, which may be a whole "Name: value" line.
 func HeaderSecret(header string, secrets ...string) (Verifier, error) {
 	if header == "" {
-		return nil, &apizee.ValidationError{Field: "header", Reason: "is empty: name the header set in the Apizee console"}
+		return nil, &apizee.ValidationError{Field: "Header", Reason: "is empty: name the header set in the Apizee console"}
 	}
 	if !isToken(header) {
 		// Not quoted: a line "Name: value" pasted whole holds the secret.
-		return nil, &apizee.ValidationError{Field: "header",
+		return nil, &apizee.ValidationError{Field: "Header",
 			Reason: "is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~): give the name alone, not the line \"Name: value\""}
 	}
 	if len(secrets) == 0 {
-		return nil, &apizee.ValidationError{Field: "secrets", Reason: "none given: pass the header's value"}
+		return nil, &apizee.ValidationError{Field: "Secrets", Reason: "none given: pass the header's value"}
 	}
 	v := &headerSecret{header: textproto.CanonicalMIMEHeaderKey(header)}
 	for i, s := range secrets {
-		if err := checkSecret(fmt.Sprintf("secrets[%d]", i), s); err != nil {
+		if err := checkSecret(i, s); err != nil {
 			return nil, err
 		}
 		v.digests = append(v.digests, digest(s))
@@ -112,15 +112,15 @@ func (v *headerSecret) GoString() string { return v.String() }
 func BasicAuth(username, password string) (Verifier, error) {
 	switch {
 	case username == "":
-		return nil, &apizee.ValidationError{Field: "username", Reason: "is empty"}
+		return nil, &apizee.ValidationError{Field: "Username", Reason: "is empty"}
 	case strings.Contains(username, ":"):
-		return nil, &apizee.ValidationError{Field: "username", Reason: `contains ":", which basic auth cannot carry`}
+		return nil, &apizee.ValidationError{Field: "Username", Reason: `contains ":", which basic auth cannot carry`}
 	case hasControl(username):
-		return nil, &apizee.ValidationError{Field: "username", Reason: "contains control characters"}
+		return nil, &apizee.ValidationError{Field: "Username", Reason: "contains control characters"}
 	case password == "":
-		return nil, &apizee.ValidationError{Field: "password", Reason: "is empty"}
+		return nil, &apizee.ValidationError{Field: "Password", Reason: "is empty"}
 	case hasControl(password):
-		return nil, &apizee.ValidationError{Field: "password", Reason: "contains control characters"}
+		return nil, &apizee.ValidationError{Field: "Password", Reason: "contains control characters"}
 	}
 	return &basicAuth{username: username, user: digest(username), pass: digest(password)}, nil
 }
@@ -166,18 +166,21 @@ func digest(s string) [sha256.Size]byte {
 	return sum
 }
 
-// checkSecret refuses a secret that no delivery could match: HTTP drops the
+// checkSecret refuses secret i if no delivery could match it: HTTP drops the
 // spaces around a header value and cannot carry control characters.
-func checkSecret(field, s string) error {
+func checkSecret(i int, s string) error {
+	var reason string
 	switch {
 	case s == "":
-		return &apizee.ValidationError{Field: field, Reason: "is empty"}
+		reason = "is empty"
 	case strings.TrimSpace(s) != s:
-		return &apizee.ValidationError{Field: field, Reason: "starts or ends with white space, which HTTP drops: no delivery could match it"}
+		reason = "starts or ends with white space, which HTTP drops: no delivery could match it"
 	case hasControl(s):
-		return &apizee.ValidationError{Field: field, Reason: "contains control characters, which an HTTP header cannot carry"}
+		reason = "contains control characters, which an HTTP header cannot carry"
+	default:
+		return nil
 	}
-	return nil
+	return &apizee.ValidationError{Field: "Secrets", Reason: fmt.Sprintf("item %d %s", i, reason)}
 }
 
 func hasControl(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,24 +63,26 @@ func TestHeaderSecretRefusesWhatCouldNeverVerify(t *testing.T) {
 		header  string
 		secrets []string
 		field   string
+		reason  string // how the reason starts: a secret is named by its position
 	}{
-		{"", []string{newSecret}, "header"},
-		{"X Webhook", []string{newSecret}, "header"},
-		{"X-Webhook:", []string{newSecret}, "header"},
-		{"X-Webhook\r\nEvil", []string{newSecret}, "header"},
-		{"X-Webhook-Secret", nil, "secrets"},
-		{"X-Webhook-Secret", []string{""}, "secrets[0]"},
-		{"X-Webhook-Secret", []string{newSecret, ""}, "secrets[1]"},
-		{"X-Webhook-Secret", []string{" " + newSecret}, "secrets[0]"},
-		{"X-Webhook-Secret", []string{newSecret + "\t"}, "secrets[0]"},
-		{"X-Webhook-Secret", []string{oldSecret, "a\r\nb" + newSecret}, "secrets[1]"},
-		{"X-Webhook-Secret", []string{"a\x00" + newSecret}, "secrets[0]"},
+		{"", []string{newSecret}, "Header", "is empty"},
+		{"X Webhook", []string{newSecret}, "Header", "is not an HTTP header name"},
+		{"X-Webhook:", []string{newSecret}, "Header", "is not an HTTP header name"},
+		{"X-Webhook\r\nEvil", []string{newSecret}, "Header", "is not an HTTP header name"},
+		{"X-Webhook-Secret", nil, "Secrets", "none given"},
+		{"X-Webhook-Secret", []string{""}, "Secrets", "item 0 is empty"},
+		{"X-Webhook-Secret", []string{newSecret, ""}, "Secrets", "item 1 is empty"},
+		{"X-Webhook-Secret", []string{" " + newSecret}, "Secrets", "item 0 starts or ends with white space"},
+		{"X-Webhook-Secret", []string{newSecret + "\t"}, "Secrets", "item 0 starts or ends with white space"},
+		{"X-Webhook-Secret", []string{oldSecret, "a\r\nb" + newSecret}, "Secrets", "item 1 contains control characters"},
+		{"X-Webhook-Secret", []string{"a\x00" + newSecret}, "Secrets", "item 0 contains control characters"},
 	} {
 		v, err := webhook.HeaderSecret(tc.header, tc.secrets...)
 		assert.Nil(t, v)
 		var invalid *apizee.ValidationError
 		require.True(t, errors.As(err, &invalid), "%q %q: %v", tc.header, tc.secrets, err)
 		assert.Equal(t, tc.field, invalid.Field)
+		assert.True(t, strings.HasPrefix(invalid.Reason, tc.reason), "%q, want it to start with %q", invalid.Reason, tc.reason)
 		assert.NotContains(t, err.Error(), newSecret, "the error names the secret by position, never by value")
 		assert.NotContains(t, err.Error(), oldSecret)
 	}
@@ -109,11 +112,11 @@ func TestBasicAuth(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ user, pass, field string }{
-		{"", password, "username"},
-		{"a:b", password, "username"},
-		{"a\nb", password, "username"},
-		{"apizee", "", "password"},
-		{"apizee", "p\x00" + password, "password"},
+		{"", password, "Username"},
+		{"a:b", password, "Username"},
+		{"a\nb", password, "Username"},
+		{"apizee", "", "Password"},
+		{"apizee", "p\x00" + password, "Password"},
 	} {
 		v, err := webhook.BasicAuth(tc.user, tc.pass)
 		assert.Nil(t, v)

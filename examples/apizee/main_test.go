@@ -248,10 +248,10 @@ func TestCSVOutput(t *testing.T) {
 		header string
 	}{
 		{[]string{"tickets", "list"}, ticketHeader},
-		{[]string{"stats", "tickets", "--since", "2023-07-13", "--until", "2023-07-13"}, "id,ref,description,priority,requester,contact,state,assigned_to,group,type,session_start,session_end,answered,invitations,email_invitations,sms_invitations,calls,call_duration_seconds,photos,videos,scans,login,service,device,os,browser"},
+		{[]string{"stats", "tickets", "--since", "2023-07-13", "--until", "2023-07-13"}, "id,reference,description,priority,requestor,contact,state,assigned_to,group,type,session_start,session_end,answered,invitations,email_invitations,sms_invitations,calls,call_duration_seconds,photos,videos,scans,agent,service,device,os,browser"},
 		{[]string{"conferences", "list"}, "id,name,status,created,start_time,end_time,url,short_url,organizer,service_key,modified,room_name,sip_phone_number,sip_dtmf_code,moderator,created_by"},
 		{[]string{"media", "list", "--ticket", "663614"}, "id,title,filename,content_type,media_type,status,size_bytes,created,url,local_filename,hash,description,source_type,owner,latitude,longitude"},
-		{[]string{"sessions", "list"}, "id,type,start_time,end_time,billing_duration,participants,organizer,service_key,duration_seconds,enterprise"},
+		{[]string{"sessions", "list"}, "id,type,start_time,end_time,billing_units,participants,organizer,service_key,duration_seconds,enterprise"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -215,7 +215,7 @@ func TestDurationsAreSeconds(t *testing.T) {
 		if s["id"] == "1057a6af-eb9e-4730-b570-b0df1cfb" {
 			seen = true
 			assert.Equal(t, float64(68), s["duration_seconds"], "16:23:26 to 16:24:34")
-			assert.Equal(t, float64(5), s["billing_duration"], "as the API reports it")
+			assert.Equal(t, float64(5), s["billing_units"], "as the API reports it")
 		}
 	}
 	assert.True(t, seen, "the guide's session")

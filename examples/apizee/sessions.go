@@ -6,15 +6,16 @@ import (
 	"github.com/apizee-go/apizee"
 )
 
-// sessionColumns are the columns of a session. billing_duration is as the
-// API reports it: the guide does not state its unit, so it is not converted;
-// duration_seconds is the time from start to end.
+// sessionColumns are the columns of a session. billing_units is the API's
+// billing_duration as it reports it: the guide does not state its unit, so
+// it is neither converted nor called a duration; duration_seconds is the
+// time from start to end.
 var sessionColumns = []column[apizee.Session]{
 	{"id", func(s *apizee.Session) field { return text(s.ID) }},
 	{"type", func(s *apizee.Session) field { return text(s.Type) }},
 	{"start_time", func(s *apizee.Session) field { return timestamp(s.StartTime) }},
 	{"end_time", func(s *apizee.Session) field { return timestamp(s.EndTime) }},
-	{"billing_duration", func(s *apizee.Session) field { return number(s.BillingDuration) }},
+	{"billing_units", func(s *apizee.Session) field { return number(s.BillingUnits) }},
 	{"participants", func(s *apizee.Session) field { return number(s.TotalParticipantCount) }},
 	{"organizer", func(s *apizee.Session) field { return partyName(s.Organizer) }},
 	{"service_key", func(s *apizee.Session) field {

@@ -9,13 +9,14 @@ import (
 )
 
 // ticketStatColumns are the columns of a ticket statistics row, in the
-// order of Apizee's own export.
+// order of Apizee's own export, named like the TicketStat fields (and the
+// ticket columns: reference, agent) rather than the export's labels.
 var ticketStatColumns = []column[apizee.TicketStat]{
 	{"id", func(s *apizee.TicketStat) field { return number(s.ID) }},
-	{"ref", func(s *apizee.TicketStat) field { return text(s.Ref) }},
+	{"reference", func(s *apizee.TicketStat) field { return text(s.Reference) }},
 	{"description", func(s *apizee.TicketStat) field { return text(s.Description) }},
 	{"priority", func(s *apizee.TicketStat) field { return text(s.Priority) }},
-	{"requester", func(s *apizee.TicketStat) field { return text(s.Requester) }},
+	{"requestor", func(s *apizee.TicketStat) field { return text(s.Requestor) }},
 	{"contact", func(s *apizee.TicketStat) field { return text(s.Contact) }},
 	{"state", func(s *apizee.TicketStat) field { return text(s.State) }},
 	{"assigned_to", func(s *apizee.TicketStat) field { return text(s.AssignedTo) }},
@@ -32,7 +33,7 @@ var ticketStatColumns = []column[apizee.TicketStat]{
 	{"photos", func(s *apizee.TicketStat) field { return number(s.Photos) }},
 	{"videos", func(s *apizee.TicketStat) field { return number(s.Videos) }},
 	{"scans", func(s *apizee.TicketStat) field { return number(s.Scans) }},
-	{"login", func(s *apizee.TicketStat) field { return text(s.Login) }},
+	{"agent", func(s *apizee.TicketStat) field { return text(s.Login) }},
 	{"service", func(s *apizee.TicketStat) field { return text(s.Service) }},
 	{"device", func(s *apizee.TicketStat) field { return text(s.Device) }},
 	{"os", func(s *apizee.TicketStat) field { return text(s.OS) }},

@@ -283,7 +283,7 @@ func (g *guide) assistance(ctx context.Context) error {
 	}
 	g.logf("rows for %s: %d", today.Format(time.DateOnly), len(stats))
 	for _, s := range stats[:min(len(stats), 3)] {
-		g.logf("ticket #%d ref %q %s, answered %t, %d invitations, calls %s", s.ID, s.Ref, s.State, s.Answered, s.Invitations, s.CallDuration)
+		g.logf("ticket #%d ref %q %s, answered %t, %d invitations, calls %s", s.ID, s.Reference, s.State, s.Answered, s.Invitations, s.CallDuration)
 	}
 	return nil
 }
@@ -389,7 +389,7 @@ func (g *guide) meeting(ctx context.Context) error {
 			return err
 		}
 		sessions++
-		g.logf("session %s, %s, %d participants, %d billed minutes", s.ID, s.StartTime.Format(time.TimeOnly), s.TotalParticipantCount, s.BillingDuration)
+		g.logf("session %s, %s, %d participants, %d billing units", s.ID, s.StartTime.Format(time.TimeOnly), s.TotalParticipantCount, s.BillingUnits)
 	}
 	g.logf("sessions since %s: %d (statistics appear about 5 minutes after a session ends)", midnight.Format(time.RFC3339), sessions)
 	return nil

@@ -205,37 +205,15 @@ func mediaKey(m *apizee.Media) string {
 
 // fileName is where m is saved: its meeting or ticket, its id, the start
 // of its hash (two files never share a name, even from two fake servers
-// that reuse ids), and its own name reduced to characters safe in any file
-// system (a name from the API never leaves the folder).
+// that reuse ids), and the media's own safe local name (LocalFilename: a
+// name from the API never leaves the folder).
 func fileName(kind string, parent int64, m *apizee.Media) string {
-	own := m.Filename
-	if own == "" {
-		own = m.Title
-	}
-	if filepath.Ext(own) == "" && strings.HasPrefix(m.ContentType, "video/") || own == "" {
-		own += ".mp4"
-	}
-	safe := strings.TrimLeft(safeFileChars(own), ".")
-	if len(safe) > 100 {
-		safe = safe[len(safe)-100:]
-	}
 	id := strconv.FormatInt(m.ID, 10)
-	if len(m.Hash) >= 8 {
-		id += "-" + safeFileChars(m.Hash[:8])
+	// Apizee's hashes are UUIDs: anything else is left out of the name.
+	if len(m.Hash) >= 8 && strings.Trim(m.Hash[:8], "0123456789abcdefABCDEF-") == "" {
+		id += "-" + m.Hash[:8]
 	}
-	return fmt.Sprintf("%s-%d-%s-%s", kind, parent, id, safe)
-}
-
-// safeFileChars replaces every character but letters, digits, "-", "_"
-// and "." with "_".
-func safeFileChars(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, s)
+	return fmt.Sprintf("%s-%d-%s-%s", kind, parent, id, m.LocalFilename())
 }
 
 // collect gathers an SDK iterator.

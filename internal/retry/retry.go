@@ -305,12 +305,18 @@ func (c *Call) now() time.Time {
 
 // ServerWait reads how long the server asked the client to wait: Retry-After
 // in seconds or as an HTTP date, else Apizee's X-RateLimit-Reset in seconds.
+// A date is a time on the server's clock: it is read against the answer's
+// Date header when there is one, so that a client whose clock is off by
+// hours waits what the server meant, not hours or nothing.
 func ServerWait(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if wait, ok := seconds(v); ok {
 			return wait, true
 		}
 		if at, err := http.ParseTime(v); err == nil {
+			if sent, err := http.ParseTime(h.Get("Date")); err == nil {
+				now = sent
+			}
 			return max(at.Sub(now), 0), true
 		}
 	}
