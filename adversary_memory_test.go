@@ -150,6 +150,9 @@ func TestAdversaryMemoryIsBoundedByWhatWasAsked(t *testing.T) {
 			ticketPage, "exceeded max depth", 0},
 		{"a ticket with ten million phones", repeated(`{"total":1,"data":[{"id":1,"requestor":{"phone":[`, `""`, ",", `]}}]}`, hostileBodySize),
 			ticketPage, "holds more than 1000 members", 0},
+		// The API sends a contact list as one comma-separated string too.
+		{"a ticket with ten million phones in one string", repeated(`{"total":1,"data":[{"id":1,"requestor":{"phone":"`, `1`, ",", `"}}]}`, hostileBodySize),
+			ticketPage, "more than 1000 members", 0},
 		{"a statistics row of five million columns", repeated(`[{`, `"a":0`, ",", `}]`, hostileBodySize),
 			stats, "holds more than 64 members", 0},
 		// Each invalid byte decodes to a 3-byte U+FFFD, as encoding/json
