@@ -200,59 +200,55 @@ func (e *listEnvelope[T]) scanDocument(body []byte, b answerBounds) bool {
 	if _, ok := any((*T)(nil)).(itemScanner); !ok {
 		return false
 	}
-	s := newScanner(body, b)
-	if e.scan(&s) && s.end() {
+	if scanDocument(body, b, e.scan) {
 		return true
 	}
 	*e = listEnvelope[T]{limit: e.limit}
 	return false
 }
 
+// scan decodes the page at s. A second "data" is left to encoding/json,
+// which decodes it into the items of the first.
 func (e *listEnvelope[T]) scan(s *scanner) bool {
-	var seen uint8
+	data := false
 	return s.object(func(key []byte) bool {
-		var bit uint8
-		ok := false
 		switch string(key) {
 		case "total":
-			bit = 1
-			if ok = s.null(); !ok {
-				var total int64
-				total, ok = s.flexInt64()
-				e.Total = (*flexInt64)(&total)
+			if s.null() {
+				e.Total = nil
+				return true
 			}
+			if e.Total == nil {
+				e.Total = new(flexInt64)
+			}
+			return s.flexInt64(e.Total)
 		case "data":
-			bit = 2
-			if ok = s.null(); !ok {
-				ok = s.array(func() bool {
-					if e.Data == nil {
-						e.Data = make([]T, 0, max(e.limit, 1))
-					}
-					e.Data = append(e.Data, *new(T))
-					return any(&e.Data[len(e.Data)-1]).(itemScanner).scan(s)
-				})
-				if e.Data == nil {
-					e.Data = []T{}
-				}
+			if data {
+				return false
 			}
+			data = true
+			if s.null() {
+				return true
+			}
+			ok := s.array(func() bool {
+				if e.Data == nil {
+					e.Data = make([]T, 0, max(e.limit, 1))
+				}
+				e.Data = append(e.Data, *new(T))
+				return any(&e.Data[len(e.Data)-1]).(itemScanner).scan(s)
+			})
+			if e.Data == nil {
+				e.Data = []T{}
+			}
+			return ok
 		case "next_offset":
-			bit = 4
-			var next int64
-			next, ok = s.flexInt64()
-			e.NextOffset = flexInt64(next)
-		default:
-			return s.unknown(key, listEnvelopeKeys)
+			return s.flexInt64(&e.NextOffset)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return s.unknown(key, listEnvelopeKeys)
 	})
 }
 
-// listEnvelopeKeys are the keys of listEnvelope.
-var listEnvelopeKeys = []string{"total", "data", "next_offset"}
+var listEnvelopeKeys = jsonKeys[listEnvelope[struct{}]]()
 
 // total is the reported total, 0 when there is none.
 func (e *listEnvelope[T]) total() flexInt64 {

@@ -1,7 +1,9 @@
 package apizee
 
 import (
-	"time"
+	"cmp"
+	"reflect"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -16,13 +18,16 @@ import (
 // that encoding/json would call: the values decode exactly as they would,
 // only the reflection and the second pass are gone.
 //
-// The scanner accepts less than encoding/json. A key it cannot match
+// The scanner decodes into the same wire structs as encoding/json (and
+// converts and checks them the same way, ticketWire.ticket and check), so a
+// key written twice decodes as there: the last value wins, an object's
+// members merge. It accepts less than encoding/json: a key it cannot match
 // exactly (written in another case, or with an escape or a non-ASCII
-// character), a key written twice, nesting deeper than maxScanDepth, a
-// bound passed, and anything encoding/json or the lenient types refuse make
-// it stop, and the caller decodes the body again the general way (the
-// bounds walk, then encoding/json), which decodes the odd key or reports
-// the error. The scanner never says why it stopped.
+// character), nesting deeper than maxScanDepth, a bound passed, and anything
+// encoding/json or the lenient types refuse make it stop, and the caller
+// decodes the body again the general way (the bounds walk, then
+// encoding/json), which decodes the odd key or reports the error. The
+// scanner never says why it stopped.
 
 // documentScanner is a wire document that decodes itself in one pass.
 type documentScanner interface {
@@ -288,83 +293,78 @@ func (s *scanner) literal(lit string) bool {
 	return true
 }
 
-// The values of the lenient types, read and decoded by their UnmarshalJSON.
+// The values of the lenient types, read by their UnmarshalJSON as
+// encoding/json reads a field of each. One method a type, not one taking a
+// json.Unmarshaler: through an interface the compiler cannot see that the
+// call keeps no pointer, and every wire struct decoded would move to the
+// heap.
 
-func (s *scanner) flexString() (string, bool) {
-	var v flexString
+func (s *scanner) flexInt64(v *flexInt64) bool {
 	raw, ok := s.value()
-	if !ok || v.UnmarshalJSON(raw) != nil {
-		return "", false
-	}
-	return string(v), true
+	return ok && v.UnmarshalJSON(raw) == nil
 }
 
-func (s *scanner) flexInt64() (int64, bool) {
-	var v flexInt64
+func (s *scanner) flexString(v *flexString) bool {
 	raw, ok := s.value()
-	if !ok || v.UnmarshalJSON(raw) != nil {
-		return 0, false
-	}
-	return int64(v), true
+	return ok && v.UnmarshalJSON(raw) == nil
 }
 
-func (s *scanner) flexTime() (time.Time, bool) {
-	var v flexTime
+func (s *scanner) flexTime(v *flexTime) bool {
 	raw, ok := s.value()
-	if !ok || v.UnmarshalJSON(raw) != nil {
-		return time.Time{}, false
-	}
-	return time.Time(v), true
+	return ok && v.UnmarshalJSON(raw) == nil
 }
 
-func (s *scanner) flexList() ([]string, bool) {
-	var v flexList
+func (s *scanner) flexList(v *flexList) bool {
 	raw, ok := s.value()
-	if !ok || v.UnmarshalJSON(raw) != nil {
-		return nil, false
-	}
-	return v, true
+	return ok && v.UnmarshalJSON(raw) == nil
 }
 
-// geoPoint reads a position as geoWire decodes it, or null (nil).
-func (s *scanner) geoPoint() (*GeoPoint, bool) {
-	if s.null() {
-		return nil, true
+func (s *scanner) flexFloat(v *flexFloat) bool {
+	raw, ok := s.value()
+	return ok && v.UnmarshalJSON(raw) == nil
+}
+
+func (s *scanner) optionalFloat(v *optionalFloat) bool {
+	raw, ok := s.value()
+	return ok && v.UnmarshalJSON(raw) == nil
+}
+
+// scanDocument reads body, a whole JSON document, with scan.
+func scanDocument(body []byte, b answerBounds, scan func(*scanner) bool) bool {
+	s := newScanner(body, b)
+	return scan(&s) && s.end()
+}
+
+// jsonKeys are the keys of the wire struct T, by its fields' json tags.
+func jsonKeys[T any]() []string {
+	var keys []string
+	t := reflect.TypeFor[T]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if key, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && key != "-" {
+			keys = append(keys, cmp.Or(key, f.Name))
+		}
 	}
+	return keys
+}
+
+// scan reads a position as GeoPoint.UnmarshalJSON decodes it through
+// geoWire.
+func (p *GeoPoint) scan(s *scanner) bool {
 	var w geoWire
-	var seen uint8
 	ok := s.object(func(key []byte) bool {
-		var raw []byte
-		var bit uint8
-		ok := false
 		switch string(key) {
 		case "lat":
-			bit = 1
-			raw, ok = s.value()
-			ok = ok && w.Lat.UnmarshalJSON(raw) == nil
+			return s.flexFloat(&w.Lat)
 		case "lng":
-			bit = 2
-			raw, ok = s.value()
-			ok = ok && w.Lng.UnmarshalJSON(raw) == nil
+			return s.optionalFloat(&w.Lng)
 		case "lon":
-			bit = 4
-			raw, ok = s.value()
-			ok = ok && w.Lon.UnmarshalJSON(raw) == nil
-		default:
-			return s.unknown(key, geoKeys)
+			return s.flexFloat(&w.Lon)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return s.unknown(key, geoKeys)
 	})
-	if !ok {
-		return nil, false
-	}
-	p := w.point()
-	return &p, true
+	*p = w.point()
+	return ok
 }
 
-// geoKeys are the keys of geoWire.
-var geoKeys = []string{"lat", "lng", "lon"}
+var geoKeys = jsonKeys[geoWire]()

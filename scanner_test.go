@@ -2,11 +2,18 @@ package apizee
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,14 +103,33 @@ func FuzzScanTicketPage(f *testing.F) {
 	})
 }
 
+// FuzzScanGeoPoint holds GeoPoint.scan to encoding/json decoding geoWire:
+// GeoPoint.UnmarshalJSON scans first, so FuzzScanTicket's encoding/json
+// side decodes a position with the scanner too.
+func FuzzScanGeoPoint(f *testing.F) {
+	for _, seed := range []string{`{"lat":1,"lng":2}`, `{"lat":"1","lon":2,"lng":null}`, `{"lat":1,"lat":2,"LNG":3}`, `{"lng":1,"lon":2}`,
+		`{"lat":"x"}`, `{"lat":1,"x":[1,{"y":2}]}`, `{"lat":1e400}`, `{}`, `[]`, `null`, `{"lat":1}x`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got GeoPoint
+		if !scanDocument(bytes.Clone(b), defaultBounds, got.scan) {
+			return
+		}
+		var w geoWire
+		require.NoError(t, json.Unmarshal(b, &w), "the scanner read %s, which encoding/json refuses", b)
+		assert.Equal(t, w.point(), got, "%s", b)
+	})
+}
+
 func TestScannerLeavesToEncodingJSONWhatItDoesNotRead(t *testing.T) {
-	for _, doc := range []string{`{"ID":1}`, `{"id":1,"id":2}`, `{"\u0069d":1}`, `{"id":1,"\u212Aey":1}`, `{"id":"x"}`, `{"id":1}x`,
+	for _, doc := range []string{`{"ID":1}`, `{"\u0069d":1}`, `{"id":1,"\u212Aey":1}`, `{"id":"x"}`, `{"id":1}x`,
 		`{"id":1,"requestor":{"phone":[1,2,3,4,5]}}`} {
 		var got Ticket
 		assert.False(t, got.scanDocument([]byte(doc), testBounds(4, 4)), doc)
 	}
 	for _, doc := range []string{`{"id":"7","reference":12,"requestor":{"phone":"+33612345678, +33698765432"},"geoloc":{"lat":"1","lon":2}}`,
-		`{"id":1,"unknown":{"a":[1,2]},"requestor":null}`} {
+		`{"id":1,"unknown":{"a":[1,2]},"requestor":null}`, `{"id":1,"id":2}`} {
 		var got Ticket
 		assert.True(t, got.scanDocument([]byte(doc), defaultBounds), doc)
 	}
@@ -116,5 +142,133 @@ func TestPipelineDecodesWhatTheScannerLeaves(t *testing.T) {
 		var got Ticket
 		require.NoError(t, json.Unmarshal([]byte(doc), &got), doc)
 		assert.Equal(t, want, got.ID, doc)
+	}
+}
+
+// The scanner reads every key of the wire structs: none is skipped as
+// unknown (a field added to ticketWire and not to its scan would be dropped
+// silently), and each of those in ticketKeys and the rest is a json tag.
+func TestScannerReadsEveryKeyOfTheWireStructs(t *testing.T) {
+	assert.Equal(t, []string{"id", "state", "reference", "created", "modified", "start_time", "end_time", "subject", "type",
+		"description", "agent", "status", "name", "requestor_url", "requestor", "information_page_url", "service_key",
+		"agent_url", "sso_url", "button_id", "geoloc"}, ticketKeys)
+	assert.Equal(t, []string{"phone", "email"}, requestorKeys)
+	assert.Equal(t, []string{"lat", "lng", "lon"}, geoKeys)
+	assert.Equal(t, []string{"total", "data", "next_offset"}, listEnvelopeKeys)
+	// A key the scan does not read is skipped (a new key) or, when
+	// encoding/json would read it, stops the scan: each known key with a
+	// value that is not its zero must then decode as encoding/json has it.
+	values := map[string]string{"requestor": `{"phone":"+33612345678","email":["a@b.c"]}`, "geoloc": `{"lat":1,"lng":2,"lon":3}`,
+		"created": `"2023-07-13 18:03:13"`, "modified": `"2023-07-13 18:03:13"`, "start_time": `"2023-07-13T18:03:13Z"`,
+		"end_time": `"2023-07-13"`, "data": `[{"id":1}]`}
+	for _, key := range ticketKeys {
+		doc := `{"id":9,"` + key + `":` + cmp.Or(values[key], `"7"`) + `}`
+		var got Ticket
+		require.True(t, got.scanDocument([]byte(doc), defaultBounds), doc)
+		var w ticketWire
+		require.NoError(t, json.Unmarshal([]byte(doc), &w), doc)
+		assert.Equal(t, w.ticket(), got, doc)
+		assert.NotEqual(t, Ticket{ID: 9}, got, "%s: the value was read", doc)
+	}
+	for _, key := range listEnvelopeKeys {
+		doc := `{"` + key + `":` + cmp.Or(values[key], `"7"`) + `}`
+		got := listEnvelope[Ticket]{}
+		require.True(t, got.scanDocument([]byte(doc), pageBounds(10)), doc)
+		assert.NotEqual(t, listEnvelope[Ticket]{}, got, "%s: the value was read", doc)
+	}
+}
+
+// BenchmarkDecodeTicketPage decodes a page of 100 of the guide's tickets
+// from memory in three ways, in turn (each round in another order): as the
+// pipeline does (scan), as it does when the scanner leaves a page alone
+// (json: the bounds walk, then encoding/json into wire tickets, converted,
+// which is what decodeJSON does for a document that does not scan itself),
+// and into a plain struct of strings and times, what hand-written code does
+// (plain). It reports the median of the rounds' ratios (below 1: scan is
+// faster) and each way's allocations: the ways of one round share the
+// machine's load, which on a shared machine swings sequential
+// sub-benchmarks by tens of percent.
+func BenchmarkDecodeTicketPage(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "tickets_list.json"))
+	require.NoError(b, err)
+	var guide struct{ Data []map[string]any }
+	require.NoError(b, json.Unmarshal(raw, &guide))
+	items := make([]map[string]any, 100)
+	for i := range items {
+		items[i] = maps.Clone(guide.Data[0])
+		items[i]["id"], items[i]["reference"] = i+1, fmt.Sprintf("ref%08d", i+1)
+	}
+	page, err := json.Marshal(map[string]any{"total": 10_000, "data": items})
+	require.NoError(b, err)
+	decode := func(out any) {
+		resp := &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(bytes.NewReader(page)), ContentLength: int64(len(page))}
+		if err := decodeJSON(resp, http.MethodGet, "/tickets", out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ways := [...]func(){
+		func() {
+			env := listEnvelope[Ticket]{limit: 100}
+			decode(&env)
+			if len(env.Data) != 100 {
+				b.Fatal(len(env.Data))
+			}
+		},
+		func() {
+			env := listEnvelope[ticketWire]{limit: 100}
+			body := emptyObjects(bytes.Clone(page))
+			n, err := checkBounds(body, env.bounds())
+			if err != nil {
+				b.Fatal(err)
+			}
+			env.reserve(n)
+			if err := json.Unmarshal(body, &env); err != nil {
+				b.Fatal(err)
+			}
+			tickets := make([]Ticket, len(env.Data))
+			for i := range env.Data {
+				tickets[i] = env.Data[i].ticket()
+			}
+			if len(tickets) != 100 {
+				b.Fatal(len(tickets))
+			}
+		},
+		func() {
+			var p struct {
+				Total int `json:"total"`
+				Data  []struct {
+					ID                                                           int64
+					State, Reference, Subject, Type, Description, Agent, Status  string
+					Name, RequestorURL, InformationPageURL, ServiceKey, AgentURL string
+					Created, Modified, StartTime, EndTime                        time.Time
+					Requestor                                                    struct{ Phone, Email string }
+					Geoloc                                                       *struct{ Lat, Lng float64 }
+				} `json:"data"`
+			}
+			if err := json.NewDecoder(bytes.NewReader(page)).Decode(&p); err != nil || len(p.Data) != 100 {
+				b.Fatal(err)
+			}
+		},
+	}
+	names := [len(ways)]string{"scan", "json", "plain"}
+	var ratios [len(ways)][]float64
+	for round := 0; b.Loop(); round++ {
+		var took [len(ways)]time.Duration
+		for k := range ways {
+			i := (k + round) % len(ways)
+			start := time.Now()
+			ways[i]()
+			took[i] = time.Since(start)
+		}
+		for i := 1; i < len(ways); i++ {
+			ratios[i] = append(ratios[i], float64(took[0])/float64(took[i]))
+		}
+	}
+	for i, way := range ways {
+		if i > 0 {
+			slices.Sort(ratios[i])
+			b.ReportMetric(ratios[i][len(ratios[i])/2], "scan/"+names[i])
+		}
+		b.ReportMetric(testing.AllocsPerRun(10, way), names[i]+"-allocs/op")
 	}
 }

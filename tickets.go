@@ -122,8 +122,8 @@ type Ticket struct {
 	Geoloc             *GeoPoint // "geoloc", in list answers
 }
 
-// ticketWire is Ticket as the API sends it: what encoding/json decodes when
-// the one-pass scan (Ticket.scan) does not read a ticket.
+// ticketWire is Ticket as the API sends it, decoded by the one-pass scan
+// (ticketWire.scan) or, when that does not read a ticket, by encoding/json.
 type ticketWire struct {
 	ID                 flexInt64     `json:"id"`
 	State              flexString    `json:"state"`
@@ -145,7 +145,7 @@ type ticketWire struct {
 	AgentURL           flexString    `json:"agent_url"`
 	SSOURL             flexString    `json:"sso_url"`
 	ButtonID           flexInt64     `json:"button_id"`
-	Geoloc             *geoWire      `json:"geoloc"`
+	Geoloc             *GeoPoint     `json:"geoloc"`
 }
 
 // UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
@@ -153,14 +153,12 @@ type ticketWire struct {
 // one would hide the server's mistake.
 func (t *Ticket) UnmarshalJSON(b []byte) error {
 	b = withEmptyObjects(b)
-	var scanned Ticket
-	if scanned.scanDocument(b, defaultBounds) {
-		*t = scanned
-		return nil
-	}
 	var w ticketWire
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
+	if !scanDocument(b, defaultBounds, w.scan) {
+		w = ticketWire{}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return err
+		}
 	}
 	if err := w.check(); err != nil {
 		return err
@@ -169,137 +167,105 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// scanDocument decodes a ticket in one pass (see scanner), the way
-// UnmarshalJSON decodes it through ticketWire.
+// scanDocument decodes a ticket in one pass (see scanner), as
+// UnmarshalJSON does.
 func (t *Ticket) scanDocument(body []byte, b answerBounds) bool {
-	s := newScanner(body, b)
-	if t.scan(&s) && s.end() {
-		return true
+	var w ticketWire
+	if !scanDocument(body, b, w.scan) || w.check() != nil {
+		return false
 	}
-	*t = Ticket{}
-	return false
+	*t = w.ticket()
+	return true
 }
 
-// scan decodes the ticket at s into the zero Ticket, as ticketWire decodes
-// and converts it; an object without an id is not read.
+// scan decodes the ticket at s into the zero Ticket, as UnmarshalJSON does.
 func (t *Ticket) scan(s *scanner) bool {
-	var seen uint32
-	ok := s.object(func(key []byte) bool {
-		var bit uint32
-		ok := false
+	var w ticketWire
+	if !w.scan(s) || w.check() != nil {
+		return false
+	}
+	*t = w.ticket()
+	return true
+}
+
+// scan decodes the ticket at s as encoding/json decodes it.
+func (w *ticketWire) scan(s *scanner) bool {
+	return s.object(func(key []byte) bool {
 		switch string(key) {
 		case "id":
-			bit = 1 << 0
-			t.ID, ok = s.flexInt64()
+			return s.flexInt64(&w.ID)
 		case "state":
-			bit = 1 << 1
-			var state string
-			state, ok = s.flexString()
-			t.State = TicketState(state)
+			return s.flexString(&w.State)
 		case "reference":
-			bit = 1 << 2
-			t.Reference, ok = s.flexString()
+			return s.flexString(&w.Reference)
 		case "created":
-			bit = 1 << 3
-			t.Created, ok = s.flexTime()
+			return s.flexTime(&w.Created)
 		case "modified":
-			bit = 1 << 4
-			t.Modified, ok = s.flexTime()
+			return s.flexTime(&w.Modified)
 		case "start_time":
-			bit = 1 << 5
-			t.StartTime, ok = s.flexTime()
+			return s.flexTime(&w.StartTime)
 		case "end_time":
-			bit = 1 << 6
-			t.EndTime, ok = s.flexTime()
+			return s.flexTime(&w.EndTime)
 		case "subject":
-			bit = 1 << 7
-			t.Subject, ok = s.flexString()
+			return s.flexString(&w.Subject)
 		case "type":
-			bit = 1 << 8
-			t.Type, ok = s.flexString()
+			return s.flexString(&w.Type)
 		case "description":
-			bit = 1 << 9
-			t.Description, ok = s.flexString()
+			return s.flexString(&w.Description)
 		case "agent":
-			bit = 1 << 10
-			t.Agent, ok = s.flexString()
+			return s.flexString(&w.Agent)
 		case "status":
-			bit = 1 << 11
-			t.Status, ok = s.flexString()
+			return s.flexString(&w.Status)
 		case "name":
-			bit = 1 << 12
-			t.Name, ok = s.flexString()
+			return s.flexString(&w.Name)
 		case "requestor_url":
-			bit = 1 << 13
-			t.RequestorURL, ok = s.flexString()
+			return s.flexString(&w.RequestorURL)
 		case "requestor":
-			bit = 1 << 14
-			ok = t.Requestor.scan(s)
+			return w.Requestor.scan(s)
 		case "information_page_url":
-			bit = 1 << 15
-			t.InformationPageURL, ok = s.flexString()
+			return s.flexString(&w.InformationPageURL)
 		case "service_key":
-			bit = 1 << 16
-			t.ServiceKey, ok = s.flexString()
+			return s.flexString(&w.ServiceKey)
 		case "agent_url":
-			bit = 1 << 17
-			t.AgentURL, ok = s.flexString()
+			return s.flexString(&w.AgentURL)
 		case "sso_url":
-			bit = 1 << 18
-			t.SSOURL, ok = s.flexString()
+			return s.flexString(&w.SSOURL)
 		case "button_id":
-			bit = 1 << 19
-			t.ButtonID, ok = s.flexInt64()
+			return s.flexInt64(&w.ButtonID)
 		case "geoloc":
-			bit = 1 << 20
-			t.Geoloc, ok = s.geoPoint()
-		default:
-			return s.unknown(key, ticketKeys)
+			if s.null() {
+				w.Geoloc = nil
+				return true
+			}
+			if w.Geoloc == nil {
+				w.Geoloc = new(GeoPoint)
+			}
+			return w.Geoloc.scan(s)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return s.unknown(key, ticketKeys)
 	})
-	return ok && t.ID > 0
 }
 
-// ticketKeys are the keys of ticketWire.
-var ticketKeys = []string{"id", "state", "reference", "created", "modified", "start_time", "end_time", "subject", "type",
-	"description", "agent", "status", "name", "requestor_url", "requestor", "information_page_url", "service_key",
-	"agent_url", "sso_url", "button_id", "geoloc"}
+var ticketKeys = jsonKeys[ticketWire]()
 
-// scan decodes the requestor at s as requestorWire decodes it: null is no
-// requestor.
-func (r *Requestor) scan(s *scanner) bool {
+// scan decodes the requestor at s as encoding/json decodes it: null
+// leaves it as it is.
+func (r *requestorWire) scan(s *scanner) bool {
 	if s.null() {
 		return true
 	}
-	var seen uint8
 	return s.object(func(key []byte) bool {
-		var bit uint8
-		ok := false
 		switch string(key) {
 		case "phone":
-			bit = 1
-			r.Phones, ok = s.flexList()
+			return s.flexList(&r.Phone)
 		case "email":
-			bit = 2
-			r.Emails, ok = s.flexList()
-		default:
-			return s.unknown(key, requestorKeys)
+			return s.flexList(&r.Email)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return s.unknown(key, requestorKeys)
 	})
 }
 
-// requestorKeys are the keys of requestorWire.
-var requestorKeys = []string{"phone", "email"}
+var requestorKeys = jsonKeys[requestorWire]()
 
 // check refuses an object without an id: that is not a ticket.
 func (w *ticketWire) check() error {
@@ -321,10 +287,7 @@ func (w *ticketWire) ticket() Ticket {
 		ButtonID: int64(w.ButtonID),
 	}
 	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
-	if w.Geoloc != nil {
-		p := w.Geoloc.point()
-		t.Geoloc = &p
-	}
+	t.Geoloc = w.Geoloc
 	return t
 }
 

@@ -345,6 +345,9 @@ func (p *GeoPoint) UnmarshalJSON(b []byte) error {
 		*p = GeoPoint{}
 		return nil
 	}
+	if scanDocument(b, defaultBounds, p.scan) {
+		return nil
+	}
 	var wire geoWire
 	if err := json.Unmarshal(b, &wire); err != nil {
 		return err
