@@ -1,10 +1,11 @@
 package apizee
 
 import (
+	"bytes"
 	"cmp"
+	"fmt"
 	"reflect"
 	"strings"
-	"unicode/utf8"
 )
 
 // Decoding in one pass. encoding/json decodes the answers through
@@ -18,22 +19,31 @@ import (
 // that encoding/json would call: the values decode exactly as they would,
 // only the reflection and the second pass are gone.
 //
-// The scanner decodes into the same wire structs as encoding/json (and
-// converts and checks them the same way, ticketWire.ticket and check), so a
-// key written twice decodes as there: the last value wins, an object's
-// members merge. It accepts less than encoding/json: a key it cannot match
-// exactly (written in another case, or with an escape or a non-ASCII
-// character), nesting deeper than maxScanDepth, a bound passed, and anything
-// encoding/json or the lenient types refuse make it stop, and the caller
-// decodes the body again the general way (the bounds walk, then
-// encoding/json), which decodes the odd key or reports the error. The
-// scanner never says why it stopped.
+// The scanner decodes into the same wire structs as encoding/json, as
+// encoding/json does: a key is matched exactly, else to the key it equals
+// but for case (bytes.EqualFold), escapes undone; a key written twice
+// decodes twice, the last value winning and an object's members merging;
+// a null leaves a struct as it is. The wire structs are then converted and
+// checked as on the encoding/json path (ticketWire.ticket and check).
+//
+// It never decodes an answer twice, since a hostile answer would then cost
+// twice what it builds: when it stops, it is at a bound passed, at a
+// syntax error or past encoding/json's depth (which the bounds walk and
+// encoding/json's syntax check refuse before building anything), or at the
+// first value refused (by a lenient type, a ticket without an id, a value
+// of the wrong kind), which it returns and the caller reports when the
+// body is valid JSON within its bounds (else encoding/json would report the
+// syntax error or the bounds walk the bound). FuzzScanTicket and
+// FuzzScanTicketPage hold it to encoding/json, and to leaving to it nothing
+// it would decode.
 
 // documentScanner is a wire document that decodes itself in one pass.
 type documentScanner interface {
 	// scanDocument decodes body, a whole JSON document, into the zero
-	// value it is called on, within b; on false it leaves it zero.
-	scanDocument(body []byte, b answerBounds) bool
+	// value it is called on, within b, and reports whether it read it.
+	// When it did not, it leaves the value zero and returns the value it
+	// refused, if any (see scanDocument).
+	scanDocument(body []byte, b answerBounds) (bool, error)
 }
 
 // itemScanner is an item of a list that the list's scanner decodes in place.
@@ -42,9 +52,9 @@ type itemScanner interface {
 	scan(s *scanner) bool
 }
 
-// maxScanDepth is how deep the scanner follows nesting (the answers nest
-// three levels); deeper documents are left to encoding/json.
-const maxScanDepth = 64
+// maxScanDepth is how deep the scanner follows nesting: as deep as
+// encoding/json, which refuses deeper documents before decoding them.
+const maxScanDepth = maxBoundsDepth
 
 // scanner reads one JSON document.
 type scanner struct {
@@ -55,6 +65,20 @@ type scanner struct {
 	// topObject is set when the document is an object, whose member
 	// arrays are pages (see answerBounds.items).
 	topObject bool
+	// err is the first value refused, which stopped the scan.
+	err error
+}
+
+// scanDocument reads body, a whole JSON document, with scan, and reports
+// whether it read it. When it did not, err is the value refused, if a
+// value stopped it: why body does not decode, provided it is valid JSON
+// within b.
+func scanDocument(body []byte, b answerBounds, scan func(*scanner) bool) (read bool, err error) {
+	s := newScanner(body, b)
+	if scan(&s) && s.end() {
+		return true, nil
+	}
+	return false, s.err
 }
 
 func newScanner(body []byte, b answerBounds) scanner {
@@ -124,42 +148,39 @@ func (s *scanner) object(member func(key []byte) bool) bool {
 	return false
 }
 
-// key reads a key and its colon. A key with an escape, a control or a
-// non-ASCII character is not read: encoding/json unescapes a key and folds
-// some non-ASCII letters to ASCII ones (the Kelvin sign to k) before
-// matching it, which the scanner does not do.
+// key reads a key and its colon, its escapes undone.
 func (s *scanner) key() ([]byte, bool) {
 	if s.peek() != '"' {
 		return nil, false
 	}
-	start := s.off + 1
-	for i := start; i < len(s.data); i++ {
-		switch c := s.data[i]; {
-		case c == '"':
-			s.off = i + 1
-			if s.peek() != ':' {
-				return nil, false
-			}
-			s.off++
-			return s.data[start:i], true
-		case c < ' ' || c == '\\' || c >= utf8.RuneSelf:
-			return nil, false
-		}
+	start := s.off
+	if !s.str() {
+		return nil, false
 	}
-	return nil, false
+	raw := s.data[start:s.off]
+	if s.peek() != ':' {
+		return nil, false
+	}
+	s.off++
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], true
+	}
+	key, err := jsonString(raw)
+	return []byte(key), err == nil
 }
 
-// unknown reads the value of a key that no field of names (a document's
-// keys) is named by: it is skipped, as encoding/json skips it. A key that
-// encoding/json would match to one of them anyway (in another case) is not
-// read.
-func (s *scanner) unknown(key []byte, names []string) bool {
+// folded is the key of a wire struct (one of names) that encoding/json
+// matches key to when no key matches it exactly: the one equal to it but
+// for case, as bytes.EqualFold has it; nil when there is none. A rune that
+// folds to an ASCII letter takes at most 3 bytes (the Kelvin sign), so a
+// longer key is not compared.
+func folded(key []byte, names [][]byte) []byte {
 	for _, name := range names {
-		if equalFoldASCII(string(key), name) {
-			return false
+		if len(key) <= 3*len(name) && !bytes.Equal(key, name) && bytes.EqualFold(key, name) {
+			return name
 		}
 	}
-	return s.skip()
+	return nil
 }
 
 // array reads the array at s, calling item at each item, which item must
@@ -301,48 +322,81 @@ func (s *scanner) literal(lit string) bool {
 
 func (s *scanner) flexInt64(v *flexInt64) bool {
 	raw, ok := s.value()
-	return ok && v.UnmarshalJSON(raw) == nil
+	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
 func (s *scanner) flexString(v *flexString) bool {
 	raw, ok := s.value()
-	return ok && v.UnmarshalJSON(raw) == nil
+	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
 func (s *scanner) flexTime(v *flexTime) bool {
 	raw, ok := s.value()
-	return ok && v.UnmarshalJSON(raw) == nil
+	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
 func (s *scanner) flexList(v *flexList) bool {
 	raw, ok := s.value()
-	return ok && v.UnmarshalJSON(raw) == nil
+	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
 func (s *scanner) flexFloat(v *flexFloat) bool {
 	raw, ok := s.value()
-	return ok && v.UnmarshalJSON(raw) == nil
+	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
 func (s *scanner) optionalFloat(v *optionalFloat) bool {
 	raw, ok := s.value()
-	return ok && v.UnmarshalJSON(raw) == nil
+	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
-// scanDocument reads body, a whole JSON document, with scan.
-func scanDocument(body []byte, b answerBounds, scan func(*scanner) bool) bool {
-	s := newScanner(body, b)
-	return scan(&s) && s.end()
+func (s *scanner) geoPoint(v *GeoPoint) bool {
+	raw, ok := s.value()
+	return ok && s.accepted(v.UnmarshalJSON(raw))
+}
+
+// accepted records err, a refusal of the value just read, and reports
+// whether there was none.
+func (s *scanner) accepted(err error) bool {
+	if err != nil {
+		s.err = err
+		return false
+	}
+	return true
+}
+
+// wireObject reads the object of a wire struct at s, as object does. As
+// encoding/json has it, null leaves the struct as it is and a value of
+// another kind is refused.
+func (s *scanner) wireObject(member func(key []byte) bool) bool {
+	switch s.peek() {
+	case '{':
+		return s.object(member)
+	case 'n':
+		return s.null()
+	}
+	return s.refuse("an object")
+}
+
+// refuse reads a value that is not what a wire struct holds there (want)
+// and records the refusal.
+func (s *scanner) refuse(want string) bool {
+	s.peek()
+	start := s.off
+	if s.skip() {
+		s.err = fmt.Errorf("apizee: %s is not %s", truncate(s.data[start:s.off]), want)
+	}
+	return false
 }
 
 // jsonKeys are the keys of the wire struct T, by its fields' json tags.
-func jsonKeys[T any]() []string {
-	var keys []string
+func jsonKeys[T any]() [][]byte {
+	var keys [][]byte
 	t := reflect.TypeFor[T]()
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if key, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && key != "-" {
-			keys = append(keys, cmp.Or(key, f.Name))
+			keys = append(keys, []byte(cmp.Or(key, f.Name)))
 		}
 	}
 	return keys
@@ -352,19 +406,25 @@ func jsonKeys[T any]() []string {
 // geoWire.
 func (p *GeoPoint) scan(s *scanner) bool {
 	var w geoWire
-	ok := s.object(func(key []byte) bool {
-		switch string(key) {
-		case "lat":
-			return s.flexFloat(&w.Lat)
-		case "lng":
-			return s.optionalFloat(&w.Lng)
-		case "lon":
-			return s.flexFloat(&w.Lon)
-		}
-		return s.unknown(key, geoKeys)
-	})
+	ok := s.wireObject(func(key []byte) bool { return w.member(s, key) })
 	*p = w.point()
 	return ok
+}
+
+// member reads the value of key.
+func (w *geoWire) member(s *scanner, key []byte) bool {
+	switch string(key) {
+	case "lat":
+		return s.flexFloat(&w.Lat)
+	case "lng":
+		return s.optionalFloat(&w.Lng)
+	case "lon":
+		return s.flexFloat(&w.Lon)
+	}
+	if name := folded(key, geoKeys); name != nil {
+		return w.member(s, name)
+	}
+	return s.skip()
 }
 
 var geoKeys = jsonKeys[geoWire]()

@@ -42,6 +42,10 @@ var scanSeeds = []string{
 	`{"total":1,"data":[null]}`, `{"total":1,"data":[{}]}`, `{"total":1,"data":{}}`, `{"total":1,"Data":[{"id":1}]}`,
 	`{"total":1,"data":[{"id":1}],"data":[{"id":2}]}`, `{"total":1,"data":[],"other":[1,2,3,4,5]}`, `{"total":"x","data":[]}`,
 	`{"total":1,"data":[{"id":1,"requestor":{"phone":[1,2,3,4,5]}}]}`, `{"total":3,"data":[{"id":1},{"id":2},{"id":3}]}`,
+	`{"id":1,"ſtate":"x","\u0053TATE":"y"}`, `{"\u212Aey":1,"id":1}`, `{"total":1,"data":[{"id":1},{"id":2}],"DATA":[{"id":3}]}`,
+	`{"total":1,"data":[{"id":1}],"data":[]}`, `{"total":1,"data":[{"id":1}],"data":null}`, `{"total":1,"data":"x"}`, `{"total":{}}`,
+	`{"id":1,"requestor":{"phone":"a"},"requestor":null}`, `{"id":1,"geoloc":{"lat":1},"geoloc":null}`, `{"id":1,"geoloc":[1]}`,
+	`{"id":1,"requestor":"x","description":"y"}`, `{"id":"x","description":"` + "\xff" + `"}`, `{"id":1,"requestor":{"phone":"1` + strings.Repeat(",", 1000) + `"}}`,
 }
 
 func addScanSeeds(f *testing.F) {
@@ -55,51 +59,76 @@ func addScanSeeds(f *testing.F) {
 	}
 }
 
+// checkScan holds what the scanner did with b (read it, or refused a
+// value, or neither) to what encoding/json does with it (wantErr) and to
+// the bounds walk: it reads only what encoding/json decodes within the
+// bounds, refuses only what encoding/json refuses, and leaves to
+// encoding/json (which would decode it again) only what the bounds walk or
+// encoding/json's syntax check refuses before building anything.
+func checkScan(t *testing.T, b []byte, bounds answerBounds, read bool, refused, wantErr error) {
+	t.Helper()
+	_, boundsErr := walkBounds(b, bounds)
+	checked := json.Valid(b) && boundsErr == nil
+	switch {
+	case read:
+		require.NoError(t, wantErr, "the scanner read %s, which encoding/json refuses", b)
+		require.NoError(t, boundsErr, "the scanner read %s past its bounds %d/%d", b, bounds.items, bounds.members)
+	case refused != nil:
+		if checked {
+			require.Error(t, wantErr, "the scanner refused %s (%v), which encoding/json decodes", b, refused)
+		}
+	default:
+		require.False(t, checked, "the scanner left %s to encoding/json, which would decode it again", b)
+	}
+}
+
 // FuzzScanTicket holds Ticket.scanDocument to encoding/json decoding
 // ticketWire, under the default bounds and small ones.
 func FuzzScanTicket(f *testing.F) {
 	addScanSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte, items, members uint8) {
+		var w ticketWire
+		wantErr := json.Unmarshal(b, &w)
+		if wantErr == nil {
+			wantErr = w.check()
+		}
 		for _, bounds := range []answerBounds{defaultBounds, testBounds(int(items)+1, int(members)+1)} {
 			var got Ticket
-			if !got.scanDocument(bytes.Clone(b), bounds) {
+			read, refused := got.scanDocument(bytes.Clone(b), bounds)
+			checkScan(t, b, bounds, read, refused, wantErr)
+			if read {
+				assert.Equal(t, w.ticket(), got, "%s", b)
+			} else {
 				assert.Equal(t, Ticket{}, got, "a ticket the scanner does not read is left zero")
-				continue
 			}
-			var w ticketWire
-			require.NoError(t, json.Unmarshal(b, &w), "the scanner read %s, which encoding/json refuses", b)
-			require.NoError(t, w.check(), "the scanner read a ticket without an id: %s", b)
-			assert.Equal(t, w.ticket(), got, "%s", b)
-			_, err := walkBounds(b, bounds)
-			assert.NoError(t, err, "the scanner read %s past its bounds %d/%d", b, bounds.items, bounds.members)
 		}
 	})
 }
 
 // FuzzScanTicketPage holds listEnvelope.scanDocument to encoding/json
-// decoding a listEnvelope of ticketWire, under the bounds of a page.
+// decoding a listEnvelope of tickets (each by Ticket.UnmarshalJSON, which
+// FuzzScanTicket holds to ticketWire), under the bounds of a page.
 func FuzzScanTicketPage(f *testing.F) {
 	addScanSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte, limit, _ uint8) {
 		bounds := pageBounds(int(limit))
 		got := listEnvelope[Ticket]{limit: int(limit)}
-		if !got.scanDocument(bytes.Clone(b), bounds) {
+		read, refused := got.scanDocument(bytes.Clone(b), bounds)
+		var want listEnvelope[Ticket]
+		checkScan(t, b, bounds, read, refused, json.Unmarshal(b, &want))
+		if !read {
 			assert.Equal(t, listEnvelope[Ticket]{limit: int(limit)}, got, "a page the scanner does not read is left zero")
 			return
 		}
-		var want listEnvelope[ticketWire]
-		require.NoError(t, json.Unmarshal(b, &want), "the scanner read %s, which encoding/json refuses", b)
 		assert.Equal(t, want.Total == nil, got.Total == nil, "total %s", b)
 		assert.Equal(t, want.total(), got.total(), "total %s", b)
 		assert.Equal(t, want.NextOffset, got.NextOffset, "next_offset %s", b)
 		assert.Equal(t, want.Data == nil, got.Data == nil, "data %s", b)
+		assert.Equal(t, want.dataAbsent(), got.dataAbsent(), "data %s", b)
 		require.Len(t, got.Data, len(want.Data), "%s", b)
 		for i := range want.Data {
-			require.NoError(t, want.Data[i].check(), "the scanner read a ticket without an id: %s", b)
-			assert.Equal(t, want.Data[i].ticket(), got.Data[i], "item %d of %s", i, b)
+			assert.Equal(t, want.Data[i], got.Data[i], "item %d of %s", i, b)
 		}
-		_, err := walkBounds(b, bounds)
-		assert.NoError(t, err, "the scanner read %s past its bounds", b)
 	})
 }
 
@@ -108,72 +137,90 @@ func FuzzScanTicketPage(f *testing.F) {
 // side decodes a position with the scanner too.
 func FuzzScanGeoPoint(f *testing.F) {
 	for _, seed := range []string{`{"lat":1,"lng":2}`, `{"lat":"1","lon":2,"lng":null}`, `{"lat":1,"lat":2,"LNG":3}`, `{"lng":1,"lon":2}`,
-		`{"lat":"x"}`, `{"lat":1,"x":[1,{"y":2}]}`, `{"lat":1e400}`, `{}`, `[]`, `null`, `{"lat":1}x`} {
+		`{"lat":"x"}`, `{"lat":1,"x":[1,{"y":2}]}`, `{"lat":1e400}`, `{}`, `[]`, `null`, `{"lat":1}x`, `{"\u006cat":1,"ſlon":2}`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got GeoPoint
-		if !scanDocument(bytes.Clone(b), defaultBounds, got.scan) {
-			return
-		}
+		read, refused := scanDocument(bytes.Clone(b), defaultBounds, got.scan)
 		var w geoWire
-		require.NoError(t, json.Unmarshal(b, &w), "the scanner read %s, which encoding/json refuses", b)
-		assert.Equal(t, w.point(), got, "%s", b)
+		checkScan(t, b, defaultBounds, read, refused, json.Unmarshal(b, &w))
+		if read {
+			assert.Equal(t, w.point(), got, "%s", b)
+		}
 	})
 }
 
-func TestScannerLeavesToEncodingJSONWhatItDoesNotRead(t *testing.T) {
-	for _, doc := range []string{`{"ID":1}`, `{"\u0069d":1}`, `{"id":1,"\u212Aey":1}`, `{"id":"x"}`, `{"id":1}x`,
-		`{"id":1,"requestor":{"phone":[1,2,3,4,5]}}`} {
+// The scanner reads what encoding/json reads, as it reads it, keys in
+// another case or escaped included, refuses what it refuses, and leaves to
+// it only what is not JSON or passes a bound.
+func TestScannerReadsWhatEncodingJSONReads(t *testing.T) {
+	for _, doc := range []string{`{"ID":1}`, `{"\u0069d":1}`, `{"id":1,"\u212Aey":1}`, `{"id":1,"ſtate":"open","STATE":"new"}`,
+		`{"id":1,"id":2}`, `{"id":1,"requestor":{"phone":"a"},"requestor":{"EMAIL":"b"}}`, `{"id":1,"geoloc":{"LAT":1,"lon":2}}`,
+		`{"id":"7","reference":12,"requestor":{"phone":"+33612345678, +33698765432"},"geoloc":{"lat":"1","lon":2}}`,
+		`{"id":1,"unknown":{"a":[1,2]},"requestor":null}`} {
 		var got Ticket
-		assert.False(t, got.scanDocument([]byte(doc), testBounds(4, 4)), doc)
+		read, err := got.scanDocument([]byte(doc), defaultBounds)
+		require.True(t, read, doc)
+		require.NoError(t, err, doc)
+		var w ticketWire
+		require.NoError(t, json.Unmarshal([]byte(doc), &w), doc)
+		assert.Equal(t, w.ticket(), got, doc)
 	}
-	for _, doc := range []string{`{"id":"7","reference":12,"requestor":{"phone":"+33612345678, +33698765432"},"geoloc":{"lat":"1","lon":2}}`,
-		`{"id":1,"unknown":{"a":[1,2]},"requestor":null}`, `{"id":1,"id":2}`} {
+	for doc, want := range map[string]string{`{"id":"x"}`: `apizee: x is not an integer`, `{}`: "apizee: the ticket has no id",
+		`{"id":1,"requestor":"x"}`: `apizee: "x" is not an object`, `[{"id":1}]`: `apizee: [{"id":1}] is not an object`} {
 		var got Ticket
-		assert.True(t, got.scanDocument([]byte(doc), defaultBounds), doc)
+		read, err := got.scanDocument([]byte(doc), defaultBounds)
+		assert.False(t, read, doc)
+		assert.EqualError(t, err, want, doc)
 	}
-}
-
-// The pipeline decodes an answer the scanner leaves alone with
-// encoding/json, leniently: a key in another case, a key written twice.
-func TestPipelineDecodesWhatTheScannerLeaves(t *testing.T) {
-	for doc, want := range map[string]int64{`{"ID":7}`: 7, `{"id":1,"id":8}`: 8, `{"\u0069d":9}`: 9} {
+	for _, doc := range []string{`{"id":1}x`, `{"id":1,"x":[1,}`, `{"id":1,"requestor":{"phone":[1,2,3,4,5]}}`} {
 		var got Ticket
-		require.NoError(t, json.Unmarshal([]byte(doc), &got), doc)
-		assert.Equal(t, want, got.ID, doc)
+		read, err := got.scanDocument([]byte(doc), testBounds(4, 4))
+		assert.False(t, read, doc)
+		assert.NoError(t, err, "%s is left to encoding/json", doc)
 	}
 }
 
 // The scanner reads every key of the wire structs: none is skipped as
 // unknown (a field added to ticketWire and not to its scan would be dropped
-// silently), and each of those in ticketKeys and the rest is a json tag.
+// silently), and the keys are the json tags.
 func TestScannerReadsEveryKeyOfTheWireStructs(t *testing.T) {
+	keys := func(names [][]byte) []string {
+		var s []string
+		for _, name := range names {
+			s = append(s, string(name))
+		}
+		return s
+	}
 	assert.Equal(t, []string{"id", "state", "reference", "created", "modified", "start_time", "end_time", "subject", "type",
 		"description", "agent", "status", "name", "requestor_url", "requestor", "information_page_url", "service_key",
-		"agent_url", "sso_url", "button_id", "geoloc"}, ticketKeys)
-	assert.Equal(t, []string{"phone", "email"}, requestorKeys)
-	assert.Equal(t, []string{"lat", "lng", "lon"}, geoKeys)
-	assert.Equal(t, []string{"total", "data", "next_offset"}, listEnvelopeKeys)
-	// A key the scan does not read is skipped (a new key) or, when
-	// encoding/json would read it, stops the scan: each known key with a
-	// value that is not its zero must then decode as encoding/json has it.
+		"agent_url", "sso_url", "button_id", "geoloc"}, keys(ticketKeys))
+	assert.Equal(t, []string{"phone", "email"}, keys(requestorKeys))
+	assert.Equal(t, []string{"lat", "lng", "lon"}, keys(geoKeys))
+	assert.Equal(t, []string{"total", "data", "next_offset"}, keys(listEnvelopeKeys))
+	// Each key with a value that is not its zero decodes as encoding/json
+	// has it, and is not skipped.
 	values := map[string]string{"requestor": `{"phone":"+33612345678","email":["a@b.c"]}`, "geoloc": `{"lat":1,"lng":2,"lon":3}`,
 		"created": `"2023-07-13 18:03:13"`, "modified": `"2023-07-13 18:03:13"`, "start_time": `"2023-07-13T18:03:13Z"`,
 		"end_time": `"2023-07-13"`, "data": `[{"id":1}]`}
-	for _, key := range ticketKeys {
+	for _, key := range keys(ticketKeys) {
 		doc := `{"id":9,"` + key + `":` + cmp.Or(values[key], `"7"`) + `}`
 		var got Ticket
-		require.True(t, got.scanDocument([]byte(doc), defaultBounds), doc)
+		read, err := got.scanDocument([]byte(doc), defaultBounds)
+		require.True(t, read, doc)
+		require.NoError(t, err, doc)
 		var w ticketWire
 		require.NoError(t, json.Unmarshal([]byte(doc), &w), doc)
 		assert.Equal(t, w.ticket(), got, doc)
 		assert.NotEqual(t, Ticket{ID: 9}, got, "%s: the value was read", doc)
 	}
-	for _, key := range listEnvelopeKeys {
+	for _, key := range keys(listEnvelopeKeys) {
 		doc := `{"` + key + `":` + cmp.Or(values[key], `"7"`) + `}`
 		got := listEnvelope[Ticket]{}
-		require.True(t, got.scanDocument([]byte(doc), pageBounds(10)), doc)
+		read, err := got.scanDocument([]byte(doc), pageBounds(10))
+		require.True(t, read, doc)
+		require.NoError(t, err, doc)
 		assert.NotEqual(t, listEnvelope[Ticket]{}, got, "%s: the value was read", doc)
 	}
 }

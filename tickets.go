@@ -154,9 +154,12 @@ type ticketWire struct {
 func (t *Ticket) UnmarshalJSON(b []byte) error {
 	b = withEmptyObjects(b)
 	var w ticketWire
-	if !scanDocument(b, defaultBounds, w.scan) {
-		w = ticketWire{}
-		if err := json.Unmarshal(b, &w); err != nil {
+	if read, err := scanDocument(b, defaultBounds, w.scan); !read {
+		if err == nil || !json.Valid(b) {
+			w = ticketWire{}
+			err = json.Unmarshal(b, &w)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -169,19 +172,22 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 
 // scanDocument decodes a ticket in one pass (see scanner), as
 // UnmarshalJSON does.
-func (t *Ticket) scanDocument(body []byte, b answerBounds) bool {
+func (t *Ticket) scanDocument(body []byte, b answerBounds) (bool, error) {
 	var w ticketWire
-	if !scanDocument(body, b, w.scan) || w.check() != nil {
-		return false
+	if read, err := scanDocument(body, b, w.scan); !read {
+		return false, err
+	}
+	if err := w.check(); err != nil {
+		return false, err
 	}
 	*t = w.ticket()
-	return true
+	return true, nil
 }
 
 // scan decodes the ticket at s into the zero Ticket, as UnmarshalJSON does.
 func (t *Ticket) scan(s *scanner) bool {
 	var w ticketWire
-	if !w.scan(s) || w.check() != nil {
+	if !w.scan(s) || !s.accepted(w.check()) {
 		return false
 	}
 	*t = w.ticket()
@@ -190,79 +196,90 @@ func (t *Ticket) scan(s *scanner) bool {
 
 // scan decodes the ticket at s as encoding/json decodes it.
 func (w *ticketWire) scan(s *scanner) bool {
-	return s.object(func(key []byte) bool {
-		switch string(key) {
-		case "id":
-			return s.flexInt64(&w.ID)
-		case "state":
-			return s.flexString(&w.State)
-		case "reference":
-			return s.flexString(&w.Reference)
-		case "created":
-			return s.flexTime(&w.Created)
-		case "modified":
-			return s.flexTime(&w.Modified)
-		case "start_time":
-			return s.flexTime(&w.StartTime)
-		case "end_time":
-			return s.flexTime(&w.EndTime)
-		case "subject":
-			return s.flexString(&w.Subject)
-		case "type":
-			return s.flexString(&w.Type)
-		case "description":
-			return s.flexString(&w.Description)
-		case "agent":
-			return s.flexString(&w.Agent)
-		case "status":
-			return s.flexString(&w.Status)
-		case "name":
-			return s.flexString(&w.Name)
-		case "requestor_url":
-			return s.flexString(&w.RequestorURL)
-		case "requestor":
-			return w.Requestor.scan(s)
-		case "information_page_url":
-			return s.flexString(&w.InformationPageURL)
-		case "service_key":
-			return s.flexString(&w.ServiceKey)
-		case "agent_url":
-			return s.flexString(&w.AgentURL)
-		case "sso_url":
-			return s.flexString(&w.SSOURL)
-		case "button_id":
-			return s.flexInt64(&w.ButtonID)
-		case "geoloc":
-			if s.null() {
-				w.Geoloc = nil
-				return true
-			}
-			if w.Geoloc == nil {
-				w.Geoloc = new(GeoPoint)
-			}
-			return w.Geoloc.scan(s)
+	return s.wireObject(func(key []byte) bool { return w.member(s, key) })
+}
+
+// member reads the value of key.
+func (w *ticketWire) member(s *scanner, key []byte) bool {
+	switch string(key) {
+	case "id":
+		return s.flexInt64(&w.ID)
+	case "state":
+		return s.flexString(&w.State)
+	case "reference":
+		return s.flexString(&w.Reference)
+	case "created":
+		return s.flexTime(&w.Created)
+	case "modified":
+		return s.flexTime(&w.Modified)
+	case "start_time":
+		return s.flexTime(&w.StartTime)
+	case "end_time":
+		return s.flexTime(&w.EndTime)
+	case "subject":
+		return s.flexString(&w.Subject)
+	case "type":
+		return s.flexString(&w.Type)
+	case "description":
+		return s.flexString(&w.Description)
+	case "agent":
+		return s.flexString(&w.Agent)
+	case "status":
+		return s.flexString(&w.Status)
+	case "name":
+		return s.flexString(&w.Name)
+	case "requestor_url":
+		return s.flexString(&w.RequestorURL)
+	case "requestor":
+		return w.Requestor.scan(s)
+	case "information_page_url":
+		return s.flexString(&w.InformationPageURL)
+	case "service_key":
+		return s.flexString(&w.ServiceKey)
+	case "agent_url":
+		return s.flexString(&w.AgentURL)
+	case "sso_url":
+		return s.flexString(&w.SSOURL)
+	case "button_id":
+		return s.flexInt64(&w.ButtonID)
+	case "geoloc":
+		if s.null() {
+			w.Geoloc = nil
+			return true
 		}
-		return s.unknown(key, ticketKeys)
-	})
+		if w.Geoloc == nil {
+			w.Geoloc = new(GeoPoint)
+		}
+		if s.peek() == '[' {
+			return s.geoPoint(w.Geoloc) // PHP's empty object, or a mistake
+		}
+		return w.Geoloc.scan(s) // as its UnmarshalJSON would, in this scanner
+	}
+	if name := folded(key, ticketKeys); name != nil {
+		return w.member(s, name)
+	}
+	return s.skip()
 }
 
 var ticketKeys = jsonKeys[ticketWire]()
 
-// scan decodes the requestor at s as encoding/json decodes it: null
-// leaves it as it is.
+// scan decodes the requestor at s as encoding/json decodes it.
 func (r *requestorWire) scan(s *scanner) bool {
-	if s.null() {
-		return true
+	return s.wireObject(func(key []byte) bool { return r.member(s, key) })
+}
+
+// member reads the value of key.
+func (r *requestorWire) member(s *scanner, key []byte) bool {
+	switch string(key) {
+	case "phone":
+		return s.flexList(&r.Phone)
+	case "email":
+		return s.flexList(&r.Email)
 	}
-	return s.object(func(key []byte) bool {
-		switch string(key) {
-		case "phone":
-			return s.flexList(&r.Phone)
-		case "email":
-			return s.flexList(&r.Email)
-		}
-		return s.unknown(key, requestorKeys)
-	})
+	if name := folded(key, requestorKeys); name != nil {
+		return r.member(s, name)
+	}
+	return s.skip()
 }
 
 var requestorKeys = jsonKeys[requestorWire]()

@@ -345,8 +345,12 @@ func (p *GeoPoint) UnmarshalJSON(b []byte) error {
 		*p = GeoPoint{}
 		return nil
 	}
-	if scanDocument(b, defaultBounds, p.scan) {
+	read, err := scanDocument(b, defaultBounds, p.scan)
+	if read {
 		return nil
+	}
+	if err != nil && json.Valid(b) {
+		return err
 	}
 	var wire geoWire
 	if err := json.Unmarshal(b, &wire); err != nil {
