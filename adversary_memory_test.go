@@ -144,12 +144,26 @@ func TestAdversaryMemoryIsBoundedByWhatWasAsked(t *testing.T) {
 			stats, "more than 50000 rows, the most a statistics answer may hold: ask a shorter period", 0},
 		{"one giant string", repeated(`{"total":1,"data":[{"id":1,"description":"`, "a", "", `"}]}`, hostileBodySize),
 			ticketPage, "", 0},
+		// The one-pass decoder builds the string, then meets what would
+		// stop it: it must not leave the answer to encoding/json, which
+		// would build the string again.
+		{"one giant string, then a key in another case", repeated(`{"total":1,"data":[{"id":1,"description":"`, "a", "", `"}],"Total":1}`, hostileBodySize),
+			ticketPage, "", 0},
+		{"one giant string, then a value refused", repeated(`{"total":1,"data":[{"description":"`, "a", "", `","id":"x"}]}`, hostileBodySize),
+			ticketPage, "x is not an integer", 0},
+		{"one giant string, then a value of the wrong kind", repeated(`{"total":1,"data":[{"id":1,"description":"`, "a", "", `","requestor":"x"}]}`, hostileBodySize),
+			ticketPage, `"x" is not an object`, 0},
+		{"one giant string, then a syntax error", repeated(`{"total":1,"data":[{"id":1,"description":"`, "a", "", `"}],}`, hostileBodySize),
+			ticketPage, "invalid character '}'", 0},
 		{"one giant string of escapes", repeated(`{"total":1,"data":[{"id":1,"description":"`, `\/`, "", `"}]}`, hostileBodySize),
 			ticketPage, "", 0},
 		{"deep nesting", repeated(`{"total":1,"data":[`, "[", "", "", hostileBodySize),
 			ticketPage, "exceeded max depth", 0},
 		{"a ticket with ten million phones", repeated(`{"total":1,"data":[{"id":1,"requestor":{"phone":[`, `""`, ",", `]}}]}`, hostileBodySize),
 			ticketPage, "holds more than 1000 members", 0},
+		// The API sends a contact list as one comma-separated string too.
+		{"a ticket with ten million phones in one string", repeated(`{"total":1,"data":[{"id":1,"requestor":{"phone":"`, `1`, ",", `"}}]}`, hostileBodySize),
+			ticketPage, "more than 1000 members", 0},
 		{"a statistics row of five million columns", repeated(`[{`, `"a":0`, ",", `}]`, hostileBodySize),
 			stats, "holds more than 64 members", 0},
 		// Each invalid byte decodes to a 3-byte U+FFFD, as encoding/json

@@ -8,9 +8,10 @@ import (
 // What an answer may cost is bounded by what the call asked for, not by
 // what the server sends: a page of Limit 100 holding a million `{}` items
 // would otherwise build a million structs, some hundred times the size of
-// the body. decodeJSON walks the body's structure once before decoding it
-// (checkBounds) and refuses an answer that holds more than its bounds, so
-// that nothing past them is ever built.
+// the body. A document that decodes itself in one pass (see scanner)
+// applies the bounds as it goes; for any other, decodeJSON walks the body's
+// structure once before decoding it (checkBounds) and refuses an answer that
+// holds more than its bounds, so that nothing past them is ever built.
 
 // maxMembers is the most members (array elements or object keys) any array
 // or object of an answer may hold, its page of items aside: a ticket's

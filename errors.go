@@ -348,6 +348,9 @@ func (e DecodeError) Unwrap() error { return e.Err }
 // *DecodeError, a body over maxJSONBody (without reading it whole), an empty
 // or null body, an answer holding more than out's bounds (see checkBounds:
 // nothing past them is built), and anything that does not decode into out.
+// A document that scans itself (documentScanner) is decoded in one pass, and
+// by encoding/json only when the scanner stopped at no value (see scanner),
+// with the same result.
 // secrets (what the call sent) are masked in the excerpt the error quotes.
 func decodeJSON(resp *http.Response, method, path string, out any, secrets ...string) error {
 	defer resp.Body.Close()
@@ -369,15 +372,35 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 	if b, ok := out.(bounded); ok {
 		bounds = b.bounds()
 	}
-	items, err := checkBounds(body, bounds)
-	if err != nil {
-		return fail(err)
+	body = emptyObjects(body)
+	scanned := false
+	if d, ok := out.(documentScanner); ok {
+		var refused error
+		if scanned, refused = d.scanDocument(body, bounds); refused != nil {
+			// The scanner stopped at the first value it refused; the
+			// general way reports a bound passed or a syntax error
+			// anywhere in the body first, and finds both before
+			// building anything, where decoding the body again would
+			// build what the scanner built a second time.
+			if _, err := checkBounds(body, bounds); err != nil {
+				return fail(err)
+			}
+			if json.Valid(body) {
+				return fail(refused)
+			}
+		}
 	}
-	if r, ok := out.(reserver); ok {
-		r.reserve(items)
-	}
-	if err := json.Unmarshal(emptyObjects(body), out); err != nil {
-		return fail(err)
+	if !scanned {
+		items, err := checkBounds(body, bounds)
+		if err != nil {
+			return fail(err)
+		}
+		if r, ok := out.(reserver); ok {
+			r.reserve(items)
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			return fail(err)
+		}
 	}
 	if c, ok := out.(checker); ok {
 		if err := c.check(); err != nil {

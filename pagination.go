@@ -194,6 +194,69 @@ func (e *listEnvelope[T]) check() error {
 	return nil
 }
 
+// scanDocument decodes a page in one pass (see scanner) when its items
+// scan themselves (itemScanner), as encoding/json decodes it.
+func (e *listEnvelope[T]) scanDocument(body []byte, b answerBounds) (bool, error) {
+	if _, ok := any((*T)(nil)).(itemScanner); !ok {
+		return false, nil
+	}
+	read, err := scanDocument(body, b, e.scan)
+	if !read {
+		*e = listEnvelope[T]{limit: e.limit}
+	}
+	return read, err
+}
+
+// scan decodes the page at s.
+func (e *listEnvelope[T]) scan(s *scanner) bool {
+	return s.wireObject(func(key []byte) bool { return e.member(s, key) })
+}
+
+// member reads the value of key. A second "data" replaces the first, as
+// encoding/json decodes it into the items of the first, which (as
+// itemScanners do) decode themselves whole.
+func (e *listEnvelope[T]) member(s *scanner, key []byte) bool {
+	switch string(key) {
+	case "total":
+		if s.null() {
+			e.Total = nil
+			return true
+		}
+		if e.Total == nil {
+			e.Total = new(flexInt64)
+		}
+		return s.flexInt64(e.Total)
+	case "data":
+		if s.null() {
+			e.Data = nil
+			return true
+		}
+		if s.peek() != '[' {
+			return s.refuse("a list")
+		}
+		e.Data = e.Data[:0]
+		ok := s.array(func() bool {
+			if e.Data == nil {
+				e.Data = make([]T, 0, max(e.limit, 1))
+			}
+			e.Data = append(e.Data, *new(T))
+			return any(&e.Data[len(e.Data)-1]).(itemScanner).scan(s)
+		})
+		if len(e.Data) == 0 {
+			e.Data = []T{}
+		}
+		return ok
+	case "next_offset":
+		return s.flexInt64(&e.NextOffset)
+	}
+	if name := folded(key, listEnvelopeKeys); name != nil {
+		return e.member(s, name)
+	}
+	return s.skip()
+}
+
+var listEnvelopeKeys = jsonKeys[listEnvelope[struct{}]]()
+
 // total is the reported total, 0 when there is none.
 func (e *listEnvelope[T]) total() flexInt64 {
 	if e.Total == nil {

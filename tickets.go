@@ -122,7 +122,8 @@ type Ticket struct {
 	Geoloc             *GeoPoint // "geoloc", in list answers
 }
 
-// ticketWire is Ticket as the API sends it.
+// ticketWire is Ticket as the API sends it, decoded by the one-pass scan
+// (ticketWire.scan) or, when that does not read a ticket, by encoding/json.
 type ticketWire struct {
 	ID                 flexInt64     `json:"id"`
 	State              flexString    `json:"state"`
@@ -144,16 +145,23 @@ type ticketWire struct {
 	AgentURL           flexString    `json:"agent_url"`
 	SSOURL             flexString    `json:"sso_url"`
 	ButtonID           flexInt64     `json:"button_id"`
-	Geoloc             *geoWire      `json:"geoloc"`
+	Geoloc             *GeoPoint     `json:"geoloc"`
 }
 
 // UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
 // refuses an object without an id: that is not a ticket, and a zero-valued
 // one would hide the server's mistake.
 func (t *Ticket) UnmarshalJSON(b []byte) error {
+	b = withEmptyObjects(b)
 	var w ticketWire
-	if err := json.Unmarshal(withEmptyObjects(b), &w); err != nil {
-		return err
+	if read, err := scanDocument(b, defaultBounds, w.scan); !read {
+		if err == nil || !json.Valid(b) {
+			w = ticketWire{}
+			err = json.Unmarshal(b, &w)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if err := w.check(); err != nil {
 		return err
@@ -161,6 +169,120 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 	*t = w.ticket()
 	return nil
 }
+
+// scanDocument decodes a ticket in one pass (see scanner), as
+// UnmarshalJSON does.
+func (t *Ticket) scanDocument(body []byte, b answerBounds) (bool, error) {
+	var w ticketWire
+	if read, err := scanDocument(body, b, w.scan); !read {
+		return false, err
+	}
+	if err := w.check(); err != nil {
+		return false, err
+	}
+	*t = w.ticket()
+	return true, nil
+}
+
+// scan decodes the ticket at s into the zero Ticket, as UnmarshalJSON does.
+func (t *Ticket) scan(s *scanner) bool {
+	var w ticketWire
+	if !w.scan(s) || !s.accepted(w.check()) {
+		return false
+	}
+	*t = w.ticket()
+	return true
+}
+
+// scan decodes the ticket at s as encoding/json decodes it.
+func (w *ticketWire) scan(s *scanner) bool {
+	return s.wireObject(func(key []byte) bool { return w.member(s, key) })
+}
+
+// member reads the value of key.
+func (w *ticketWire) member(s *scanner, key []byte) bool {
+	switch string(key) {
+	case "id":
+		return s.flexInt64(&w.ID)
+	case "state":
+		return s.flexString(&w.State)
+	case "reference":
+		return s.flexString(&w.Reference)
+	case "created":
+		return s.flexTime(&w.Created)
+	case "modified":
+		return s.flexTime(&w.Modified)
+	case "start_time":
+		return s.flexTime(&w.StartTime)
+	case "end_time":
+		return s.flexTime(&w.EndTime)
+	case "subject":
+		return s.flexString(&w.Subject)
+	case "type":
+		return s.flexString(&w.Type)
+	case "description":
+		return s.flexString(&w.Description)
+	case "agent":
+		return s.flexString(&w.Agent)
+	case "status":
+		return s.flexString(&w.Status)
+	case "name":
+		return s.flexString(&w.Name)
+	case "requestor_url":
+		return s.flexString(&w.RequestorURL)
+	case "requestor":
+		return w.Requestor.scan(s)
+	case "information_page_url":
+		return s.flexString(&w.InformationPageURL)
+	case "service_key":
+		return s.flexString(&w.ServiceKey)
+	case "agent_url":
+		return s.flexString(&w.AgentURL)
+	case "sso_url":
+		return s.flexString(&w.SSOURL)
+	case "button_id":
+		return s.flexInt64(&w.ButtonID)
+	case "geoloc":
+		if s.null() {
+			w.Geoloc = nil
+			return true
+		}
+		if w.Geoloc == nil {
+			w.Geoloc = new(GeoPoint)
+		}
+		if s.peek() == '[' {
+			return s.geoPoint(w.Geoloc) // PHP's empty object, or a mistake
+		}
+		return w.Geoloc.scan(s) // as its UnmarshalJSON would, in this scanner
+	}
+	if name := folded(key, ticketKeys); name != nil {
+		return w.member(s, name)
+	}
+	return s.skip()
+}
+
+var ticketKeys = jsonKeys[ticketWire]()
+
+// scan decodes the requestor at s as encoding/json decodes it.
+func (r *requestorWire) scan(s *scanner) bool {
+	return s.wireObject(func(key []byte) bool { return r.member(s, key) })
+}
+
+// member reads the value of key.
+func (r *requestorWire) member(s *scanner, key []byte) bool {
+	switch string(key) {
+	case "phone":
+		return s.flexList(&r.Phone)
+	case "email":
+		return s.flexList(&r.Email)
+	}
+	if name := folded(key, requestorKeys); name != nil {
+		return r.member(s, name)
+	}
+	return s.skip()
+}
+
+var requestorKeys = jsonKeys[requestorWire]()
 
 // check refuses an object without an id: that is not a ticket.
 func (w *ticketWire) check() error {
@@ -170,10 +292,7 @@ func (w *ticketWire) check() error {
 	return nil
 }
 
-// ticket converts the wire form. The pipeline decodes ticketWire and calls
-// this rather than decoding into a Ticket: Ticket.UnmarshalJSON would start
-// a nested decoder for every ticket, which makes walking a long list
-// markedly slower than plain encoding/json.
+// ticket converts the wire form.
 func (w *ticketWire) ticket() Ticket {
 	t := Ticket{
 		ID: int64(w.ID), State: TicketState(w.State), Reference: string(w.Reference),
@@ -185,10 +304,7 @@ func (w *ticketWire) ticket() Ticket {
 		ButtonID: int64(w.ButtonID),
 	}
 	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
-	if w.Geoloc != nil {
-		p := w.Geoloc.point()
-		t.Geoloc = &p
-	}
+	t.Geoloc = w.Geoloc
 	return t
 }
 
@@ -426,11 +542,10 @@ func (s *TicketsService) Create(ctx context.Context, p *CreateTicketParams, opts
 }
 
 func (s *TicketsService) create(ctx context.Context, q url.Values, opts []CallOption) (*Ticket, error) {
-	var w ticketWire
-	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &w, opts...); err != nil {
+	var t Ticket
+	if err := s.client.call(ctx, http.MethodPost, "/tickets", q, &t, opts...); err != nil {
 		return nil, err
 	}
-	t := w.ticket()
 	return &t, nil
 }
 
@@ -629,11 +744,10 @@ func (s *TicketsService) Get(ctx context.Context, id int64, opts ...CallOption) 
 	if err := checkID("ID", id); err != nil {
 		return nil, err
 	}
-	var w ticketWire
-	if err := s.client.call(ctx, http.MethodGet, idPath("/tickets/", id), nil, &w, opts...); err != nil {
+	var t Ticket
+	if err := s.client.call(ctx, http.MethodGet, idPath("/tickets/", id), nil, &t, opts...); err != nil {
 		return nil, err
 	}
-	t := w.ticket()
 	return &t, nil
 }
 
@@ -694,18 +808,9 @@ func (s *TicketsService) All(ctx context.Context, p *ListTicketsParams, opts ...
 	})
 }
 
-// page fetches one page of GET /tickets, decoded as wire tickets and then
-// converted (see ticketWire.ticket).
+// page fetches one page of GET /tickets.
 func (s *TicketsService) page(ctx context.Context, q url.Values, offset, limit int, opts []CallOption) (*Page[Ticket], error) {
-	wire, err := listPage[ticketWire](ctx, s.client, "/tickets", q, offset, limit, opts...)
-	if err != nil {
-		return nil, err
-	}
-	tickets := make([]Ticket, len(wire.Items))
-	for i := range wire.Items {
-		tickets[i] = wire.Items[i].ticket()
-	}
-	return &Page[Ticket]{Items: tickets, Total: wire.Total, Offset: wire.Offset, Limit: wire.Limit, NextOffset: wire.NextOffset}, nil
+	return listPage[Ticket](ctx, s.client, "/tickets", q, offset, limit, opts...)
 }
 
 // FindByReference returns the newest ticket (by creation time, then id)

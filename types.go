@@ -105,30 +105,50 @@ func (l *flexList) UnmarshalJSON(b []byte) error {
 		*l = out
 		return nil
 	}
+	// Each comma of the raw string is one of the decoded string: too many
+	// is refused before the string is built (splitList counts the escaped
+	// ones too).
+	if bytes.Count(b, comma) >= maxMembers {
+		return errTooManyListed
+	}
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	*l = splitList(string(s))
+	list, err := splitList(string(s))
+	if err != nil {
+		return err
+	}
+	*l = list
 	return nil
 }
 
-// splitList splits a comma-separated wire list, dropping empty items.
-func splitList(s string) []string {
+// errTooManyListed refuses a comma-separated list longer than a JSON list may
+// be (see checkBounds).
+var errTooManyListed = fmt.Errorf("apizee: a comma-separated list in the answer holds more than %d members", maxMembers)
+
+// splitList splits a comma-separated wire list, dropping empty items. It
+// refuses a list of more than maxMembers parts, empty ones included, as
+// checkBounds refuses a JSON list that long, before building any: a string
+// of ten million commas would otherwise cost ten million strings.
+func splitList(s string) ([]string, error) {
 	if !strings.Contains(s, ",") {
 		// One contact, the usual case: no slice of parts to build.
 		if s = strings.TrimSpace(s); s == "" {
-			return nil
+			return nil, nil
 		}
-		return []string{s}
+		return []string{s}, nil
+	}
+	if strings.Count(s, ",") >= maxMembers {
+		return nil, errTooManyListed
 	}
 	var out []string
-	for _, part := range strings.Split(s, ",") {
+	for part := range strings.SplitSeq(s, ",") {
 		if part = strings.TrimSpace(part); part != "" {
 			out = append(out, part)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // flexBool decodes true/false, 1/0, "1"/"0", "true"/"false", "oui"/"non",
@@ -324,6 +344,13 @@ func (p *GeoPoint) UnmarshalJSON(b []byte) error {
 	if isEmptyArray(b) {
 		*p = GeoPoint{}
 		return nil
+	}
+	read, err := scanDocument(b, defaultBounds, p.scan)
+	if read {
+		return nil
+	}
+	if err != nil && json.Valid(b) {
+		return err
 	}
 	var wire geoWire
 	if err := json.Unmarshal(b, &wire); err != nil {

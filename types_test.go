@@ -242,9 +242,42 @@ func TestPartyReplacesPreviousValue(t *testing.T) {
 }
 
 func TestSplitList(t *testing.T) {
-	assert.Nil(t, splitList(""))
-	assert.Nil(t, splitList(" , ,"))
-	assert.Equal(t, []string{"a", "b c", "d"}, splitList("a, b c ,,d "))
+	assert.Nil(t, split(t, ""))
+	assert.Nil(t, split(t, " , ,"))
+	assert.Equal(t, []string{"a", "b c", "d"}, split(t, "a, b c ,,d "))
+}
+
+// split is splitList of a list it accepts.
+func split(t *testing.T, s string) []string {
+	t.Helper()
+	list, err := splitList(s)
+	require.NoError(t, err)
+	return list
+}
+
+// A contact list sent as one comma-separated string is bounded like one sent
+// as a JSON list: 1000 parts (empty ones too), however its commas are
+// written, and refused without building its parts.
+func TestFlexListStringIsBoundedLikeAList(t *testing.T) {
+	parts := func(n int, sep string) string { return `"` + strings.Repeat("1"+sep, n-1) + `1"` }
+	var l flexList
+	require.NoError(t, json.Unmarshal([]byte(parts(maxMembers, ",")), &l))
+	assert.Len(t, l, maxMembers)
+	for name, raw := range map[string]string{
+		"commas":         parts(maxMembers+1, ","),
+		"empty parts":    `"1` + strings.Repeat(",", maxMembers) + `"`,
+		"escaped commas": parts(maxMembers+1, `,`),
+	} {
+		err := json.Unmarshal([]byte(raw), &l)
+		require.ErrorIs(t, err, errTooManyListed, name)
+		assert.Equal(t, "apizee: a comma-separated list in the answer holds more than 1000 members", err.Error(), name)
+	}
+	huge := []byte(parts(1<<20, ","))
+	allocated := testing.AllocsPerRun(1, func() {
+		var l flexList
+		assert.Error(t, l.UnmarshalJSON(huge))
+	})
+	assert.Zero(t, allocated, "refused before its parts (or its string) are built")
 }
 
 func TestDecodeErrorQuotesBoundedValue(t *testing.T) {

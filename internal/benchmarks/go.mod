@@ -1,10 +1,10 @@
 module github.com/apizee-go/apizee/internal/benchmarks
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/apizee-go/apizee v0.2.0
-	github.com/oapi-codegen/runtime v1.9.0
+	github.com/oapi-codegen/runtime v1.8.0
 )
 
 require (
