@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -399,6 +400,10 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 			r.reserve(items)
 		}
 		if err := json.Unmarshal(body, out); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) {
+				err = wrongKindError{typeErr}
+			}
 			return fail(err)
 		}
 	}
@@ -408,6 +413,48 @@ func decodeJSON(resp *http.Response, method, path string, out any, secrets ...st
 		}
 	}
 	return nil
+}
+
+// wrongKindError is encoding/json's error for a value of the wrong kind,
+// told in the answer's terms: its own text names the SDK's internal wire
+// types ("of type struct { ID apizee.flexInt64 ... }"), which mean nothing to
+// a reader. errors.As still finds the *json.UnmarshalTypeError.
+type wrongKindError struct{ err *json.UnmarshalTypeError }
+
+func (e wrongKindError) Error() string {
+	where := "the answer"
+	if e.err.Field != "" {
+		where = fmt.Sprintf("field %q", e.err.Field)
+	}
+	return fmt.Sprintf("%s holds a JSON %s where %s belongs", where, e.err.Value, jsonKind(e.err.Type))
+}
+
+func (e wrongKindError) Unwrap() error { return e.err }
+
+// jsonKind names the JSON that decodes into a value of type t.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another value"
 }
 
 // checker is a decoded wire document that can tell it is not what the call

@@ -3,6 +3,7 @@ package apizee
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -277,4 +278,32 @@ func FuzzParseErrorBody(f *testing.F) {
 		e := &APIError{StatusCode: 500, Method: "GET", Path: "/api/x", Code: code, Message: message, Details: details}
 		assert.NotContains(t, e.Error(), "\n", "an error is one line")
 	})
+}
+
+func TestDecodeErrorOfAWrongKindNamesTheFieldNotTheSDKsTypes(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+		call             func(c *Client) error
+	}{
+		{"an organizer that is a string", `{"id":1,"name":"m","organizer":"x"}`,
+			`field "organizer" holds a JSON string where an object belongs`,
+			func(c *Client) error { _, err := c.Conferences.Get(t.Context(), 1); return err }},
+		{"a page whose data is an object", `{"total":1,"data":{"id":1}}`,
+			`field "data" holds a JSON object where a list belongs`,
+			func(c *Client) error { _, err := c.Conferences.List(t.Context(), nil); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := rawServer(t, respond(http.StatusOK, tt.body, "Content-Type", "application/json"))
+			err := tt.call(c)
+			var decodeErr *DecodeError
+			require.ErrorAs(t, err, &decodeErr)
+			assert.Contains(t, err.Error(), tt.want)
+			for _, internal := range []string{"apizee.", "struct {", "listEnvelope", "Go struct field", "Go value"} {
+				assert.NotContains(t, err.Error(), internal, "the text names the answer's fields, not the SDK's types")
+			}
+			var typeErr *json.UnmarshalTypeError
+			assert.ErrorAs(t, err, &typeErr, "encoding/json's error is still there for errors.As")
+		})
+	}
 }
