@@ -152,7 +152,7 @@ func TestAdversaryMemoryIsBoundedByWhatWasAsked(t *testing.T) {
 		{"one giant string, then a value refused", repeated(`{"total":1,"data":[{"description":"`, "a", "", `","id":"x"}]}`, hostileBodySize),
 			ticketPage, "x is not an integer", 0},
 		{"one giant string, then a value of the wrong kind", repeated(`{"total":1,"data":[{"id":1,"description":"`, "a", "", `","requestor":"x"}]}`, hostileBodySize),
-			ticketPage, `"x" is not an object`, 0},
+			ticketPage, `field "data.requestor" holds a JSON string where an object belongs`, 0},
 		{"one giant string, then a syntax error", repeated(`{"total":1,"data":[{"id":1,"description":"`, "a", "", `"}],}`, hostileBodySize),
 			ticketPage, "invalid character '}'", 0},
 		{"one giant string of escapes", repeated(`{"total":1,"data":[{"id":1,"description":"`, `\/`, "", `"}]}`, hostileBodySize),

@@ -445,3 +445,63 @@ func TestAdversaryPasswordStraddlingTheExcerptSourceIsMasked(t *testing.T) {
 		})
 	}
 }
+
+func TestAdversarySecretInAValueOfTheWrongKindIsNotQuoted(t *testing.T) {
+	// A value of the wrong kind where an object or a list belongs: the
+	// one-pass decoder must tell it as encoding/json's path does (the
+	// field and the kinds), never by quoting the value, which may be a
+	// secret in a form no pattern knows (an escaped parameter name, the
+	// call's token with an escaped letter) or the start of a secret URL.
+	// The padding keeps the value out of the excerpt of the body start.
+	const token = "tok_7f3a9c2e5b1d48e6a0c4"
+	pad := `"description":"` + strings.Repeat("a", 300) + `",`
+	values := map[string]string{
+		"a requestor_url":                `"https://diag.apizee.com?convId=88a2c81a-2b5a-496f&pwd=798042"`,
+		"an escaped pwd=":                `"?p\u0077d=798042"`,
+		"an escaped access_token=":       `"?access\u005ftoken=opaque798042"`,
+		"the token, one letter escaped":  `"\u0074ok_7f3a9c2e5b1d48e6a0c4"`,
+		"an escaped access_token member": `{"acc\u0065ss_token":"opaque798042"}`,
+		"a number holding the password":  `798042`,
+	}
+	secrets := []string{"convId=88a2c81a", "798042", "ok_7f3a9c2e5b1d48e6a0c4"}
+	places := []struct {
+		name, body string
+		call       func(c *apizee.Client) error
+		field      string
+	}{
+		{"requestor", `{"id":1,` + pad + `"requestor":%s}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.Get(t.Context(), 1); return err }, `field "requestor"`},
+		{"geoloc", `{"id":1,` + pad + `"geoloc":%s}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.Get(t.Context(), 1); return err }, `field "geoloc"`},
+		{"a page's requestor", `{"total":1,"data":[{"id":1,` + pad + `"requestor":%s}]}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.List(t.Context(), nil); return err }, `field "data.requestor"`},
+		{"a page's data", `{"total":1,` + pad + `"data":%s}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.List(t.Context(), nil); return err }, `field "data"`},
+		{"Do into a *Ticket", `{"id":1,` + pad + `"requestor":%s}`,
+			func(c *apizee.Client) error {
+				var tk apizee.Ticket
+				_, err := c.Do(t.Context(), http.MethodGet, "/tickets/1", nil, &tk)
+				return err
+			}, `field "requestor"`},
+	}
+	for _, place := range places {
+		for name, value := range values {
+			if (place.name == "a page's data") != strings.HasPrefix(value, "{") {
+				continue // an object is wrong only where the page's list belongs
+			}
+			t.Run(place.name+", "+name, func(t *testing.T) {
+				body := fmt.Sprintf(place.body, value)
+				api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+				defer api.Close()
+				c := hostileClient(t, api.URL+"/api", apizee.WithToken(token))
+				err := place.call(c)
+				var decErr *apizee.DecodeError
+				require.ErrorAs(t, err, &decErr)
+				assert.Contains(t, err.Error(), place.field+" holds a JSON", "the error names the field and the kinds")
+				var typeErr *json.UnmarshalTypeError
+				assert.ErrorAs(t, err, &typeErr, "as encoding/json's path has it, errors.As finds the *json.UnmarshalTypeError")
+				assertNotShown(t, everyWay(err), secrets...)
+			})
+		}
+	}
+}

@@ -3,7 +3,7 @@ package apizee
 import (
 	"bytes"
 	"cmp"
-	"fmt"
+	"encoding/json"
 	"reflect"
 	"strings"
 )
@@ -67,6 +67,9 @@ type scanner struct {
 	topObject bool
 	// err is the first value refused, which stopped the scan.
 	err error
+	// within is the field of the document whose items are being read
+	// ("data" of a page), which names where a value was refused.
+	within string
 }
 
 // scanDocument reads body, a whole JSON document, with scan, and reports
@@ -224,6 +227,22 @@ func (s *scanner) null() bool {
 	return s.literal("null")
 }
 
+// emptyArray reads an empty array (white space allowed) and reports
+// whether there was one; it reads nothing else.
+func (s *scanner) emptyArray() bool {
+	if s.peek() != '[' {
+		return false
+	}
+	open := s.off
+	s.off++
+	if s.peek() == ']' {
+		s.off++
+		return true
+	}
+	s.off = open
+	return false
+}
+
 // value reads any value and returns its bytes, as encoding/json hands them
 // to an UnmarshalJSON.
 func (s *scanner) value() ([]byte, bool) {
@@ -350,11 +369,6 @@ func (s *scanner) optionalFloat(v *optionalFloat) bool {
 	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
-func (s *scanner) geoPoint(v *GeoPoint) bool {
-	raw, ok := s.value()
-	return ok && s.accepted(v.UnmarshalJSON(raw))
-}
-
 // accepted records err, a refusal of the value just read, and reports
 // whether there was none.
 func (s *scanner) accepted(err error) bool {
@@ -365,29 +379,41 @@ func (s *scanner) accepted(err error) bool {
 	return true
 }
 
-// wireObject reads the object of a wire struct at s, as object does. As
-// encoding/json has it, null leaves the struct as it is and a value of
-// another kind is refused.
-func (s *scanner) wireObject(member func(key []byte) bool) bool {
+// wireObject reads the object of a wire struct of type t at s, as object
+// does; field is its key in the enclosing wire struct ("" for the
+// document or an item of a list). As encoding/json has it, null leaves the
+// struct as it is and a value of another kind is refused.
+func (s *scanner) wireObject(t reflect.Type, field string, member func(key []byte) bool) bool {
 	switch s.peek() {
 	case '{':
 		return s.object(member)
 	case 'n':
 		return s.null()
 	}
-	return s.refuse("an object")
+	return s.refuse(t, field)
 }
 
-// refuse reads a value that is not what a wire struct holds there (want)
-// and records the refusal.
-func (s *scanner) refuse(want string) bool {
-	s.peek()
-	start := s.off
+// refuse reads a value that is not what a wire struct holds there (a value
+// of type t, at field) and records the refusal as encoding/json reports
+// it: the field and the kinds (see wrongKindError), never the value, which
+// may be a secret that no pattern recognises (a link, or a token with a
+// letter escaped).
+func (s *scanner) refuse(t reflect.Type, field string) bool {
+	kind := jsonValueKinds[s.peek()]
 	if s.skip() {
-		s.err = fmt.Errorf("apizee: %s is not %s", truncate(s.data[start:s.off]), want)
+		if s.within != "" {
+			field = strings.Trim(s.within+"."+field, ".")
+		}
+		s.err = wrongKindError{&json.UnmarshalTypeError{Value: kind, Type: t, Offset: int64(s.off), Field: field}}
 	}
 	return false
 }
+
+// jsonValueKinds names the kind of a JSON value by its first byte, as
+// encoding/json's UnmarshalTypeError.Value does.
+var jsonValueKinds = map[byte]string{'"': "string", '{': "object", '[': "array", 't': "bool", 'f': "bool",
+	'-': "number", '0': "number", '1': "number", '2': "number", '3': "number", '4': "number",
+	'5': "number", '6': "number", '7': "number", '8': "number", '9': "number"}
 
 // jsonKeys are the keys of the wire struct T, by its fields' json tags.
 func jsonKeys[T any]() [][]byte {
@@ -404,9 +430,12 @@ func jsonKeys[T any]() [][]byte {
 
 // scan reads a position as GeoPoint.UnmarshalJSON decodes it through
 // geoWire.
-func (p *GeoPoint) scan(s *scanner) bool {
+func (p *GeoPoint) scan(s *scanner) bool { return p.scanAt(s, "") }
+
+// scanAt reads a position at field of the enclosing wire struct.
+func (p *GeoPoint) scanAt(s *scanner, field string) bool {
 	var w geoWire
-	ok := s.wireObject(func(key []byte) bool { return w.member(s, key) })
+	ok := s.wireObject(geoWireType, field, func(key []byte) bool { return w.member(s, key) })
 	*p = w.point()
 	return ok
 }
@@ -427,4 +456,7 @@ func (w *geoWire) member(s *scanner, key []byte) bool {
 	return s.skip()
 }
 
-var geoKeys = jsonKeys[geoWire]()
+var (
+	geoKeys     = jsonKeys[geoWire]()
+	geoWireType = reflect.TypeFor[geoWire]()
+)

@@ -168,7 +168,9 @@ func TestScannerReadsWhatEncodingJSONReads(t *testing.T) {
 		assert.Equal(t, w.ticket(), got, doc)
 	}
 	for doc, want := range map[string]string{`{"id":"x"}`: `apizee: x is not an integer`, `{}`: "apizee: the ticket has no id",
-		`{"id":1,"requestor":"x"}`: `apizee: "x" is not an object`, `[{"id":1}]`: `apizee: [{"id":1}] is not an object`} {
+		`{"id":1,"requestor":"x"}`: `field "requestor" holds a JSON string where an object belongs`,
+		`{"id":1,"geoloc":[1,2]}`:  `field "geoloc" holds a JSON array where an object belongs`,
+		`[{"id":1}]`:               `the answer holds a JSON array where an object belongs`} {
 		var got Ticket
 		read, err := got.scanDocument([]byte(doc), defaultBounds)
 		assert.False(t, read, doc)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -196,7 +197,7 @@ func (t *Ticket) scan(s *scanner) bool {
 
 // scan decodes the ticket at s as encoding/json decodes it.
 func (w *ticketWire) scan(s *scanner) bool {
-	return s.wireObject(func(key []byte) bool { return w.member(s, key) })
+	return s.wireObject(ticketWireType, "", func(key []byte) bool { return w.member(s, key) })
 }
 
 // member reads the value of key.
@@ -231,7 +232,7 @@ func (w *ticketWire) member(s *scanner, key []byte) bool {
 	case "requestor_url":
 		return s.flexString(&w.RequestorURL)
 	case "requestor":
-		return w.Requestor.scan(s)
+		return w.Requestor.scan(s, "requestor")
 	case "information_page_url":
 		return s.flexString(&w.InformationPageURL)
 	case "service_key":
@@ -250,10 +251,11 @@ func (w *ticketWire) member(s *scanner, key []byte) bool {
 		if w.Geoloc == nil {
 			w.Geoloc = new(GeoPoint)
 		}
-		if s.peek() == '[' {
-			return s.geoPoint(w.Geoloc) // PHP's empty object, or a mistake
+		if s.emptyArray() {
+			*w.Geoloc = GeoPoint{} // PHP's empty object, as its UnmarshalJSON has it
+			return true
 		}
-		return w.Geoloc.scan(s) // as its UnmarshalJSON would, in this scanner
+		return w.Geoloc.scanAt(s, "geoloc") // as its UnmarshalJSON would, in this scanner
 	}
 	if name := folded(key, ticketKeys); name != nil {
 		return w.member(s, name)
@@ -261,11 +263,14 @@ func (w *ticketWire) member(s *scanner, key []byte) bool {
 	return s.skip()
 }
 
-var ticketKeys = jsonKeys[ticketWire]()
+var (
+	ticketKeys     = jsonKeys[ticketWire]()
+	ticketWireType = reflect.TypeFor[ticketWire]()
+)
 
-// scan decodes the requestor at s as encoding/json decodes it.
-func (r *requestorWire) scan(s *scanner) bool {
-	return s.wireObject(func(key []byte) bool { return r.member(s, key) })
+// scan decodes the requestor at field as encoding/json decodes it.
+func (r *requestorWire) scan(s *scanner, field string) bool {
+	return s.wireObject(requestorWireType, field, func(key []byte) bool { return r.member(s, key) })
 }
 
 // member reads the value of key.
@@ -282,7 +287,10 @@ func (r *requestorWire) member(s *scanner, key []byte) bool {
 	return s.skip()
 }
 
-var requestorKeys = jsonKeys[requestorWire]()
+var (
+	requestorKeys     = jsonKeys[requestorWire]()
+	requestorWireType = reflect.TypeFor[requestorWire]()
+)
 
 // check refuses an object without an id: that is not a ticket.
 func (w *ticketWire) check() error {
