@@ -505,3 +505,32 @@ func TestAdversarySecretInAValueOfTheWrongKindIsNotQuoted(t *testing.T) {
 		}
 	}
 }
+
+func TestAdversarySecretQuotedByTheCauseOfADecodeErrorIsMasked(t *testing.T) {
+	// The lenient types quote the value they refuse (cut to 40 bytes), and
+	// DecodeError.Error masks the secret patterns in the whole text; the
+	// cause is handed to callers too (errors.Unwrap, errors.As, an error
+	// reporter that walks the chain), so its own text is masked as well.
+	bodies := map[string]string{
+		"a requestor_url as the id":          `{"id":"https://diag.apizee.com?c=1&pwd=798042"}`,
+		"an access_token= as a time":         `{"id":1,"created":"https://x?access_token=798042"}`,
+		"an access_token member as a name":   `{"id":1,"name":{"access_token":"798042"}}`,
+		"a JWT as a page's total":            `{"total":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3OTgwNDIifQ.798042","data":[]}`,
+		"a pwd= as the button id, in a page": `{"total":1,"data":[{"id":1,"button_id":"?pwd=798042"}]}`,
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+			defer api.Close()
+			c := hostileClient(t, api.URL+"/api")
+			_, err := c.Tickets.Get(t.Context(), 1)
+			if strings.Contains(body, `"total"`) {
+				_, err = c.Tickets.List(t.Context(), nil)
+			}
+			var decErr *apizee.DecodeError
+			require.ErrorAs(t, err, &decErr)
+			assert.Contains(t, errors.Unwrap(err).Error(), "is not", "the cause still says what is wrong")
+			assertNotShown(t, everyWay(err), "798042")
+		})
+	}
+}

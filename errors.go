@@ -214,7 +214,10 @@ func excerpt(body []byte, cut bool, secrets []string) string {
 }
 
 // maskCause returns the cause of a DecodeError with the secrets the call
-// sent masked in its text. The lenient types' errors quote the value they
+// sent, and the secret patterns (redact.String), masked in its text: the
+// cause reaches callers on its own (errors.Unwrap, errors.As, an error
+// reporter walking the chain), not only through the masked Error of the
+// error that wraps it. The lenient types' errors quote the value they
 // could not read, cut to 40 bytes and marked "…", and a server may have
 // echoed a secret there: the text before each "…" may end inside one. An
 // error whose text changes is replaced by one with the masked text: those
@@ -226,7 +229,7 @@ func maskCause(err error, secrets []string) error {
 		parts[i] = redact.KnownCut(parts[i], secrets...)
 	}
 	parts[len(parts)-1] = redact.Known(parts[len(parts)-1], secrets...)
-	if masked := strings.Join(parts, "…"); masked != text {
+	if masked := redact.String(strings.Join(parts, "…")); masked != text {
 		return errors.New(masked)
 	}
 	return err
