@@ -534,3 +534,39 @@ func TestAdversarySecretQuotedByTheCauseOfADecodeErrorIsMasked(t *testing.T) {
 		})
 	}
 }
+
+func TestAdversaryEscapedSecretInTheExcerptIsMasked(t *testing.T) {
+	// JSON lets a server escape any character: a secret parameter's name
+	// with an escaped letter, or the call's token, escapes past the
+	// patterns and the echo forms unless the excerpt is read as decoded.
+	const token = "tok_7f3a9c2e5b1d48e6a0c4"
+	bodies := map[string]string{
+		"an escaped pwd=":                 `{"id":"x","requestor_url":"https:\/\/diag.apizee.com?c=1&p\u0077d=798042"}`,
+		"an escaped access_token=":        `{"id":"x","sso_url":"https:\/\/x?\u0061ccess_token=798042"}`,
+		"an escaped access_token key":     `{"id":"x","\u0061ccess_token":"798042"}`,
+		"the token, one letter escaped":   `{"id":"x","echo":"\u0074ok_7f3a9c2e5b1d48e6a0c4"}`,
+		"the token, every letter escaped": `{"id":"x","echo":"` + jsonEscapeAll(token) + `"}`,
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+			defer api.Close()
+			c := hostileClient(t, api.URL+"/api", apizee.WithToken(token))
+			_, err := c.Tickets.Get(t.Context(), 1)
+			var decErr *apizee.DecodeError
+			require.ErrorAs(t, err, &decErr)
+			assert.Contains(t, decErr.Excerpt, `{"id":"x"`, "the excerpt still quotes the body")
+			shown := everyWay(err)
+			assertNotShown(t, shown, "798042", token[4:], jsonEscapeAll(token[4:]))
+		})
+	}
+}
+
+// jsonEscapeAll writes every character of s as a \u escape.
+func jsonEscapeAll(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
+}

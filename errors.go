@@ -210,7 +210,33 @@ func excerpt(body []byte, cut bool, secrets []string) string {
 	if start := excerptStart(body); len(start) < len(body) {
 		body, cut = start, true
 	}
-	return oneLine(redact.String(string(maskBody(body, cut, secrets))))
+	return oneLine(redact.String(string(maskBody(printableEscapesUndone(body), cut, secrets))))
+}
+
+// printableEscapesUndone returns body with every JSON \u escape of a
+// printable ASCII character other than a quote or a backslash written as
+// the character. JSON lets a server escape any letter: a secret
+// parameter's name ("p\u0077d=") or the call's token with a letter escaped
+// would otherwise pass both the patterns and the echo forms of masking.
+func printableEscapesUndone(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`\u00`)) {
+		return body
+	}
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' || i+1 == len(body) {
+			out = append(out, body[i])
+			continue
+		}
+		if r, ok := hex4u(body[i:]); ok && ' ' <= r && r <= '~' && r != '"' && r != '\\' {
+			out = append(out, byte(r))
+			i += 5
+			continue
+		}
+		out = append(out, body[i], body[i+1]) // an escape kept whole: "\\u0061" is no \u escape
+		i++
+	}
+	return out
 }
 
 // maskCause returns the cause of a DecodeError with the secrets the call
