@@ -496,12 +496,22 @@ type checker interface{ check() error }
 // masking sees the secret whole, however much white space comes first.
 const excerptScan = 4 << 10
 
+// excerptSource bounds the start of body that an excerpt is cut from,
+// white space included: masking and folding copy what they are given
+// several times, and a body of white space with a little text between
+// would otherwise hand them the whole 32 MiB. Past this much white space
+// the excerpt, folded, has nothing left to show of what follows.
+const excerptSource = 64 << 10
+
 // excerptStart is the start of body that an error's excerpt is made from:
 // folding a whole 32 MiB body of short words into one line would allocate
 // many times its size.
 func excerptStart(body []byte) []byte {
 	text := 0
 	for i := 0; i < len(body); {
+		if i >= excerptSource {
+			return body[:i]
+		}
 		r, size := utf8.DecodeRune(body[i:])
 		if !unicode.IsSpace(r) {
 			if text += size; text >= excerptScan {
