@@ -159,6 +159,8 @@ func TestAdversaryMemoryIsBoundedByWhatWasAsked(t *testing.T) {
 		// value it refuses, what follows a refusal.
 		{"one giant string in an unknown key", repeated(`{"total":1,"data":[{"id":1,"unknown":"`, "a", "", `"}]}`, hostileBodySize),
 			ticketPage, "", 0},
+		{"one giant key, escaped", repeated(`{"total":1,"data":[{"id":1,"`, `\/`, "", `":1}]}`, hostileBodySize),
+			ticketPage, "", 0},
 		{"one giant string where an object belongs", repeated(`{"total":1,"data":[{"id":1,"requestor":"`, "a", "", `"}]}`, hostileBodySize),
 			ticketPage, `field "data.requestor" holds a JSON string where an object belongs`, 0},
 		{"one giant string in a value refused", repeated(`{"total":1,"data":[{"id":1,"subject":{"a":"`, "a", "", `"}}]}`, hostileBodySize),

@@ -165,12 +165,21 @@ func (s *scanner) key() ([]byte, bool) {
 		return nil, false
 	}
 	s.off++
-	if bytes.IndexByte(raw, '\\') < 0 {
+	if bytes.IndexByte(raw, '\\') < 0 || len(raw) > maxEscapedKey {
+		// A key this long matches no wire key however it is escaped:
+		// undoing its escapes would only build it.
 		return raw[1 : len(raw)-1], true
 	}
 	key, err := jsonString(raw)
 	return []byte(key), err == nil
 }
+
+// maxEscapedKey is the longest escaped key (quotes included) whose escapes
+// the scanner undoes. An escape takes at most 6 bytes for each byte it
+// stands for, and a key that folds to a wire key takes at most 3 bytes for
+// each of its bytes (see folded): 18 times the longest wire key is room
+// enough (TestScannerReadsEveryKeyOfTheWireStructs checks it).
+const maxEscapedKey = 1024
 
 // folded is the key of a wire struct (one of names) that encoding/json
 // matches key to when no key matches it exactly: the one equal to it but

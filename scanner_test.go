@@ -200,6 +200,9 @@ func TestScannerReadsEveryKeyOfTheWireStructs(t *testing.T) {
 		"agent_url", "sso_url", "button_id", "geoloc"}, keys(ticketKeys))
 	assert.Equal(t, []string{"phone", "email"}, keys(requestorKeys))
 	assert.Equal(t, []string{"lat", "lng", "lon"}, keys(geoKeys))
+	for _, key := range slices.Concat(ticketKeys, requestorKeys, geoKeys, listEnvelopeKeys) {
+		assert.LessOrEqual(t, 18*len(key)+2, maxEscapedKey, "%s, written in escaped runes that fold to its letters, is matched", key)
+	}
 	assert.Equal(t, []string{"total", "data", "next_offset"}, keys(listEnvelopeKeys))
 	// Each key with a value that is not its zero decodes as encoding/json
 	// has it, and is not skipped.
