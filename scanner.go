@@ -236,22 +236,6 @@ func (s *scanner) null() bool {
 	return s.literal("null")
 }
 
-// emptyArray reads an empty array (white space allowed) and reports
-// whether there was one; it reads nothing else.
-func (s *scanner) emptyArray() bool {
-	if s.peek() != '[' {
-		return false
-	}
-	open := s.off
-	s.off++
-	if s.peek() == ']' {
-		s.off++
-		return true
-	}
-	s.off = open
-	return false
-}
-
 // value reads any value and returns its bytes, as encoding/json hands them
 // to an UnmarshalJSON.
 func (s *scanner) value() ([]byte, bool) {
@@ -439,12 +423,9 @@ func jsonKeys[T any]() [][]byte {
 
 // scan reads a position as GeoPoint.UnmarshalJSON decodes it through
 // geoWire.
-func (p *GeoPoint) scan(s *scanner) bool { return p.scanAt(s, "") }
-
-// scanAt reads a position at field of the enclosing wire struct.
-func (p *GeoPoint) scanAt(s *scanner, field string) bool {
+func (p *GeoPoint) scan(s *scanner) bool {
 	var w geoWire
-	ok := s.wireObject(geoWireType, field, func(key []byte) bool { return w.member(s, key) })
+	ok := s.wireObject(geoWireType, "", func(key []byte) bool { return w.member(s, key) })
 	*p = w.point()
 	return ok
 }

@@ -146,7 +146,7 @@ type ticketWire struct {
 	AgentURL           flexString    `json:"agent_url"`
 	SSOURL             flexString    `json:"sso_url"`
 	ButtonID           flexInt64     `json:"button_id"`
-	Geoloc             *GeoPoint     `json:"geoloc"`
+	Geoloc             *geoWire      `json:"geoloc"`
 }
 
 // UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
@@ -249,13 +249,11 @@ func (w *ticketWire) member(s *scanner, key []byte) bool {
 			return true
 		}
 		if w.Geoloc == nil {
-			w.Geoloc = new(GeoPoint)
+			w.Geoloc = new(geoWire)
 		}
-		if s.emptyArray() {
-			*w.Geoloc = GeoPoint{} // PHP's empty object, as its UnmarshalJSON has it
-			return true
-		}
-		return w.Geoloc.scanAt(s, "geoloc") // as its UnmarshalJSON would, in this scanner
+		// Into the wire struct, as encoding/json decodes it: a position
+		// written twice merges.
+		return s.wireObject(geoWireType, "geoloc", func(key []byte) bool { return w.Geoloc.member(s, key) })
 	}
 	if name := folded(key, ticketKeys); name != nil {
 		return w.member(s, name)
@@ -312,7 +310,10 @@ func (w *ticketWire) ticket() Ticket {
 		ButtonID: int64(w.ButtonID),
 	}
 	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
-	t.Geoloc = w.Geoloc
+	if w.Geoloc != nil {
+		p := w.Geoloc.point()
+		t.Geoloc = &p
+	}
 	return t
 }
 
