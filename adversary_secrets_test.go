@@ -445,3 +445,128 @@ func TestAdversaryPasswordStraddlingTheExcerptSourceIsMasked(t *testing.T) {
 		})
 	}
 }
+
+func TestAdversarySecretInAValueOfTheWrongKindIsNotQuoted(t *testing.T) {
+	// A value of the wrong kind where an object or a list belongs: the
+	// one-pass decoder must tell it as encoding/json's path does (the
+	// field and the kinds), never by quoting the value, which may be a
+	// secret in a form no pattern knows (an escaped parameter name, the
+	// call's token with an escaped letter) or the start of a secret URL.
+	// The padding keeps the value out of the excerpt of the body start.
+	const token = "tok_7f3a9c2e5b1d48e6a0c4"
+	pad := `"description":"` + strings.Repeat("a", 300) + `",`
+	values := map[string]string{
+		"a requestor_url":                `"https://diag.apizee.com?convId=88a2c81a-2b5a-496f&pwd=798042"`,
+		"an escaped pwd=":                `"?p\u0077d=798042"`,
+		"an escaped access_token=":       `"?access\u005ftoken=opaque798042"`,
+		"the token, one letter escaped":  `"\u0074ok_7f3a9c2e5b1d48e6a0c4"`,
+		"an escaped access_token member": `{"acc\u0065ss_token":"opaque798042"}`,
+		"a number holding the password":  `798042`,
+	}
+	secrets := []string{"convId=88a2c81a", "798042", "ok_7f3a9c2e5b1d48e6a0c4"}
+	places := []struct {
+		name, body string
+		call       func(c *apizee.Client) error
+		field      string
+	}{
+		{"requestor", `{"id":1,` + pad + `"requestor":%s}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.Get(t.Context(), 1); return err }, `field "requestor"`},
+		{"geoloc", `{"id":1,` + pad + `"geoloc":%s}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.Get(t.Context(), 1); return err }, `field "geoloc"`},
+		{"a page's requestor", `{"total":1,"data":[{"id":1,` + pad + `"requestor":%s}]}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.List(t.Context(), nil); return err }, `field "data.requestor"`},
+		{"a page's data", `{"total":1,` + pad + `"data":%s}`,
+			func(c *apizee.Client) error { _, err := c.Tickets.List(t.Context(), nil); return err }, `field "data"`},
+		{"Do into a *Ticket", `{"id":1,` + pad + `"requestor":%s}`,
+			func(c *apizee.Client) error {
+				var tk apizee.Ticket
+				_, err := c.Do(t.Context(), http.MethodGet, "/tickets/1", nil, &tk)
+				return err
+			}, `field "requestor"`},
+	}
+	for _, place := range places {
+		for name, value := range values {
+			if (place.name == "a page's data") != strings.HasPrefix(value, "{") {
+				continue // an object is wrong only where the page's list belongs
+			}
+			t.Run(place.name+", "+name, func(t *testing.T) {
+				body := fmt.Sprintf(place.body, value)
+				api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+				defer api.Close()
+				c := hostileClient(t, api.URL+"/api", apizee.WithToken(token))
+				err := place.call(c)
+				var decErr *apizee.DecodeError
+				require.ErrorAs(t, err, &decErr)
+				assert.Contains(t, err.Error(), place.field+" holds a JSON", "the error names the field and the kinds")
+				var typeErr *json.UnmarshalTypeError
+				assert.ErrorAs(t, err, &typeErr, "as encoding/json's path has it, errors.As finds the *json.UnmarshalTypeError")
+				assertNotShown(t, everyWay(err), secrets...)
+			})
+		}
+	}
+}
+
+func TestAdversarySecretQuotedByTheCauseOfADecodeErrorIsMasked(t *testing.T) {
+	// The lenient types quote the value they refuse (cut to 40 bytes), and
+	// DecodeError.Error masks the secret patterns in the whole text; the
+	// cause is handed to callers too (errors.Unwrap, errors.As, an error
+	// reporter that walks the chain), so its own text is masked as well.
+	bodies := map[string]string{
+		"a requestor_url as the id":          `{"id":"https://diag.apizee.com?c=1&pwd=798042"}`,
+		"an access_token= as a time":         `{"id":1,"created":"https://x?access_token=798042"}`,
+		"an access_token member as a name":   `{"id":1,"name":{"access_token":"798042"}}`,
+		"a JWT as a page's total":            `{"total":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3OTgwNDIifQ.798042","data":[]}`,
+		"a pwd= as the button id, in a page": `{"total":1,"data":[{"id":1,"button_id":"?pwd=798042"}]}`,
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+			defer api.Close()
+			c := hostileClient(t, api.URL+"/api")
+			_, err := c.Tickets.Get(t.Context(), 1)
+			if strings.Contains(body, `"total"`) {
+				_, err = c.Tickets.List(t.Context(), nil)
+			}
+			var decErr *apizee.DecodeError
+			require.ErrorAs(t, err, &decErr)
+			assert.Contains(t, errors.Unwrap(err).Error(), "is not", "the cause still says what is wrong")
+			assertNotShown(t, everyWay(err), "798042")
+		})
+	}
+}
+
+func TestAdversaryEscapedSecretInTheExcerptIsMasked(t *testing.T) {
+	// JSON lets a server escape any character: a secret parameter's name
+	// with an escaped letter, or the call's token, escapes past the
+	// patterns and the echo forms unless the excerpt is read as decoded.
+	const token = "tok_7f3a9c2e5b1d48e6a0c4"
+	bodies := map[string]string{
+		"an escaped pwd=":                 `{"id":"x","requestor_url":"https:\/\/diag.apizee.com?c=1&p\u0077d=798042"}`,
+		"an escaped access_token=":        `{"id":"x","sso_url":"https:\/\/x?\u0061ccess_token=798042"}`,
+		"an escaped access_token key":     `{"id":"x","\u0061ccess_token":"798042"}`,
+		"the token, one letter escaped":   `{"id":"x","echo":"\u0074ok_7f3a9c2e5b1d48e6a0c4"}`,
+		"the token, every letter escaped": `{"id":"x","echo":"` + jsonEscapeAll(token) + `"}`,
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+			defer api.Close()
+			c := hostileClient(t, api.URL+"/api", apizee.WithToken(token))
+			_, err := c.Tickets.Get(t.Context(), 1)
+			var decErr *apizee.DecodeError
+			require.ErrorAs(t, err, &decErr)
+			assert.Contains(t, decErr.Excerpt, `{"id":"x"`, "the excerpt still quotes the body")
+			shown := everyWay(err)
+			assertNotShown(t, shown, "798042", token[4:], jsonEscapeAll(token[4:]))
+		})
+	}
+}
+
+// jsonEscapeAll writes every character of s as a \u escape.
+func jsonEscapeAll(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
+}

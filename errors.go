@@ -210,11 +210,40 @@ func excerpt(body []byte, cut bool, secrets []string) string {
 	if start := excerptStart(body); len(start) < len(body) {
 		body, cut = start, true
 	}
-	return oneLine(redact.String(string(maskBody(body, cut, secrets))))
+	return oneLine(redact.String(string(maskBody(printableEscapesUndone(body), cut, secrets))))
+}
+
+// printableEscapesUndone returns body with every JSON \u escape of a
+// printable ASCII character other than a quote or a backslash written as
+// the character. JSON lets a server escape any letter: a secret
+// parameter's name ("p\u0077d=") or the call's token with a letter escaped
+// would otherwise pass both the patterns and the echo forms of masking.
+func printableEscapesUndone(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`\u00`)) {
+		return body
+	}
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' || i+1 == len(body) {
+			out = append(out, body[i])
+			continue
+		}
+		if r, ok := hex4u(body[i:]); ok && ' ' <= r && r <= '~' && r != '"' && r != '\\' {
+			out = append(out, byte(r))
+			i += 5
+			continue
+		}
+		out = append(out, body[i], body[i+1]) // an escape kept whole: "\\u0061" is no \u escape
+		i++
+	}
+	return out
 }
 
 // maskCause returns the cause of a DecodeError with the secrets the call
-// sent masked in its text. The lenient types' errors quote the value they
+// sent, and the secret patterns (redact.String), masked in its text: the
+// cause reaches callers on its own (errors.Unwrap, errors.As, an error
+// reporter walking the chain), not only through the masked Error of the
+// error that wraps it. The lenient types' errors quote the value they
 // could not read, cut to 40 bytes and marked "…", and a server may have
 // echoed a secret there: the text before each "…" may end inside one. An
 // error whose text changes is replaced by one with the masked text: those
@@ -226,7 +255,7 @@ func maskCause(err error, secrets []string) error {
 		parts[i] = redact.KnownCut(parts[i], secrets...)
 	}
 	parts[len(parts)-1] = redact.Known(parts[len(parts)-1], secrets...)
-	if masked := strings.Join(parts, "…"); masked != text {
+	if masked := redact.String(strings.Join(parts, "…")); masked != text {
 		return errors.New(masked)
 	}
 	return err
@@ -467,12 +496,22 @@ type checker interface{ check() error }
 // masking sees the secret whole, however much white space comes first.
 const excerptScan = 4 << 10
 
+// excerptSource bounds the start of body that an excerpt is cut from,
+// white space included: masking and folding copy what they are given
+// several times, and a body of white space with a little text between
+// would otherwise hand them the whole 32 MiB. Past this much white space
+// the excerpt, folded, has nothing left to show of what follows.
+const excerptSource = 64 << 10
+
 // excerptStart is the start of body that an error's excerpt is made from:
 // folding a whole 32 MiB body of short words into one line would allocate
 // many times its size.
 func excerptStart(body []byte) []byte {
 	text := 0
 	for i := 0; i < len(body); {
+		if i >= excerptSource {
+			return body[:i]
+		}
 		r, size := utf8.DecodeRune(body[i:])
 		if !unicode.IsSpace(r) {
 			if text += size; text >= excerptScan {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,7 +210,7 @@ func (e *listEnvelope[T]) scanDocument(body []byte, b answerBounds) (bool, error
 
 // scan decodes the page at s.
 func (e *listEnvelope[T]) scan(s *scanner) bool {
-	return s.wireObject(func(key []byte) bool { return e.member(s, key) })
+	return s.wireObject(reflect.TypeFor[listEnvelope[T]](), "", func(key []byte) bool { return e.member(s, key) })
 }
 
 // member reads the value of key. A second "data" replaces the first, as
@@ -232,9 +233,10 @@ func (e *listEnvelope[T]) member(s *scanner, key []byte) bool {
 			return true
 		}
 		if s.peek() != '[' {
-			return s.refuse("a list")
+			return s.refuse(reflect.TypeFor[[]T](), "data")
 		}
 		e.Data = e.Data[:0]
+		s.within = "data"
 		ok := s.array(func() bool {
 			if e.Data == nil {
 				e.Data = make([]T, 0, max(e.limit, 1))
@@ -242,6 +244,7 @@ func (e *listEnvelope[T]) member(s *scanner, key []byte) bool {
 			e.Data = append(e.Data, *new(T))
 			return any(&e.Data[len(e.Data)-1]).(itemScanner).scan(s)
 		})
+		s.within = ""
 		if len(e.Data) == 0 {
 			e.Data = []T{}
 		}

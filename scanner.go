@@ -3,7 +3,7 @@ package apizee
 import (
 	"bytes"
 	"cmp"
-	"fmt"
+	"encoding/json"
 	"reflect"
 	"strings"
 )
@@ -67,6 +67,9 @@ type scanner struct {
 	topObject bool
 	// err is the first value refused, which stopped the scan.
 	err error
+	// within is the field of the document whose items are being read
+	// ("data" of a page), which names where a value was refused.
+	within string
 }
 
 // scanDocument reads body, a whole JSON document, with scan, and reports
@@ -162,12 +165,21 @@ func (s *scanner) key() ([]byte, bool) {
 		return nil, false
 	}
 	s.off++
-	if bytes.IndexByte(raw, '\\') < 0 {
+	if bytes.IndexByte(raw, '\\') < 0 || len(raw) > maxEscapedKey {
+		// A key this long matches no wire key however it is escaped:
+		// undoing its escapes would only build it.
 		return raw[1 : len(raw)-1], true
 	}
 	key, err := jsonString(raw)
 	return []byte(key), err == nil
 }
+
+// maxEscapedKey is the longest escaped key (quotes included) whose escapes
+// the scanner undoes. An escape takes at most 6 bytes for each byte it
+// stands for, and a key that folds to a wire key takes at most 3 bytes for
+// each of its bytes (see folded): 18 times the longest wire key is room
+// enough (TestScannerReadsEveryKeyOfTheWireStructs checks it).
+const maxEscapedKey = 1024
 
 // folded is the key of a wire struct (one of names) that encoding/json
 // matches key to when no key matches it exactly: the one equal to it but
@@ -350,11 +362,6 @@ func (s *scanner) optionalFloat(v *optionalFloat) bool {
 	return ok && s.accepted(v.UnmarshalJSON(raw))
 }
 
-func (s *scanner) geoPoint(v *GeoPoint) bool {
-	raw, ok := s.value()
-	return ok && s.accepted(v.UnmarshalJSON(raw))
-}
-
 // accepted records err, a refusal of the value just read, and reports
 // whether there was none.
 func (s *scanner) accepted(err error) bool {
@@ -365,29 +372,41 @@ func (s *scanner) accepted(err error) bool {
 	return true
 }
 
-// wireObject reads the object of a wire struct at s, as object does. As
-// encoding/json has it, null leaves the struct as it is and a value of
-// another kind is refused.
-func (s *scanner) wireObject(member func(key []byte) bool) bool {
+// wireObject reads the object of a wire struct of type t at s, as object
+// does; field is its key in the enclosing wire struct ("" for the
+// document or an item of a list). As encoding/json has it, null leaves the
+// struct as it is and a value of another kind is refused.
+func (s *scanner) wireObject(t reflect.Type, field string, member func(key []byte) bool) bool {
 	switch s.peek() {
 	case '{':
 		return s.object(member)
 	case 'n':
 		return s.null()
 	}
-	return s.refuse("an object")
+	return s.refuse(t, field)
 }
 
-// refuse reads a value that is not what a wire struct holds there (want)
-// and records the refusal.
-func (s *scanner) refuse(want string) bool {
-	s.peek()
-	start := s.off
+// refuse reads a value that is not what a wire struct holds there (a value
+// of type t, at field) and records the refusal as encoding/json reports
+// it: the field and the kinds (see wrongKindError), never the value, which
+// may be a secret that no pattern recognises (a link, or a token with a
+// letter escaped).
+func (s *scanner) refuse(t reflect.Type, field string) bool {
+	kind := jsonValueKinds[s.peek()]
 	if s.skip() {
-		s.err = fmt.Errorf("apizee: %s is not %s", truncate(s.data[start:s.off]), want)
+		if s.within != "" {
+			field = strings.Trim(s.within+"."+field, ".")
+		}
+		s.err = wrongKindError{&json.UnmarshalTypeError{Value: kind, Type: t, Offset: int64(s.off), Field: field}}
 	}
 	return false
 }
+
+// jsonValueKinds names the kind of a JSON value by its first byte, as
+// encoding/json's UnmarshalTypeError.Value does.
+var jsonValueKinds = map[byte]string{'"': "string", '{': "object", '[': "array", 't': "bool", 'f': "bool",
+	'-': "number", '0': "number", '1': "number", '2': "number", '3': "number", '4': "number",
+	'5': "number", '6': "number", '7': "number", '8': "number", '9': "number"}
 
 // jsonKeys are the keys of the wire struct T, by its fields' json tags.
 func jsonKeys[T any]() [][]byte {
@@ -406,7 +425,7 @@ func jsonKeys[T any]() [][]byte {
 // geoWire.
 func (p *GeoPoint) scan(s *scanner) bool {
 	var w geoWire
-	ok := s.wireObject(func(key []byte) bool { return w.member(s, key) })
+	ok := s.wireObject(geoWireType, "", func(key []byte) bool { return w.member(s, key) })
 	*p = w.point()
 	return ok
 }
@@ -427,4 +446,7 @@ func (w *geoWire) member(s *scanner, key []byte) bool {
 	return s.skip()
 }
 
-var geoKeys = jsonKeys[geoWire]()
+var (
+	geoKeys     = jsonKeys[geoWire]()
+	geoWireType = reflect.TypeFor[geoWire]()
+)

@@ -168,7 +168,9 @@ func TestScannerReadsWhatEncodingJSONReads(t *testing.T) {
 		assert.Equal(t, w.ticket(), got, doc)
 	}
 	for doc, want := range map[string]string{`{"id":"x"}`: `apizee: x is not an integer`, `{}`: "apizee: the ticket has no id",
-		`{"id":1,"requestor":"x"}`: `apizee: "x" is not an object`, `[{"id":1}]`: `apizee: [{"id":1}] is not an object`} {
+		`{"id":1,"requestor":"x"}`: `field "requestor" holds a JSON string where an object belongs`,
+		`{"id":1,"geoloc":[1,2]}`:  `field "geoloc" holds a JSON array where an object belongs`,
+		`[{"id":1}]`:               `the answer holds a JSON array where an object belongs`} {
 		var got Ticket
 		read, err := got.scanDocument([]byte(doc), defaultBounds)
 		assert.False(t, read, doc)
@@ -198,6 +200,9 @@ func TestScannerReadsEveryKeyOfTheWireStructs(t *testing.T) {
 		"agent_url", "sso_url", "button_id", "geoloc"}, keys(ticketKeys))
 	assert.Equal(t, []string{"phone", "email"}, keys(requestorKeys))
 	assert.Equal(t, []string{"lat", "lng", "lon"}, keys(geoKeys))
+	for _, key := range slices.Concat(ticketKeys, requestorKeys, geoKeys, listEnvelopeKeys) {
+		assert.LessOrEqual(t, 18*len(key)+2, maxEscapedKey, "%s, written in escaped runes that fold to its letters, is matched", key)
+	}
 	assert.Equal(t, []string{"total", "data", "next_offset"}, keys(listEnvelopeKeys))
 	// Each key with a value that is not its zero decodes as encoding/json
 	// has it, and is not skipped.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -145,7 +146,7 @@ type ticketWire struct {
 	AgentURL           flexString    `json:"agent_url"`
 	SSOURL             flexString    `json:"sso_url"`
 	ButtonID           flexInt64     `json:"button_id"`
-	Geoloc             *GeoPoint     `json:"geoloc"`
+	Geoloc             *geoWire      `json:"geoloc"`
 }
 
 // UnmarshalJSON decodes a ticket leniently (see the types in types.go) but
@@ -196,7 +197,7 @@ func (t *Ticket) scan(s *scanner) bool {
 
 // scan decodes the ticket at s as encoding/json decodes it.
 func (w *ticketWire) scan(s *scanner) bool {
-	return s.wireObject(func(key []byte) bool { return w.member(s, key) })
+	return s.wireObject(ticketWireType, "", func(key []byte) bool { return w.member(s, key) })
 }
 
 // member reads the value of key.
@@ -231,7 +232,7 @@ func (w *ticketWire) member(s *scanner, key []byte) bool {
 	case "requestor_url":
 		return s.flexString(&w.RequestorURL)
 	case "requestor":
-		return w.Requestor.scan(s)
+		return w.Requestor.scan(s, "requestor")
 	case "information_page_url":
 		return s.flexString(&w.InformationPageURL)
 	case "service_key":
@@ -248,12 +249,11 @@ func (w *ticketWire) member(s *scanner, key []byte) bool {
 			return true
 		}
 		if w.Geoloc == nil {
-			w.Geoloc = new(GeoPoint)
+			w.Geoloc = new(geoWire)
 		}
-		if s.peek() == '[' {
-			return s.geoPoint(w.Geoloc) // PHP's empty object, or a mistake
-		}
-		return w.Geoloc.scan(s) // as its UnmarshalJSON would, in this scanner
+		// Into the wire struct, as encoding/json decodes it: a position
+		// written twice merges.
+		return s.wireObject(geoWireType, "geoloc", func(key []byte) bool { return w.Geoloc.member(s, key) })
 	}
 	if name := folded(key, ticketKeys); name != nil {
 		return w.member(s, name)
@@ -261,11 +261,14 @@ func (w *ticketWire) member(s *scanner, key []byte) bool {
 	return s.skip()
 }
 
-var ticketKeys = jsonKeys[ticketWire]()
+var (
+	ticketKeys     = jsonKeys[ticketWire]()
+	ticketWireType = reflect.TypeFor[ticketWire]()
+)
 
-// scan decodes the requestor at s as encoding/json decodes it.
-func (r *requestorWire) scan(s *scanner) bool {
-	return s.wireObject(func(key []byte) bool { return r.member(s, key) })
+// scan decodes the requestor at field as encoding/json decodes it.
+func (r *requestorWire) scan(s *scanner, field string) bool {
+	return s.wireObject(requestorWireType, field, func(key []byte) bool { return r.member(s, key) })
 }
 
 // member reads the value of key.
@@ -282,7 +285,10 @@ func (r *requestorWire) member(s *scanner, key []byte) bool {
 	return s.skip()
 }
 
-var requestorKeys = jsonKeys[requestorWire]()
+var (
+	requestorKeys     = jsonKeys[requestorWire]()
+	requestorWireType = reflect.TypeFor[requestorWire]()
+)
 
 // check refuses an object without an id: that is not a ticket.
 func (w *ticketWire) check() error {
@@ -304,7 +310,10 @@ func (w *ticketWire) ticket() Ticket {
 		ButtonID: int64(w.ButtonID),
 	}
 	t.Requestor = Requestor{Phones: w.Requestor.Phone, Emails: w.Requestor.Email}
-	t.Geoloc = w.Geoloc
+	if w.Geoloc != nil {
+		p := w.Geoloc.point()
+		t.Geoloc = &p
+	}
 	return t
 }
 

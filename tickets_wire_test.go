@@ -73,3 +73,27 @@ func TestTicketCallsDecodeLikeTicketUnmarshalJSON(t *testing.T) {
 	require.NotNil(t, page.Items[0].Geoloc)
 	assert.Equal(t, apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, *page.Items[0].Geoloc)
 }
+
+// A position written twice merges as encoding/json merges the wire struct
+// (the SDK decoded it so before the one-pass decoder): the latitude of the
+// first stays, and a "lng" beats a later "lon". An empty PHP array under a
+// key in another case is no object, as it was not.
+func TestTicketPositionWrittenTwiceDecodesAsBefore(t *testing.T) {
+	c, mock := ticketsMockClient(t)
+	mock.RegisterResponder(http.MethodGet, mockBase+"/tickets/7",
+		httpmock.NewStringResponder(http.StatusOK, `{"id":7,"geoloc":{"lat":48.7,"lng":-3.5},"geoloc":{"lon":2}}`))
+	mock.RegisterResponder(http.MethodGet, mockBase+"/tickets",
+		httpmock.NewStringResponder(http.StatusOK, `{"total":1,"data":[{"id":7,"geoloc":{"lat":48.7},"Geoloc":{"lon":2}}]}`))
+	mock.RegisterResponder(http.MethodGet, mockBase+"/tickets/8",
+		httpmock.NewStringResponder(http.StatusOK, `{"id":8,"Geoloc":[]}`))
+
+	got, err := c.Tickets.Get(t.Context(), 7)
+	require.NoError(t, err)
+	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7, Lng: -3.5}, got.Geoloc)
+	page, err := c.Tickets.List(t.Context(), nil)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	assert.Equal(t, &apizee.GeoPoint{Lat: 48.7, Lng: 2}, page.Items[0].Geoloc)
+	_, err = c.Tickets.Get(t.Context(), 8)
+	assert.ErrorContains(t, err, `field "geoloc" holds a JSON array where an object belongs`)
+}

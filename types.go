@@ -29,29 +29,70 @@ func (n *flexInt64) UnmarshalJSON(b []byte) error {
 		*n = 0
 		return nil
 	}
-	if len(b) > 0 && b[0] == '"' {
-		s, err := jsonString(b)
-		if err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*n = 0
-			return nil
-		}
-		b = []byte(s)
-	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		// Some counters arrive as 3.0: accept whole floats, refuse the rest.
-		f, ferr := strconv.ParseFloat(string(b), 64)
-		if ferr != nil || f != float64(int64(f)) {
+	if len(b) == 0 || b[0] != '"' {
+		v, ok := wholeNumber(b)
+		if !ok {
 			return fmt.Errorf("apizee: %s is not an integer", truncate(b))
 		}
-		v = int64(f)
+		*n = flexInt64(v)
+		return nil
+	}
+	s, err := jsonString(b)
+	if err != nil {
+		return err
+	}
+	if s = strings.TrimSpace(s); s == "" {
+		*n = 0
+		return nil
+	}
+	v, ok := wholeNumber(s)
+	if !ok {
+		return fmt.Errorf("apizee: %s is not an integer", truncate([]byte(s[:min(len(s), 41)])))
 	}
 	*n = flexInt64(v)
 	return nil
+}
+
+// wholeNumber reads an integer, or a whole float (some counters arrive as
+// 3.0), and reports whether s is one. strconv copies what it is given and
+// what it refuses: an integer of more than 19 significant digits, beyond
+// any int64, is refused without either parse, where a 31 MiB number cost
+// four copies of it.
+func wholeNumber[T string | []byte](s T) (int64, bool) {
+	digits, integer := significantDigits(s)
+	if integer && digits > 19 {
+		return 0, false
+	}
+	if integer {
+		if v, err := strconv.ParseInt(string(s), 10, 64); err == nil {
+			return v, true
+		}
+	}
+	f, err := strconv.ParseFloat(string(s), 64)
+	return int64(f), err == nil && f == float64(int64(f))
+}
+
+// significantDigits reports whether s is an integer as strconv.ParseInt
+// reads one in base 10 (a sign, then only digits) and, if so, how many
+// digits it has past its leading zeros.
+func significantDigits[T string | []byte](s T) (digits int, integer bool) {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	for i < len(s) && s[i] == '0' {
+		i++
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		digits++
+	}
+	return digits, true
 }
 
 // flexString decodes a JSON string, a number (kept as written) or null.
@@ -410,10 +451,16 @@ type flexFloat float64
 
 func (f *flexFloat) UnmarshalJSON(b []byte) error {
 	if isJSONNumber(b) {
-		if v, err := strconv.ParseFloat(string(b), 64); err == nil {
-			*f = flexFloat(v)
-			return nil
+		// A number ParseFloat refuses is beyond float64, read as a string
+		// too; an integer of more than 309 digits is, without the copies
+		// parsing it costs.
+		if digits, integer := significantDigits(b); !integer || digits <= 309 {
+			if v, err := strconv.ParseFloat(string(b), 64); err == nil {
+				*f = flexFloat(v)
+				return nil
+			}
 		}
+		return fmt.Errorf("apizee: %s is not a number", truncate(b))
 	}
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
