@@ -6,6 +6,7 @@ package apizee_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -79,6 +80,25 @@ func TestAdversaryCreateIsRetriedWhenItProvablyNeverLeft(t *testing.T) {
 		require.ErrorAs(t, err, &reqErr)
 		assert.Contains(t, err.Error(), "does not look like a TLS handshake")
 		assert.Equal(t, 3, reqErr.Attempts, "the handshake failed before the request was written: it is sent again")
+	})
+
+	t.Run("a handshake the server refused with an alert", func(t *testing.T) {
+		// A TLS stack of the caller's own (QUIC's, or a dialer doing the
+		// handshake itself) reports the server's alert as tls.AlertError.
+		var dials atomic.Int32
+		transport := &http.Transport{DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
+			dials.Add(1)
+			return nil, fmt.Errorf("handshake: %w", tls.AlertError(40)) // handshake_failure
+		}}
+		c, err := apizee.NewClient(apizee.WithBaseURL("https://api.apizee.invalid/api"), apizee.WithToken("hostile-token"),
+			apizee.WithHTTPClient(&http.Client{Transport: transport}), apizee.WithRetryPolicy(fastRetryPolicy))
+		require.NoError(t, err)
+
+		err = createTicket(t.Context(), c)
+		var reqErr *apizee.RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.Equal(t, 3, reqErr.Attempts, "a POST whose handshake was refused never left: it is sent again")
+		assert.Equal(t, int32(3), dials.Load())
 	})
 }
 
