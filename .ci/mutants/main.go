@@ -23,7 +23,8 @@
 // The report (summary.txt, and results.tsv with one line per mutant) goes to
 // -out, with the coverage per test (cov/), reused by later runs of the same
 // tree when -reuse-coverage is given. -only re-runs the mutants whose id
-// matches a regexp; -show prints a mutant's change.
+// matches a regexp; -show prints a mutant's change; -run tries them against
+// the tests a regexp names instead of those the coverage selects.
 package main
 
 import (
@@ -123,6 +124,7 @@ func main() {
 		dryRun      = flag.Bool("dry-run", false, "list the mutants and their coverage, run nothing")
 		timeoutX    = flag.Float64("timeout-factor", 10, "a mutant's tests time out after this many times their normal time (plus 30 s)")
 		listTests   = flag.Bool("tests", false, "with -only: print the tests that cover each mutant")
+		runTests    = flag.String("run", "", "run the top-level tests this regexp matches, in every package, instead of those that cover the mutant (for tests newer than the coverage)")
 		useSchemata = flag.Bool("schemata", true, "try the operator mutants first in binaries built once with all of them (see schemata.go)")
 	)
 	flag.Parse()
@@ -159,9 +161,11 @@ func main() {
 		return
 	}
 
-	p := &pass{root: root, out: *out, equivalent: equivalent, dryRun: *dryRun, timeoutX: *timeoutX, listTests: *listTests}
-	p.cov = coverage(root, *out, *reuseCov)
-	if *useSchemata && !*dryRun {
+	p := &pass{root: root, out: *out, equivalent: equivalent, dryRun: *dryRun, timeoutX: *timeoutX, listTests: *listTests, runTests: *runTests}
+	if *runTests == "" {
+		p.cov = coverage(root, *out, *reuseCov)
+	}
+	if *useSchemata && !*dryRun && *runTests == "" {
 		p.schem = buildSchemata(root, *out, ms, p.cov)
 	}
 	var mu sync.Mutex
@@ -559,11 +563,19 @@ type pass struct {
 	dryRun     bool
 	timeoutX   float64
 	listTests  bool
+	runTests   string
 }
 
 // covering returns the top-level tests that run a mutant's line, by
 // package, and how long they took together.
 func (p *pass) covering(m mutant) (map[string][]string, map[string]float64, int) {
+	if p.runTests != "" {
+		byPkg := map[string][]string{}
+		for _, pkg := range packages {
+			byPkg[pkg] = []string{p.runTests}
+		}
+		return byPkg, map[string]float64{}, len(packages)
+	}
 	// A test covers the mutant when it ran a block that holds the
 	// mutant's position. A position in no block (a case expression, the
 	// condition of an else if, a package-level initialiser) is run by every
