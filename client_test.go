@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -408,6 +409,26 @@ func TestHTTPClientTimeoutBoundsEachAttempt(t *testing.T) {
 	_, err = get(t.Context(), c, srv.base()+"/slow")
 	require.NoError(t, err, "a GET that timed out is retried")
 	assert.Equal(t, int32(2), hits.Load())
+}
+
+func TestHTTPClientJarKeepsTheServersCookies(t *testing.T) {
+	// A load balancer's affinity cookie, set on the first answer, goes back
+	// with every later call when the caller's client has a jar.
+	var cookies []string
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		cookies = append(cookies, r.Header.Get("Cookie"))
+		http.SetCookie(w, &http.Cookie{Name: "affinity", Value: "node-7", Path: "/"})
+		ok(w, r)
+	})
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c, err := apizee.NewClient(apizee.WithBaseURL(srv.base()), apizee.WithToken("tok"), apizee.WithHTTPClient(&http.Client{Jar: jar}))
+	require.NoError(t, err)
+	for range 2 {
+		_, err = get(t.Context(), c, srv.base()+"/x")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []string{"", "affinity=node-7"}, cookies)
 }
 
 // countingLimiter counts its Wait calls and fails them with err when set.

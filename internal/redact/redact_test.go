@@ -154,6 +154,7 @@ func TestKnown(t *testing.T) {
 		{"URL encoded", "password=p%40ss+w%2Frd&x", []string{"p@ss w/rd"}, "password=REDACTED&x"},
 		{"path escaped", "/u/p@ss%20w", []string{"p@ss w"}, "/u/REDACTED"},
 		{"a beginning at the end is kept when the text is whole", "ends with tok_", []string{"tok_123"}, "ends with tok_"},
+		{"an echo holding a shorter form of the secret masked whole", "pw secret%25 refused", []string{"secret%"}, "pw REDACTED refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +192,7 @@ func TestStringMasksAnEscapedSecretParameter(t *testing.T) {
 		`next=https%3A%2F%2Fh%2Fsso%3Faccess_token%3Dopaque77%26x%3D1`:           "opaque77",
 		`NEXT=HTTPS%3A%2F%2FH%2FSSO%3FACCESS_TOKEN%3dOPAQUE77`:                   "OPAQUE77",
 		`{"url":"https://h/sso?x=1\u0026access_token=opaque77\u0026y=2","id":1}`: "opaque77",
+		`redirected to https%3A%2F%2Fh%2Fsso%3Faccess_token%3Dopaque77`:          "opaque77", // no "=" at all
 	} {
 		assert.NotContains(t, String(in), hidden, in)
 		assert.True(t, mayHoldSecret(in), in)
