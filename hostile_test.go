@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -349,6 +350,29 @@ func TestHostileUntrustedCertificateFailsOnceWithoutRetry(t *testing.T) {
 			assert.Contains(t, err.Error(), "certificate")
 		})
 	}
+}
+
+func TestHostileTenMiBUnauthorizedBodyIsReadTo64KiBBeforeTheReplay(t *testing.T) {
+	// The 401 that makes the client renew its token is drained only so far
+	// before the replay: past that, the connection is not worth 10 MiB.
+	h := newStreamingHandler(http.StatusUnauthorized, 10*mebibyte, `{"message":"expired"}`)
+	var tokens atomic.Int32
+	srv, buffers := smallBuffers(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/token":
+			fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":86400}`, tokens.Add(1))
+		case r.Header.Get("Authorization") == "Bearer tok-1":
+			h.ServeHTTP(w, r)
+		default:
+			io.WriteString(w, `{"id":1}`)
+		}
+	}))
+	c := hostileClient(t, srv.URL+"/api", buffers, apizee.WithCredentials("agent", "pw-Zq9"))
+
+	_, err := c.Tickets.Get(t.Context(), 1)
+	require.NoError(t, err, "the replay with the renewed token succeeds")
+	h.waitDone(t)
+	assert.Less(t, h.written.Load(), int64(2*mebibyte), "the client hangs up instead of draining the 401")
 }
 
 func TestHostileTenMiBErrorBodyIsReadTo64KiB(t *testing.T) {
