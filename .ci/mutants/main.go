@@ -126,6 +126,7 @@ func main() {
 		listTests   = flag.Bool("tests", false, "with -only: print the tests that cover each mutant")
 		runTests    = flag.String("run", "", "run the top-level tests this regexp matches, in every package, instead of those that cover the mutant (for tests newer than the coverage)")
 		useSchemata = flag.Bool("schemata", true, "try the operator mutants first in binaries built once with all of them (see schemata.go)")
+		alone       = flag.Bool("alone", true, "compile alone, to confirm it, a mutant that lived in the schemata binaries (false: report it LIVED there)")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -161,7 +162,7 @@ func main() {
 		return
 	}
 
-	p := &pass{root: root, out: *out, equivalent: equivalent, dryRun: *dryRun, timeoutX: *timeoutX, listTests: *listTests, runTests: *runTests}
+	p := &pass{root: root, out: *out, equivalent: equivalent, dryRun: *dryRun, timeoutX: *timeoutX, listTests: *listTests, runTests: *runTests, alone: *alone}
 	if *runTests == "" {
 		p.cov = coverage(root, *out, *reuseCov)
 	}
@@ -564,6 +565,7 @@ type pass struct {
 	timeoutX   float64
 	listTests  bool
 	runTests   string
+	alone      bool
 }
 
 // covering returns the top-level tests that run a mutant's line, by
@@ -616,7 +618,8 @@ func order(m mutant) []string {
 
 // try runs the tests that cover a mutant: in the schemata binaries when the
 // mutant is one of theirs, and, unless they kill it, against the mutated
-// file compiled alone (which alone decides that a mutant lives).
+// file compiled alone (which alone decides that a mutant lives, unless
+// -alone=false).
 func (p *pass) try(m mutant) result {
 	r := result{mutant: m}
 	if reason, ok := p.equivalent[m.Key]; ok {
@@ -638,8 +641,9 @@ func (p *pass) try(m mutant) result {
 	}
 	t0 := time.Now()
 	if p.schem != nil && m.schemaID > 0 {
-		if status, by := p.schem.run(m, byPkg, secs, p.timeoutX); status == "KILLED" {
-			r.Status, r.KilledBy, r.Seconds = status, by+" (schemata)", time.Since(t0).Seconds()
+		status, by := p.schem.run(m, byPkg, secs, p.timeoutX)
+		if status == "KILLED" || status == "LIVED" && !p.alone {
+			r.Status, r.KilledBy, r.Seconds = status, strings.TrimSpace(by+" (schemata)"), time.Since(t0).Seconds()
 			return r
 		}
 	}

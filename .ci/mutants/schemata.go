@@ -191,13 +191,17 @@ func zzMutantOn(id int) bool { return zzMutantActive == id }
 	return overlay, id
 }
 
-// run tries a mutant in the schemata binaries: KILLED, or "" when they did
-// not kill it (lived, timed out, or covered only by tests unusable there).
+// run tries a mutant in the schemata binaries: KILLED, LIVED when every
+// covering test ran there and passed, or "" when they cannot tell (a test
+// unusable there, a timeout): the mutant compiled alone decides.
 func (s *schemata) run(m mutant, byPkg map[string][]string, secs map[string]float64, timeoutX float64) (status, killedBy string) {
+	status = "LIVED"
 	for _, p := range order(m) {
 		var names []string
 		for _, n := range byPkg[p] {
-			if !s.broken[p+" "+n] {
+			if s.broken[p+" "+n] {
+				status = ""
+			} else {
 				names = append(names, n)
 			}
 		}
@@ -205,7 +209,7 @@ func (s *schemata) run(m mutant, byPkg map[string][]string, secs map[string]floa
 			continue
 		}
 		timeout := time.Duration((30 + timeoutX*secs[p]) * float64(time.Second))
-		status, by := firstKill(names, func(names []string) (string, string) {
+		got, by := firstKill(names, func(names []string) (string, string) {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, s.bins[p], "-test.short", "-test.count=1", "-test.failfast",
@@ -213,16 +217,22 @@ func (s *schemata) run(m mutant, byPkg map[string][]string, secs map[string]floa
 			cmd.Dir = filepath.Join(s.root, p)
 			cmd.Env = append(os.Environ(), fmt.Sprintf("APIZEE_MUTANT=%d", m.schemaID))
 			outb, err := cmd.CombinedOutput()
-			if err == nil || ctx.Err() != nil || strings.Contains(string(outb), "panic: test timed out") {
-				return "", "" // lived or timed out: the mutant compiled alone decides
+			switch {
+			case err == nil:
+				return "", ""
+			case ctx.Err() != nil || strings.Contains(string(outb), "panic: test timed out"):
+				return "TIMED_OUT", ""
 			}
 			return "KILLED", failedTest(string(outb))
 		})
-		if status == "KILLED" {
-			return status, strings.TrimSpace(p + " " + by)
+		switch got {
+		case "KILLED":
+			return got, strings.TrimSpace(p + " " + by)
+		case "TIMED_OUT":
+			status = ""
 		}
 	}
-	return "", ""
+	return status, ""
 }
 
 // renderer rewrites a file's mutant sites into their schemata.
