@@ -64,6 +64,7 @@ func TestURL(t *testing.T) {
 		{"user info", "https://bob:hunter2@cloud.apizee.com/api", []string{"hunter2", "bob"}, []string{"cloud.apizee.com/api"}},
 		{"pwd", "https://cloud.apizee.com/visio?pwd=1234&room=r", []string{"1234"}, []string{"room=r"}},
 		{"unparsable", "https://h/%zz?access_token=s3cr3t", []string{"s3cr3t"}, nil},
+		{"a secret parameter whose name is percent-encoded", "https://h/sso?acc%65ss_token=s3cr3t&x=1", []string{"s3cr3t"}, []string{"x=1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
