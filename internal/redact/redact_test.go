@@ -151,6 +151,8 @@ func TestKnown(t *testing.T) {
 		{"JSON escaped", `{"m":"pw a\"b\\c\u003cd"}`, []string{`a"b\c<d`}, `{"m":"pw REDACTED"}`},
 		{"JSON without HTML escaping", `{"m":"a\"<b"}`, []string{`a"<b`}, `{"m":"REDACTED"}`},
 		{"PHP json_encode", `{"m":"p\u00e4ss\/w\ud83d\ude00"}`, []string{"päss/w😀"}, `{"m":"REDACTED"}`},
+		{"PHP json_encode keeps ~ as it is", `{"m":"p\u00e4~w"}`, []string{"pä~w"}, `{"m":"REDACTED"}`},
+		{"PHP json_encode of the last BMP code point", `{"m":"p\uffffw"}`, []string{"p\uffffw"}, `{"m":"REDACTED"}`},
 		{"HTML escaped", "<title>a&amp;b&lt;c</title>", []string{"a&b<c"}, "<title>REDACTED</title>"},
 		{"URL encoded", "password=p%40ss+w%2Frd&x", []string{"p@ss w/rd"}, "password=REDACTED&x"},
 		{"path escaped", "/u/p@ss%20w", []string{"p@ss w"}, "/u/REDACTED"},
@@ -208,4 +210,5 @@ func TestKnownMasksAnEchoInAnyCase(t *testing.T) {
 	}
 	assert.Equal(t, "cut "+Mask, KnownCut("cut TOK/9", secret), "a cut echo in another case")
 	assert.Equal(t, "ünïcödé stays", Known("ünïcödé stays", secret), "non-ASCII text is left as it is")
+	assert.Equal(t, "seen "+Mask+" here", Known("seen zEBRA-Az9 here", "Zebra-aZ9"), "A and Z, the ends of the ASCII capitals")
 }
