@@ -197,6 +197,7 @@ func TestNewClientWithEveryOption(t *testing.T) {
 			assert.Contains(t, s, "EnterpriseID:42")
 			assert.Contains(t, s, "MaxRetries:5")
 			assert.Contains(t, s, `UserAgent:"crm-connector/2.1"`)
+			assert.Contains(t, s, "RateLimiter:true, Logger:true")
 			assert.Empty(t, rt.attempts(), "NewClient makes no request")
 		})
 	}
@@ -206,6 +207,7 @@ func TestNewClientDefaults(t *testing.T) {
 	c, err := apizee.NewClient(apizee.WithToken("tok"))
 	require.NoError(t, err)
 	assert.Contains(t, c.String(), `BaseURL:"`+apizee.DefaultBaseURL+`"`)
+	assert.Contains(t, c.String(), "RateLimiter:false, Logger:false")
 	assert.Equal(t, apizee.RetryPolicy{MaxRetries: 3, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxRetryAfter: time.Minute}, apizee.DefaultRetryPolicy())
 }
 

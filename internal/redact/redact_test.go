@@ -181,6 +181,7 @@ func TestUserInfo(t *testing.T) {
 		{"https://agent:pa/ss?x#y@host/api", "https://REDACTED@host/api"},
 		{"agent:secret@host/api", "REDACTED@host/api"},
 		{"//agent:secret@host", "//REDACTED@host"},
+		{"https://@host/api", "https://REDACTED@host/api"},
 		{"", ""},
 	}
 	for _, tt := range tests {
