@@ -179,12 +179,12 @@ func TestNewClientWithEveryOption(t *testing.T) {
 				apizee.WithBaseURL("https://valid2.apizee.com/api/v3/"),
 				auth,
 				apizee.WithEnterpriseID(42),
+				nil, // a nil option is ignored, not the ones after it
 				apizee.WithHTTPClient(rt.client()),
 				apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 5, MinBackoff: time.Second, MaxBackoff: time.Minute, MaxRetryAfter: 2 * time.Minute}),
 				apizee.WithRateLimiter(nilSafeLimiter{}),
 				apizee.WithLogger(logger),
 				apizee.WithUserAgent("crm-connector/2.1"),
-				nil, // a nil option is ignored
 			)
 			require.NoError(t, err)
 			require.NotNil(t, c.Tickets)
@@ -349,6 +349,15 @@ func TestNewClientFromEnvRefusesBadValues(t *testing.T) {
 	t.Setenv("APIZEE_PASSWORD", "")
 	_, err = apizee.NewClientFromEnv()
 	requireValidationError(t, err, "Credentials")
+
+	// Half of a pair is a mistake to name, not the absence of both.
+	t.Setenv("APIZEE_USERNAME", "agent@example.com")
+	_, err = apizee.NewClientFromEnv()
+	requireValidationError(t, err, "Password")
+	t.Setenv("APIZEE_USERNAME", "")
+	t.Setenv("APIZEE_PASSWORD", "pw")
+	_, err = apizee.NewClientFromEnv()
+	requireValidationError(t, err, "Username")
 }
 
 func TestUserAgent(t *testing.T) {
