@@ -24,7 +24,9 @@
 // -out, with the coverage per test (cov/), reused by later runs of the same
 // tree when -reuse-coverage is given. -only re-runs the mutants whose id
 // matches a regexp; -show prints a mutant's change; -run tries them against
-// the tests a regexp names instead of those the coverage selects.
+// the tests a regexp names instead of those the coverage selects; -rerun
+// runs again only the mutants an earlier run left alive (after new tests),
+// carrying the others over into a whole report.
 package main
 
 import (
@@ -126,6 +128,7 @@ func main() {
 		listTests   = flag.Bool("tests", false, "with -only: print the tests that cover each mutant")
 		runTests    = flag.String("run", "", "run the top-level tests this regexp matches, in every package, instead of those that cover the mutant (for tests newer than the coverage)")
 		useSchemata = flag.Bool("schemata", true, "try the operator mutants first in binaries built once with all of them (see schemata.go)")
+		rerun       = flag.String("rerun", "", "comma-separated results.tsv of earlier runs: a mutant they report KILLED or NOT_VIABLE (matched by key) is carried over, the others run again")
 		alone       = flag.Bool("alone", true, "compile alone, to confirm it, a mutant that lived in the schemata binaries (false: report it LIVED there)")
 	)
 	flag.Parse()
@@ -162,35 +165,52 @@ func main() {
 		return
 	}
 
+	// The mutants an earlier run decided are carried over; the rest run.
+	results := make([]result, len(ms))
+	var torun []mutant
+	var at []int // torun[j] is ms[at[j]]
+	prev := readResults(*rerun)
+	for i, m := range ms {
+		if r, ok := prev[m.Key]; ok && (r.Status == "KILLED" || r.Status == "NOT_VIABLE") {
+			r.mutant = m
+			results[i] = r
+			continue
+		}
+		torun = append(torun, m)
+		at = append(at, i)
+	}
+	if *rerun != "" {
+		log.Printf("%d mutants carried over from %s, %d to run", len(ms)-len(torun), *rerun, len(torun))
+	}
+
 	p := &pass{root: root, out: *out, equivalent: equivalent, dryRun: *dryRun, timeoutX: *timeoutX, listTests: *listTests, runTests: *runTests, alone: *alone}
 	if *runTests == "" {
 		p.cov = coverage(root, *out, *reuseCov)
 	}
 	if *useSchemata && !*dryRun && *runTests == "" {
-		p.schem = buildSchemata(root, *out, ms, p.cov)
+		p.schem = buildSchemata(root, *out, torun, p.cov)
 	}
 	var mu sync.Mutex
-	results := make([]result, len(ms))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	start := time.Now()
 	done := 0
 	for range *workers {
 		wg.Go(func() {
-			for i := range jobs {
-				r := p.try(ms[i])
+			for j := range jobs {
+				r := p.try(torun[j])
 				mu.Lock()
-				results[i] = r
+				results[at[j]] = r
 				done++
 				if r.Status != "NOT_COVERED" && r.Status != "EQUIVALENT" || *dryRun {
-					log.Printf("[%d/%d] %-10s %s %s (%d tests, %.1fs)", done, len(ms), r.Status, r.ID, r.Change, r.Tests, r.Seconds)
+					log.Printf("[%d/%d] %-10s %s %s (%d tests, %.1fs)", done, len(torun), r.Status, r.ID, r.Change, r.Tests, r.Seconds)
 				}
 				mu.Unlock()
 			}
 		})
 	}
-	for i := range ms {
-		jobs <- i
+	for j := range torun {
+		jobs <- j
 	}
 	close(jobs)
 	wg.Wait()
@@ -206,7 +226,28 @@ func main() {
 			log.Printf("equivalent.txt names no mutant of this tree: %s", k)
 		}
 	}
-	report(*out, results, time.Since(start), *only == "" && !*dryRun)
+	report(*out, results, time.Since(start), !*dryRun)
+}
+
+// readResults reads the results.tsv files of earlier runs, by key (a
+// later file wins).
+func readResults(paths string) map[string]result {
+	rs := map[string]result{}
+	for _, path := range strings.Split(paths, ",") {
+		if path == "" {
+			continue
+		}
+		data, err := os.ReadFile(path)
+		check(err)
+		for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n")[1:] {
+			f := strings.Split(l, "\t")
+			if len(f) != 9 {
+				log.Fatalf("%s: %q is not a results line", path, l)
+			}
+			rs[f[7]] = result{Status: f[1], KilledBy: strings.TrimSuffix(f[6], " (earlier run)") + " (earlier run)"}
+		}
+	}
+	return rs
 }
 
 func slicesContainsKey(ms []mutant, key string) bool {
