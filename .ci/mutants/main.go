@@ -129,7 +129,7 @@ func main() {
 		runTests    = flag.String("run", "", "run the top-level tests this regexp matches, in every package, instead of those that cover the mutant (for tests newer than the coverage)")
 		useSchemata = flag.Bool("schemata", true, "try the operator mutants first in binaries built once with all of them (see schemata.go)")
 		rerun       = flag.String("rerun", "", "comma-separated results.tsv of earlier runs: a mutant they report KILLED or NOT_VIABLE (matched by key) is carried over, the others run again")
-		alone       = flag.Bool("alone", true, "compile alone, to confirm it, a mutant that lived in the schemata binaries (false: report it LIVED there)")
+		alone       = flag.Bool("alone", true, "compile alone, to confirm it, a mutant that lived or timed out in the schemata binaries (false: report it as it did there)")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -683,7 +683,7 @@ func (p *pass) try(m mutant) result {
 	t0 := time.Now()
 	if p.schem != nil && m.schemaID > 0 {
 		status, by := p.schem.run(m, byPkg, secs, p.timeoutX)
-		if status == "KILLED" || status == "LIVED" && !p.alone {
+		if status == "KILLED" || status != "" && !p.alone {
 			r.Status, r.KilledBy, r.Seconds = status, strings.TrimSpace(by+" (schemata)"), time.Since(t0).Seconds()
 			return r
 		}

@@ -191,11 +191,12 @@ func zzMutantOn(id int) bool { return zzMutantActive == id }
 	return overlay, id
 }
 
-// run tries a mutant in the schemata binaries: KILLED, LIVED when every
-// covering test ran there and passed, or "" when they cannot tell (a test
-// unusable there, a timeout): the mutant compiled alone decides.
+// run tries a mutant in the schemata binaries: KILLED, TIMED_OUT, LIVED
+// when every covering test ran there and passed, or "" when they cannot
+// tell (a test unusable there).
 func (s *schemata) run(m mutant, byPkg map[string][]string, secs map[string]float64, timeoutX float64) (status, killedBy string) {
 	status = "LIVED"
+	timedOut := false
 	for _, p := range order(m) {
 		var names []string
 		for _, n := range byPkg[p] {
@@ -229,8 +230,11 @@ func (s *schemata) run(m mutant, byPkg map[string][]string, secs map[string]floa
 		case "KILLED":
 			return got, strings.TrimSpace(p + " " + by)
 		case "TIMED_OUT":
-			status = ""
+			timedOut = true
 		}
+	}
+	if timedOut {
+		return "TIMED_OUT", ""
 	}
 	return status, ""
 }
