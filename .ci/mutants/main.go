@@ -3,30 +3,51 @@
 // change) at a time and runs the tests that cover the changed line. A
 // mutant that no covering test fails on "lived": a promise no test checks.
 //
-// It is a faster gremlins (v0.6.0, whose operators it reproduces): instead of
-// the whole package suite per mutant, it runs only the top-level tests whose
-// coverage reaches the mutant's line (coverage recorded per test, across
-// packages, so that a mutant of internal/retry is also tried against the
-// root package's tests), and it never writes to the source tree: the mutated
-// file goes to the compiler through go's -overlay.
+// It is a faster gremlins (v0.6.0, whose operators it reproduces; a minus
+// that gremlins mutates twice, as ARITHMETIC_BASE and INVERT_NEGATIVES, is
+// one mutant here): instead of the whole package suite per mutant, it runs
+// only the top-level tests whose coverage reaches the mutant's line
+// (coverage recorded per test, across packages, so that a mutant of
+// internal/retry is also tried against the root package's tests), and it
+// never writes to the source tree: the mutated file goes to the compiler
+// through go's -overlay. Comparisons and logical operators are first tried
+// in test binaries built once with all of them (schemata.go).
 //
-// Run from the module root (it takes about an hour and a half on one core):
+// Verdicts: KILLED when a covering test fails, and fails again alone (a
+// test that fails among the others but passes alone failed on timing, under
+// the load of a shared machine, and is left out); NOT_VIABLE when the
+// mutant does not compile; TIMED_OUT when the tests outlive their timeout
+// (-timeout-factor times their normal time, plus 30 s), reported apart and
+// not counted as killed; NOT_COVERED when no test runs the line; LIVED;
+// EQUIVALENT when equivalent.txt sets it aside. The score is killed /
+// (killed + lived + not covered + timed out). Tests run with -short and
+// -count=1 (no cached result).
 //
-//	go run ./.ci/mutants -out /tmp/mutants -workers 1
+// It is not run in CI: it takes long. Run it from the module root, on one
+// worker (-dir runs it on a copy of the tree, which can then be edited
+// meanwhile):
+//
+//	go run ./.ci/mutants -out /tmp/mutants                                 # the whole pass
+//	go run ./.ci/mutants -files tickets.go -out /tmp/mutants-tickets       # one file again
+//	go run ./.ci/mutants -rerun /tmp/mutants/results.tsv -out /tmp/again   # the survivors, after new tests
+//	go run ./.ci/mutants -only 'hand: a 401' -run TestNewTest -out /tmp/one # a mutant against a new test
+//
+// -alone=false and -timeout-factor 3 make a first pass faster (a mutant
+// that lives or hangs in the schemata binaries is reported so, not
+// confirmed by a build of its own): the -rerun of its survivors then
+// confirms them alone.
 //
 // Files of its own, beside this one:
 //   - hand.txt: hand-made mutants (removed calls, changed constants, swapped
-//     branches), which no operator makes;
+//     branches), which no operator makes; they run first;
 //   - equivalent.txt: the mutants set aside as equivalent, each with why it
-//     cannot change behaviour.
+//     cannot change behaviour;
+//   - summary.txt: the latest measured result.
 //
 // The report (summary.txt, and results.tsv with one line per mutant) goes to
 // -out, with the coverage per test (cov/), reused by later runs of the same
-// tree when -reuse-coverage is given. -only re-runs the mutants whose id
-// matches a regexp; -show prints a mutant's change; -run tries them against
-// the tests a regexp names instead of those the coverage selects; -rerun
-// runs again only the mutants an earlier run left alive (after new tests),
-// carrying the others over into a whole report.
+// tree when -reuse-coverage is given. -show prints the mutants' changes and
+// the keys equivalent.txt names them by.
 package main
 
 import (
