@@ -64,12 +64,14 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -230,11 +232,28 @@ func main() {
 			}
 		})
 	}
+	// An interrupt (a timebox) stops the pass after the mutants being
+	// tried, and reports those tried so far.
+	stop, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+feed:
 	for j := range torun {
-		jobs <- j
+		select {
+		case jobs <- j:
+		case <-stop.Done():
+			log.Printf("interrupted: reporting the %d mutants tried", done)
+			break feed
+		}
 	}
 	close(jobs)
 	wg.Wait()
+	tried := results[:0:0]
+	for _, r := range results {
+		if r.Status != "" {
+			tried = append(tried, r)
+		}
+	}
+	results = tried
 	if *only == "" && *files == defaultFiles {
 		var unused []string
 		for k := range equivalent {
