@@ -110,6 +110,7 @@ func TestTicketStatDecoding(t *testing.T) {
 		{name: "null row", in: `null`, want: apizee.TicketStat{}},
 		{name: "empty row", in: `{}`, want: apizee.TicketStat{}},
 		{name: "counter not a number", in: `{"Photos":"many"}`, wantErr: true},
+		{name: "a label escaped from its first letter", in: `{"\u00e9tat":"Ouvert"}`, want: apizee.TicketStat{State: "Ouvert"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,4 +188,30 @@ func FuzzTicketStatDecoding(f *testing.F) {
 			assert.LessOrEqual(t, len(s.Extra), len(rows[i]))
 		}
 	})
+}
+
+// TicketStat.UnmarshalJSON called directly (not through encoding/json,
+// which checks the document first) refuses what is no whole object, and
+// never reads past its input.
+func TestTicketStatUnmarshalJSONRefusesWhatIsNoWholeObject(t *testing.T) {
+	for _, in := range []string{"", "  ", "[]", `"x"`, "{", "{ ", `{"Photos"`, `{"Photos" 1}`, `{"Photos":`, `{"Photos": `,
+		`{"Photos":1`, `{"Photos":1 `, `{"Photos":1,`, `{"Photos":1 "Scans":2}`, `{1:2}`, `{"Photos`, `{"Photos":"1`} {
+		var s apizee.TicketStat
+		assert.Error(t, s.UnmarshalJSON([]byte(in)), "%q", in)
+	}
+	for _, in := range []string{"{}", " { } ", "null", ` {"Photos" : 1 } `} {
+		var s apizee.TicketStat
+		assert.NoError(t, s.UnmarshalJSON([]byte(in)), "%q", in)
+	}
+}
+
+// The error of a known column with a value of the wrong kind names the
+// column as the API wrote it, escaped or not.
+func TestTicketStatErrorNamesTheColumn(t *testing.T) {
+	for in, label := range map[string]string{`{"Photos":"many"}`: "Photos", `{"Priorit\u00e9":{}}`: "Priorité"} {
+		var s apizee.TicketStat
+		err := s.UnmarshalJSON([]byte(in))
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), `column "`+label+`"`, in)
+	}
 }
