@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,7 +197,8 @@ func FuzzTicketStatDecoding(f *testing.F) {
 // never reads past its input.
 func TestTicketStatUnmarshalJSONRefusesWhatIsNoWholeObject(t *testing.T) {
 	for _, in := range []string{"", "  ", "[]", `"x"`, "{", "{ ", `{"Photos"`, `{"Photos" 1}`, `{"Photos":`, `{"Photos": `,
-		`{"Photos":1`, `{"Photos":1 `, `{"Photos":1,`, `{"Photos":1 "Scans":2}`, `{1:2}`, `{"Photos`, `{"Photos":"1`} {
+		`{"Photos":1`, `{"Photos":1 `, `{"Photos":1,`, `{"Photos":1 "Scans":2}`, `{1:2}`, `{"Photos`, `{"Photos":"1`,
+		`{"k":}`, `{"k":,"l":1}`, `{"k":[1,2`, `{"k":{"a":[1`} {
 		var s apizee.TicketStat
 		assert.Error(t, s.UnmarshalJSON([]byte(in)), "%q", in)
 	}
@@ -214,4 +217,42 @@ func TestTicketStatErrorNamesTheColumn(t *testing.T) {
 		require.Error(t, err, in)
 		assert.Contains(t, err.Error(), `column "`+label+`"`, in)
 	}
+}
+
+// The bound on values in unknown columns counts them across the rows of an
+// answer, up to 100 000 included: 2 000 rows of 50 unknown columns pass,
+// one value more is refused.
+func TestStatsTicketsBoundsUnknownValuesAcrossRows(t *testing.T) {
+	var columns []string
+	for i := range 50 {
+		columns = append(columns, `"k`+strconv.Itoa(i)+`":0`)
+	}
+	row := "{" + strings.Join(columns, ",") + "}"
+	for _, tt := range []struct {
+		name    string
+		body    string
+		wantErr bool
+	}{
+		{"100 000 values", string(rowsOf(row, 2000)), false},
+		{"100 001 values", strings.TrimSuffix(string(rowsOf(row, 2000)), "]") + `,{"k":0}]`, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := bodyServer(t, []byte(tt.body), true)
+			c := hostileClient(t, srv.URL+"/api", apizee.WithEnterpriseID(1))
+			stats, err := c.Stats.Tickets(t.Context(), nil)
+			if tt.wantErr {
+				assert.ErrorContains(t, err, "more than 100000 values in columns the SDK does not know")
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, stats, 2000)
+		})
+	}
+}
+
+func TestStatsTicketsAnswerThatIsNoListIsAnError(t *testing.T) {
+	srv := bodyServer(t, []byte(`{"error":"no statistics"}`), true)
+	c := hostileClient(t, srv.URL+"/api", apizee.WithEnterpriseID(1))
+	_, err := c.Stats.Tickets(t.Context(), nil)
+	assert.ErrorContains(t, err, "not a list of rows")
 }
