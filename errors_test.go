@@ -298,3 +298,10 @@ func TestExcerptQuotesAWholeBodyAsItIs(t *testing.T) {
 	assert.Equal(t, whole, excerpt([]byte(whole), false, nil))
 	assert.Equal(t, whole+"…", excerpt([]byte(whole+"a"), false, nil))
 }
+
+func TestRequestErrorCountsAttemptsOnlyPastTheFirst(t *testing.T) {
+	e := RequestError{Method: http.MethodGet, Path: "/tickets/1", Attempts: 1, Err: errors.New("connection refused")}
+	assert.Equal(t, "apizee: GET /tickets/1: connection refused", e.Error())
+	e.Attempts = 2
+	assert.Equal(t, "apizee: GET /tickets/1: connection refused after 2 attempts", e.Error())
+}
