@@ -3,8 +3,10 @@ package apizee
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -39,4 +41,51 @@ func TestDefaultTransportGivesUpOnAServerThatNeverAnswers(t *testing.T) {
 		assert.Contains(t, err.Error(), "timeout awaiting response headers")
 		assert.Equal(t, time.Minute, time.Since(start))
 	})
+}
+
+func TestEnterpriseIDFromEveryShapeOfUsersMe(t *testing.T) {
+	// The nested id wins when it names one; a zero or negative one falls
+	// back to enterprise_id, then to enterpriseId.
+	for body, want := range map[string]int64{
+		`{"enterprise":{"id":42},"enterprise_id":7}`: 42,
+		`{"enterprise":{"id":0},"enterprise_id":7}`:  7,
+		`{"enterprise_id":7}`:                        7,
+		`{"enterpriseId":9}`:                         9,
+		`{"enterprise_id":0,"enterpriseId":9}`:       9,
+		`{"enterprise":{"id":-3},"enterpriseId":9}`:  9,
+		`{"enterprise":{"id":0}}`:                    0,
+	} {
+		c, err := NewClient(WithBaseURL("https://api.example/api"), WithToken("tok"),
+			WithHTTPClient(&http.Client{Transport: answerTransport{body: []byte(body)}}))
+		require.NoError(t, err)
+		id, err := c.enterprise(t.Context())
+		if want == 0 {
+			assert.Error(t, err, body)
+			continue
+		}
+		require.NoError(t, err, body)
+		assert.Equal(t, want, id, body)
+	}
+}
+
+func TestEvery2xxIsSuccess(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusCreated, http.StatusAccepted, 299} {
+		c, err := NewClient(WithBaseURL("https://api.example/api"), WithToken("tok"),
+			WithHTTPClient(&http.Client{Transport: statusTransport{status: status, body: `{"id":82070}`}}))
+		require.NoError(t, err)
+		tk, err := c.Tickets.Get(t.Context(), 82070)
+		require.NoError(t, err, "status %d", status)
+		assert.Equal(t, int64(82070), tk.ID)
+	}
+}
+
+// statusTransport answers every request with status and body.
+type statusTransport struct {
+	status int
+	body   string
+}
+
+func (s statusTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: s.status, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(s.body)), ContentLength: int64(len(s.body)), Request: r}, nil
 }
