@@ -151,7 +151,7 @@ func main() {
 		listTests   = flag.Bool("tests", false, "with -only: print the tests that cover each mutant")
 		runTests    = flag.String("run", "", "run the top-level tests this regexp matches, in every package, instead of those that cover the mutant (for tests newer than the coverage)")
 		useSchemata = flag.Bool("schemata", true, "try the operator mutants first in binaries built once with all of them (see schemata.go)")
-		rerun       = flag.String("rerun", "", "comma-separated results.tsv of earlier runs: a mutant they report KILLED or NOT_VIABLE (matched by key) is carried over, the others run again")
+		rerun       = flag.String("rerun", "", "comma-separated results.tsv of earlier runs: a mutant they report KILLED, NOT_VIABLE or TIMED_OUT (matched by key) is carried over, the others run again")
 		alone       = flag.Bool("alone", true, "compile alone, to confirm it, a mutant that lived or timed out in the schemata binaries (false: report it as it did there)")
 	)
 	flag.Parse()
@@ -194,7 +194,7 @@ func main() {
 	var at []int // torun[j] is ms[at[j]]
 	prev := readResults(*rerun)
 	for i, m := range ms {
-		if r, ok := prev[m.Key]; ok && (r.Status == "KILLED" || r.Status == "NOT_VIABLE") {
+		if r, ok := prev[m.Key]; ok && (r.Status == "KILLED" || r.Status == "NOT_VIABLE" || r.Status == "TIMED_OUT") {
 			r.mutant = m
 			results[i] = r
 			continue
