@@ -9,6 +9,7 @@ package apizee_test
 // API calls and media), TestAPIErrorBodyIsCapped (a 1 MiB error body).
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -390,4 +391,21 @@ func TestHostileTenMiBErrorBodyIsReadTo64KiB(t *testing.T) {
 	t.Logf("10 MiB error body: the server wrote %d KiB; the call allocated %d KiB", h.written.Load()/kibibyte, allocated/kibibyte)
 	assert.Less(t, allocated, uint64(2*mebibyte), "at most 64 KiB of the body is read")
 	assert.Less(t, h.written.Load(), int64(2*mebibyte), "the client hangs up instead of draining the body")
+}
+
+// TestHostileDeclaredSizeAloneRefusesAHugeAnswer: a server that declares
+// 64 MiB and sends a few bytes is refused for what it declared, as an
+// answer over the cap, whatever the few bytes are.
+func TestHostileDeclaredSizeAloneRefusesAHugeAnswer(t *testing.T) {
+	addr := rawListener(t, func(conn net.Conn) {
+		defer conn.Close()
+		_, _ = http.ReadRequest(bufio.NewReader(conn))
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n{\"id\":1}")
+	})
+	c := hostileClient(t, "http://"+addr+"/api")
+	_, err := c.Tickets.Get(t.Context(), 1)
+	var decodeErr *apizee.DecodeError
+	require.ErrorAs(t, err, &decodeErr)
+	assert.Contains(t, err.Error(), "32 MiB")
+	assert.Equal(t, `{"id":1}`, decodeErr.Excerpt)
 }
