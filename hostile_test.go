@@ -397,15 +397,27 @@ func TestHostileTenMiBErrorBodyIsReadTo64KiB(t *testing.T) {
 // 64 MiB and sends a few bytes is refused for what it declared, as an
 // answer over the cap, whatever the few bytes are.
 func TestHostileDeclaredSizeAloneRefusesAHugeAnswer(t *testing.T) {
-	addr := rawListener(t, func(conn net.Conn) {
-		defer conn.Close()
-		_, _ = http.ReadRequest(bufio.NewReader(conn))
-		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n{\"id\":1}")
+	for _, sent := range []string{`{"id":1}`, ""} {
+		addr := rawListener(t, func(conn net.Conn) {
+			defer conn.Close()
+			_, _ = http.ReadRequest(bufio.NewReader(conn))
+			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n"+sent)
+		})
+		c := hostileClient(t, "http://"+addr+"/api")
+		_, err := c.Tickets.Get(t.Context(), 1)
+		var decodeErr *apizee.DecodeError
+		require.ErrorAs(t, err, &decodeErr, "%q sent", sent)
+		assert.Contains(t, err.Error(), "32 MiB")
+		assert.Equal(t, sent, decodeErr.Excerpt)
+	}
+	// A caller's transport (a cache) whose body ends cleanly, at once.
+	lying := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader("")), ContentLength: 64 << 20, Request: req}, nil
 	})
-	c := hostileClient(t, "http://"+addr+"/api")
+	c := hostileClient(t, "https://api.example/api", apizee.WithHTTPClient(&http.Client{Transport: lying}))
 	_, err := c.Tickets.Get(t.Context(), 1)
 	var decodeErr *apizee.DecodeError
 	require.ErrorAs(t, err, &decodeErr)
 	assert.Contains(t, err.Error(), "32 MiB")
-	assert.Equal(t, `{"id":1}`, decodeErr.Excerpt)
 }
