@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -126,4 +127,23 @@ func TestAdversaryHTMLPageInPlaceOfTheMediaIsRefused(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "<html/>", got.String())
 	})
+}
+
+func TestAdversaryDeclaredLengthDecidesWholenessNotTheAPIsSize(t *testing.T) {
+	// With a Content-Length, the body is whole when it reaches it, 0
+	// included; the API's size (another rendition's) does not make it short.
+	for _, file := range []string{"mp4-bytes", ""} {
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "video/mp4")
+			w.Header().Set("Content-Length", strconv.Itoa(len(file)))
+			io.WriteString(w, file)
+		}))
+		c := hostileClient(t, api.URL+"/api")
+		var got strings.Builder
+		n, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1", Size: 1000}, &got)
+		api.Close()
+		require.NoError(t, err, "%q", file)
+		assert.Equal(t, int64(len(file)), n)
+		assert.Equal(t, file, got.String())
+	}
 }
