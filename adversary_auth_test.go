@@ -6,6 +6,7 @@ package apizee_test
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,4 +102,37 @@ func TestAdversaryLateUnauthorizedKeepsTheTokenAnotherCallerRenewed(t *testing.T
 	close(release)
 	require.NoError(t, <-errA, "A replays with the token B renewed")
 	assert.Equal(t, int32(2), tokenCalls.Load(), "A's late 401 for tok-1 does not drop tok-2: no third token")
+}
+
+func TestAdversaryUnauthorizedAnswerIsReadBeforeTheReplay(t *testing.T) {
+	// The 401 is read to its end and closed before the replay: its
+	// connection then carries the token call and the replay, and a server
+	// whose 401 pages are long costs no new connection per renewal.
+	var conns, tokenCalls atomic.Int32
+	api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/token" {
+			fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":86400}`, tokenCalls.Add(1))
+			return
+		}
+		if r.Header.Get("Authorization") == "Bearer tok-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"invalid_token","error_description":"`+strings.Repeat("expired ", 512)+`"}`)
+			return
+		}
+		io.WriteString(w, `{"id":1,"agent":"agent1"}`)
+	}))
+	api.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	api.Start()
+	defer api.Close()
+	c := hostileClient(t, api.URL+"/api", apizee.WithCredentials("agent", "pw-Zq9"))
+	defer c.Close(t.Context())
+
+	_, err := c.Tickets.Get(t.Context(), 1)
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), tokenCalls.Load(), "the 401 renewed the token")
+	assert.Equal(t, int32(1), conns.Load(), "the 401's connection served the renewal and the replay")
 }

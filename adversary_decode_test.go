@@ -89,6 +89,18 @@ func TestAdversaryEmptyObjectWrittenAsPHPArrayDecodesAsEmpty(t *testing.T) {
 				require.NoError(t, err)
 				return []any{tk.Requestor, tk.Geoloc}
 			}, []any{apizee.Requestor{}, &apizee.GeoPoint{}}},
+		{"ticket geoloc written with a space, alone", `{"id":82070,"geoloc":[ ]}`,
+			func(t *testing.T, c *apizee.Client) any {
+				tk, err := c.Tickets.Get(t.Context(), 82070)
+				require.NoError(t, err)
+				return tk.Geoloc
+			}, &apizee.GeoPoint{}},
+		{"ticket requestor after nested lists", `{"id":82070,"tags":[["a"]],"requestor":[]}`,
+			func(t *testing.T, c *apizee.Client) any {
+				tk, err := c.Tickets.Get(t.Context(), 82070)
+				require.NoError(t, err)
+				return tk.Requestor
+			}, apizee.Requestor{}},
 		{"ticket list", `{"total":1,"data":[{"id":82070,"reference":"r","requestor":[],"geoloc":[],"description":"[] stays []"}]}`,
 			func(t *testing.T, c *apizee.Client) any {
 				page, err := c.Tickets.List(t.Context(), nil)

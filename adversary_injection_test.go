@@ -50,7 +50,8 @@ func TestAdversaryErrorMessagesCarryNoControlCharacters(t *testing.T) {
 	// Terminal escapes (clear the screen, colour, move the cursor), a
 	// bidirectional override that reorders what a log viewer shows, and
 	// line breaks that would forge a log line.
-	const evil = "\x1b[2J\x1b[31mFAKE\x1b[0m \u202egnirts\u202c \x07\x00 line\r\nlevel=INFO msg=forged \u009b31m \x9b"
+	const evil = "\x1b[2J\x1b[31mFAKE\x1b[0m \u202egnirts\u202c \x07\x00 line\r\nlevel=INFO msg=forged \u009b31m \x9b" +
+		" \u202aembed\u2066isolate\u2069\u200e\u200f" // the ends of the ranges of bidirectional formatting characters
 	bodies := map[string]string{
 		"JSON":  fmt.Sprintf(`{"message":%q,"details":%q}`, evil, evil),
 		"HTML":  "<html><title>" + evil + "</title></html>",
@@ -69,7 +70,7 @@ func TestAdversaryErrorMessagesCarryNoControlCharacters(t *testing.T) {
 			var apiErr *apizee.APIError
 			require.ErrorAs(t, err, &apiErr)
 			for what, text := range map[string]string{"Error": err.Error(), "Message": apiErr.Message, "Details": apiErr.Details, "RequestID": apiErr.RequestID} {
-				assert.False(t, strings.ContainsAny(text, "\x1b\x07\x00\r\n\u202e\u202c\u009b"), "%s carries a control character: %q", what, text)
+				assert.False(t, strings.ContainsAny(text, "\x1b\x07\x00\r\n\u202e\u202c\u009b\u202a\u2066\u2069\u200e\u200f"), "%s carries a control character: %q", what, text)
 			}
 			assert.Contains(t, err.Error(), "FAKE", "the text itself is kept")
 		})

@@ -4,8 +4,14 @@ package apizee_test
 // unknown length, and pages that come in place of the file.
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -53,17 +59,44 @@ func TestAdversaryChunkedDownloadOfUnknownLengthIsWhole(t *testing.T) {
 	c := hostileClient(t, api.URL+"/api")
 
 	var got strings.Builder
-	n, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1"}, &got)
+	// The size the API gave is another rendition's: a chunked body knows
+	// its own end, and is whole when it reaches it.
+	n, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1", Size: 2 * chunks * int64(len(chunk))}, &got)
 	require.NoError(t, err, "a body of unknown length is not a short body")
 	assert.Equal(t, int64(chunks*len(chunk)), n)
 	assert.Equal(t, strings.Repeat(chunk, chunks), got.String())
+}
+
+func TestAdversaryGzipDownloadEndsWhereItsStreamSays(t *testing.T) {
+	// A compressing proxy answers gzip with neither Content-Length nor
+	// chunked encoding, and closes: the gzip stream knows its end (a cut
+	// one fails to decompress), so the API's size, another rendition's,
+	// does not make the whole file look short.
+	const file = "mp4-bytes mp4-bytes mp4-bytes"
+	var compressed bytes.Buffer
+	zw := gzip.NewWriter(&compressed)
+	io.WriteString(zw, file)
+	require.NoError(t, zw.Close())
+	addr := rawListener(t, func(conn net.Conn) {
+		defer conn.Close()
+		_, _ = http.ReadRequest(bufio.NewReader(conn))
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n")
+		conn.Write(compressed.Bytes())
+	})
+	c := hostileClient(t, "http://"+addr+"/api")
+
+	var got strings.Builder
+	n, err := c.Media.Download(t.Context(), &apizee.Media{URL: "http://" + addr + "/media/1", Size: 2 * int64(len(file))}, &got)
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(file)), n)
+	assert.Equal(t, file, got.String())
 }
 
 func TestAdversaryHTMLPageInPlaceOfTheMediaIsRefused(t *testing.T) {
 	for _, contentType := range []string{
 		"text/html", "text/html; charset=utf-8", "TEXT/HTML", "application/xhtml+xml", "application/xhtml+xml; charset=UTF-8",
 		// Malformed headers that still name HTML first.
-		"text/html garbage", "text/html, text/plain", "text/html; charset", "application/xhtml+xml,",
+		"text/html garbage", "text/html, text/plain", "text/html; charset", "application/xhtml+xml,", "TEXT/HTML, text/plain",
 	} {
 		t.Run(contentType, func(t *testing.T) {
 			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -94,4 +127,23 @@ func TestAdversaryHTMLPageInPlaceOfTheMediaIsRefused(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "<html/>", got.String())
 	})
+}
+
+func TestAdversaryDeclaredLengthDecidesWholenessNotTheAPIsSize(t *testing.T) {
+	// With a Content-Length, the body is whole when it reaches it, 0
+	// included; the API's size (another rendition's) does not make it short.
+	for _, file := range []string{"mp4-bytes", ""} {
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "video/mp4")
+			w.Header().Set("Content-Length", strconv.Itoa(len(file)))
+			io.WriteString(w, file)
+		}))
+		c := hostileClient(t, api.URL+"/api")
+		var got strings.Builder
+		n, err := c.Media.Download(t.Context(), &apizee.Media{URL: api.URL + "/media/1", Size: 1000}, &got)
+		api.Close()
+		require.NoError(t, err, "%q", file)
+		assert.Equal(t, int64(len(file)), n)
+		assert.Equal(t, file, got.String())
+	}
 }

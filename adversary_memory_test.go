@@ -329,3 +329,20 @@ func TestAdversaryStatsRowsCostTheirSize(t *testing.T) {
 func rowsOf(row string, n int) []byte {
 	return []byte("[" + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + "]")
 }
+
+// An answer with a Content-Length past the first read block is read into
+// one buffer of its declared size: it decodes whole, byte for byte, at every
+// size around the block boundaries.
+func TestAdversaryLargeDeclaredAnswerDecodesWhole(t *testing.T) {
+	for _, size := range []int{256<<10 - 40, 256 << 10, 256<<10 + 1, 600 << 10, 1 << 20, 1<<20 + 7, 3 << 20} {
+		description := strings.Repeat("0123456789abcdef", size/16+1)[:size]
+		for _, declare := range []bool{true, false} {
+			srv := bodyServer(t, []byte(`{"id":82070,"description":"`+description+`"}`), declare)
+			c := hostileClient(t, srv.URL+"/api")
+			tk, err := c.Tickets.Get(t.Context(), 82070)
+			require.NoError(t, err, "%d bytes, declared %t", size, declare)
+			assert.Equal(t, int64(82070), tk.ID)
+			assert.True(t, tk.Description == description, "%d bytes, declared %t: the description differs", size, declare)
+		}
+	}
+}

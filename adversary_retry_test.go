@@ -6,8 +6,17 @@ package apizee_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"io"
+	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -79,6 +88,25 @@ func TestAdversaryCreateIsRetriedWhenItProvablyNeverLeft(t *testing.T) {
 		require.ErrorAs(t, err, &reqErr)
 		assert.Contains(t, err.Error(), "does not look like a TLS handshake")
 		assert.Equal(t, 3, reqErr.Attempts, "the handshake failed before the request was written: it is sent again")
+	})
+
+	t.Run("a handshake the server refused with an alert", func(t *testing.T) {
+		// A TLS stack of the caller's own (QUIC's, or a dialer doing the
+		// handshake itself) reports the server's alert as tls.AlertError.
+		var dials atomic.Int32
+		transport := &http.Transport{DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
+			dials.Add(1)
+			return nil, fmt.Errorf("handshake: %w", tls.AlertError(40)) // handshake_failure
+		}}
+		c, err := apizee.NewClient(apizee.WithBaseURL("https://api.apizee.invalid/api"), apizee.WithToken("hostile-token"),
+			apizee.WithHTTPClient(&http.Client{Transport: transport}), apizee.WithRetryPolicy(fastRetryPolicy))
+		require.NoError(t, err)
+
+		err = createTicket(t.Context(), c)
+		var reqErr *apizee.RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.Equal(t, 3, reqErr.Attempts, "a POST whose handshake was refused never left: it is sent again")
+		assert.Equal(t, int32(3), dials.Load())
 	})
 }
 
@@ -284,4 +312,84 @@ func TestAdversaryZeroRetryPolicyDurationsMeanTheDocumentedDefaults(t *testing.T
 			assert.Empty(t, st.waits(), "a 61s wait is past the default MaxRetryAfter: no retry")
 		})
 	})
+}
+
+func TestAdversaryRefusedCertificateIsNotRetried(t *testing.T) {
+	// However the refusal is reported, no retry mends a certificate:
+	// crypto/tls wraps its own verdict (here, on an extension it does not
+	// know, which is no x509 error of a named kind) in a
+	// CertificateVerificationError, and returns unwrapped the error of the
+	// caller's own check (certificate pinning in VerifyConnection).
+	cert := certificateWithUnknownCriticalExtension(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"id":1}`) }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake errors are expected
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(cert.Leaf)
+
+	for _, tc := range []struct {
+		name  string
+		check func(tls.ConnectionState) error
+	}{
+		{"a certificate with an unknown critical extension", nil},
+		{"a pinned certificate for another host", func(tls.ConnectionState) error {
+			return x509.HostnameError{Certificate: cert.Leaf, Host: "api.apizee.com"}
+		}},
+		{"a pinned certificate from another authority", func(tls.ConnectionState) error {
+			return x509.UnknownAuthorityError{Cert: cert.Leaf}
+		}},
+		{"a pinned certificate that has expired", func(tls.ConnectionState) error {
+			return x509.CertificateInvalidError{Cert: cert.Leaf, Reason: x509.Expired}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			config := &tls.Config{RootCAs: roots}
+			if tc.check != nil {
+				config = &tls.Config{InsecureSkipVerify: true, VerifyConnection: tc.check}
+			}
+			var dials atomic.Int32
+			transport := &http.Transport{TLSClientConfig: config, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}}
+			t.Cleanup(transport.CloseIdleConnections)
+			c := hostileClient(t, srv.URL+"/api", apizee.WithHTTPClient(&http.Client{Transport: transport}),
+				apizee.WithRetryPolicy(fastRetryPolicy))
+
+			_, err := c.Tickets.Get(t.Context(), 1)
+			var reqErr *apizee.RequestError
+			require.ErrorAs(t, err, &reqErr)
+			assert.Contains(t, err.Error(), "x509")
+			assert.Equal(t, 1, reqErr.Attempts, "a refused certificate is final, even for a GET")
+			assert.Equal(t, int32(1), dials.Load())
+		})
+	}
+}
+
+// certificateWithUnknownCriticalExtension is a self-signed certificate for
+// 127.0.0.1 that crypto/tls refuses even when trusted: it marks critical an
+// extension no verifier knows.
+func certificateWithUnknownCriticalExtension(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	template := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		ExtraExtensions:       []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{5, 0}}},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	require.NoError(t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }

@@ -320,6 +320,10 @@ func TestAdversaryModelsGivenWholeToAJSONLoggerShowNoSecret(t *testing.T) {
 	assert.Contains(t, shown, `"RequestorURL":"REDACTED"`)
 	assert.Contains(t, shown, `"SSOURL":"REDACTED"`)
 	assertNotShown(t, shown, created.SSOURL, created.RequestorURL, tokenSecret(created.SSOURL), pwdValue(created.RequestorURL), tok.AccessToken)
+	alone, err := json.Marshal(created)
+	require.NoError(t, err)
+	assert.Contains(t, string(alone), `"RequestorURL":"REDACTED"`, "the link is masked whole, not only its pwd")
+	assert.Contains(t, string(alone), `"SSOURL":"REDACTED"`, "the link is masked whole, not only its access_token")
 }
 
 // tokenSecret is the access_token value of link.

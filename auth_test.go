@@ -439,7 +439,14 @@ func TestUnauthorizedWithCachedTokenReplaysOnce(t *testing.T) {
 
 func TestAlwaysUnauthorizedStopsAfterTwoAttempts(t *testing.T) {
 	f := newFakeAPI(t)
+	var seen atomic.Int32
 	f.route("/locked", func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) > 2 {
+			// A third try would get through (and a loop would end here,
+			// failing the test rather than hanging it): none is made.
+			fmt.Fprint(w, `{}`)
+			return
+		}
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"message":"token rejected"}`)
 	})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -178,12 +179,12 @@ func TestNewClientWithEveryOption(t *testing.T) {
 				apizee.WithBaseURL("https://valid2.apizee.com/api/v3/"),
 				auth,
 				apizee.WithEnterpriseID(42),
+				nil, // a nil option is ignored, not the ones after it
 				apizee.WithHTTPClient(rt.client()),
 				apizee.WithRetryPolicy(apizee.RetryPolicy{MaxRetries: 5, MinBackoff: time.Second, MaxBackoff: time.Minute, MaxRetryAfter: 2 * time.Minute}),
 				apizee.WithRateLimiter(nilSafeLimiter{}),
 				apizee.WithLogger(logger),
 				apizee.WithUserAgent("crm-connector/2.1"),
-				nil, // a nil option is ignored
 			)
 			require.NoError(t, err)
 			require.NotNil(t, c.Tickets)
@@ -196,6 +197,7 @@ func TestNewClientWithEveryOption(t *testing.T) {
 			assert.Contains(t, s, "EnterpriseID:42")
 			assert.Contains(t, s, "MaxRetries:5")
 			assert.Contains(t, s, `UserAgent:"crm-connector/2.1"`)
+			assert.Contains(t, s, "RateLimiter:true, Logger:true")
 			assert.Empty(t, rt.attempts(), "NewClient makes no request")
 		})
 	}
@@ -205,6 +207,7 @@ func TestNewClientDefaults(t *testing.T) {
 	c, err := apizee.NewClient(apizee.WithToken("tok"))
 	require.NoError(t, err)
 	assert.Contains(t, c.String(), `BaseURL:"`+apizee.DefaultBaseURL+`"`)
+	assert.Contains(t, c.String(), "RateLimiter:false, Logger:false")
 	assert.Equal(t, apizee.RetryPolicy{MaxRetries: 3, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxRetryAfter: time.Minute}, apizee.DefaultRetryPolicy())
 }
 
@@ -346,6 +349,15 @@ func TestNewClientFromEnvRefusesBadValues(t *testing.T) {
 	t.Setenv("APIZEE_PASSWORD", "")
 	_, err = apizee.NewClientFromEnv()
 	requireValidationError(t, err, "Credentials")
+
+	// Half of a pair is a mistake to name, not the absence of both.
+	t.Setenv("APIZEE_USERNAME", "agent@example.com")
+	_, err = apizee.NewClientFromEnv()
+	requireValidationError(t, err, "Password")
+	t.Setenv("APIZEE_USERNAME", "")
+	t.Setenv("APIZEE_PASSWORD", "pw")
+	_, err = apizee.NewClientFromEnv()
+	requireValidationError(t, err, "Username")
 }
 
 func TestUserAgent(t *testing.T) {
@@ -408,6 +420,26 @@ func TestHTTPClientTimeoutBoundsEachAttempt(t *testing.T) {
 	_, err = get(t.Context(), c, srv.base()+"/slow")
 	require.NoError(t, err, "a GET that timed out is retried")
 	assert.Equal(t, int32(2), hits.Load())
+}
+
+func TestHTTPClientJarKeepsTheServersCookies(t *testing.T) {
+	// A load balancer's affinity cookie, set on the first answer, goes back
+	// with every later call when the caller's client has a jar.
+	var cookies []string
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		cookies = append(cookies, r.Header.Get("Cookie"))
+		http.SetCookie(w, &http.Cookie{Name: "affinity", Value: "node-7", Path: "/"})
+		ok(w, r)
+	})
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c, err := apizee.NewClient(apizee.WithBaseURL(srv.base()), apizee.WithToken("tok"), apizee.WithHTTPClient(&http.Client{Jar: jar}))
+	require.NoError(t, err)
+	for range 2 {
+		_, err = get(t.Context(), c, srv.base()+"/x")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []string{"", "affinity=node-7"}, cookies)
 }
 
 // countingLimiter counts its Wait calls and fails them with err when set.

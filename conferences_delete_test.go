@@ -67,6 +67,14 @@ func TestConferencesDeleteRetries(t *testing.T) {
 		err := c.Conferences.Delete(t.Context(), 999999)
 		assert.ErrorIs(t, err, apizee.ErrNotFound)
 	})
+	t.Run("a 404 after a 500 is success: the 500 may have deleted the room", func(t *testing.T) {
+		srv, c := e2eServer(t)
+		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusInternalServerError})
+		var r apizee.Response
+		require.NoError(t, c.Conferences.Delete(t.Context(), 999999, apizee.ResponseInto(&r)))
+		assert.Equal(t, http.StatusNotFound, r.StatusCode, "the retry's answer")
+		assert.Equal(t, 2, r.Attempts)
+	})
 	t.Run("another account's room", func(t *testing.T) {
 		srv, c := e2eServer(t)
 		srv.QueueFault(apizeetest.Fault{Method: http.MethodDelete, Path: "/conferences/*", Status: http.StatusForbidden})

@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/apizee-go/apizee/internal/redact"
 )
 
 // rawServer answers every request with handler and counts them; the client
@@ -306,4 +308,29 @@ func TestDecodeErrorOfAWrongKindNamesTheFieldNotTheSDKsTypes(t *testing.T) {
 			assert.ErrorAs(t, err, &typeErr, "encoding/json's error is still there for errors.As")
 		})
 	}
+}
+
+func TestAPIErrorTextMentionsAWaitOnlyWhenTheServerAskedForOne(t *testing.T) {
+	e := &APIError{StatusCode: http.StatusServiceUnavailable, Method: http.MethodGet, Path: "/tickets/1", Message: "busy"}
+	assert.NotContains(t, e.Error(), "wait")
+	e.RetryAfter = 2 * time.Second
+	assert.Contains(t, e.Error(), "(server asked to wait 2s)")
+}
+
+func TestExcerptQuotesAWholeBodyAsItIs(t *testing.T) {
+	// A body read whole is not cut: its end is no beginning of a secret to
+	// mask, even when it reads like one.
+	assert.Equal(t, "unknown ticket: see docs", excerpt([]byte("unknown ticket: see docs"), false, []string{"docs-2718"}))
+	assert.Equal(t, "unknown ticket: see "+redact.Mask, excerpt([]byte("unknown ticket: see docs"), true, []string{"docs-2718"}), "a cut body's end is masked")
+	// Up to excerptLen characters are quoted whole; one more is cut.
+	whole := strings.Repeat("a", excerptLen)
+	assert.Equal(t, whole, excerpt([]byte(whole), false, nil))
+	assert.Equal(t, whole+"…", excerpt([]byte(whole+"a"), false, nil))
+}
+
+func TestRequestErrorCountsAttemptsOnlyPastTheFirst(t *testing.T) {
+	e := RequestError{Method: http.MethodGet, Path: "/tickets/1", Attempts: 1, Err: errors.New("connection refused")}
+	assert.Equal(t, "apizee: GET /tickets/1: connection refused", e.Error())
+	e.Attempts = 2
+	assert.Equal(t, "apizee: GET /tickets/1: connection refused after 2 attempts", e.Error())
 }

@@ -9,9 +9,11 @@ package apizee_test
 // API calls and media), TestAPIErrorBodyIsCapped (a 1 MiB error body).
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -355,6 +357,29 @@ func TestHostileUntrustedCertificateFailsOnceWithoutRetry(t *testing.T) {
 	}
 }
 
+func TestHostileTenMiBUnauthorizedBodyIsReadTo64KiBBeforeTheReplay(t *testing.T) {
+	// The 401 that makes the client renew its token is drained only so far
+	// before the replay: past that, the connection is not worth 10 MiB.
+	h := newStreamingHandler(http.StatusUnauthorized, 10*mebibyte, `{"message":"expired"}`)
+	var tokens atomic.Int32
+	srv, buffers := smallBuffers(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/token":
+			fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":86400}`, tokens.Add(1))
+		case r.Header.Get("Authorization") == "Bearer tok-1":
+			h.ServeHTTP(w, r)
+		default:
+			io.WriteString(w, `{"id":1}`)
+		}
+	}))
+	c := hostileClient(t, srv.URL+"/api", buffers, apizee.WithCredentials("agent", "pw-Zq9"))
+
+	_, err := c.Tickets.Get(t.Context(), 1)
+	require.NoError(t, err, "the replay with the renewed token succeeds")
+	h.waitDone(t)
+	assert.Less(t, h.written.Load(), int64(2*mebibyte), "the client hangs up instead of draining the 401")
+}
+
 func TestHostileTenMiBErrorBodyIsReadTo64KiB(t *testing.T) {
 	h := newStreamingHandler(http.StatusBadRequest, 10*mebibyte, `{"message":"no"}`)
 	srv, buffers := smallBuffers(t, h)
@@ -370,4 +395,33 @@ func TestHostileTenMiBErrorBodyIsReadTo64KiB(t *testing.T) {
 	t.Logf("10 MiB error body: the server wrote %d KiB; the call allocated %d KiB", h.written.Load()/kibibyte, allocated/kibibyte)
 	assert.Less(t, allocated, uint64(2*mebibyte), "at most 64 KiB of the body is read")
 	assert.Less(t, h.written.Load(), int64(2*mebibyte), "the client hangs up instead of draining the body")
+}
+
+// TestHostileDeclaredSizeAloneRefusesAHugeAnswer: a server that declares
+// 64 MiB and sends a few bytes is refused for what it declared, as an
+// answer over the cap, whatever the few bytes are.
+func TestHostileDeclaredSizeAloneRefusesAHugeAnswer(t *testing.T) {
+	for _, sent := range []string{`{"id":1}`, ""} {
+		addr := rawListener(t, func(conn net.Conn) {
+			defer conn.Close()
+			_, _ = http.ReadRequest(bufio.NewReader(conn))
+			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n"+sent)
+		})
+		c := hostileClient(t, "http://"+addr+"/api")
+		_, err := c.Tickets.Get(t.Context(), 1)
+		var decodeErr *apizee.DecodeError
+		require.ErrorAs(t, err, &decodeErr, "%q sent", sent)
+		assert.Contains(t, err.Error(), "32 MiB")
+		assert.Equal(t, sent, decodeErr.Excerpt)
+	}
+	// A caller's transport (a cache) whose body ends cleanly, at once.
+	lying := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader("")), ContentLength: 64 << 20, Request: req}, nil
+	})
+	c := hostileClient(t, "https://api.example/api", apizee.WithHTTPClient(&http.Client{Transport: lying}))
+	_, err := c.Tickets.Get(t.Context(), 1)
+	var decodeErr *apizee.DecodeError
+	require.ErrorAs(t, err, &decodeErr)
+	assert.Contains(t, err.Error(), "32 MiB")
 }

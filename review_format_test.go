@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/apizee-go/apizee"
 )
 
@@ -30,5 +32,24 @@ func TestReviewMaskedTypesPrintMaskedWithEveryVerb(t *testing.T) {
 			printed += fmt.Sprintf(verb, v) + "\n"
 		}
 		assertNotShown(t, printed, token, pwd, sso, password)
+	}
+}
+
+// TestMaskedTypesPrintTheirStringAsAStringWould: the masked text obeys the
+// verb and its flags as a string would (width, hex), %#v is GoString (the
+// masked text, unquoted), and the verbs fmt would print fields for print
+// the masked text as it is.
+func TestMaskedTypesPrintTheirStringAsAStringWould(t *testing.T) {
+	tok := apizee.Token{AccessToken: "tok-format-3c9a1e"}
+	ticket := apizee.Ticket{ID: 1, SSOURL: "https://cloud.apizee.com/sso/ssoFormat88d1"}
+	conf := apizee.Conference{ID: 2, SSOURL: "https://cloud.apizee.com/sso/ssoFormat88d1"}
+	params := apizee.CreateConferenceParams{Participants: []string{"a@b.example"}, Password: "*4711#"}
+	for _, v := range []fmt.Stringer{tok, ticket, conf, params} {
+		s := v.String()
+		assert.Equal(t, s, fmt.Sprintf("%#v", v), "%T", v)
+		assert.Equal(t, fmt.Sprintf("%-120s|", s), fmt.Sprintf("%-120v|", v), "%T", v)
+		assert.Equal(t, fmt.Sprintf("%#x", s), fmt.Sprintf("%#x", v), "%T", v)
+		assert.Equal(t, fmt.Sprintf("%q", s), fmt.Sprintf("%q", v), "%T", v)
+		assert.Equal(t, s, fmt.Sprintf("%d", v), "%T", v)
 	}
 }

@@ -47,3 +47,24 @@ func TestReviewTokenNeverGoesToAHostThatOnlyFoldsLikeTheAPIHost(t *testing.T) {
 		assert.Empty(t, auth[hop], "%q is on another host", hop)
 	}
 }
+
+// TestTokenGoesToTheAPIHostInAnyASCIICase: a host name is case-insensitive,
+// from A to Z, whichever side writes it in capitals.
+func TestTokenGoesToTheAPIHostInAnyASCIICase(t *testing.T) {
+	const lower, upper = "abcdefghijklmnopqrstuvwxyz.example", "ABCDEFGHIJKLMNOPQRSTUVWXYZ.EXAMPLE"
+	for _, hosts := range [][2]string{{lower, upper}, {upper, lower}} {
+		base, media := hosts[0], hosts[1]
+		var got string
+		api := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			got = req.Header.Get("Authorization")
+			h := http.Header{"Content-Type": {"video/mp4"}}
+			return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(strings.NewReader("media")), ContentLength: 5, Request: req}, nil
+		})
+		c, err := apizee.NewClient(apizee.WithBaseURL("https://"+base+"/api"), apizee.WithToken("tok-any-case"),
+			apizee.WithHTTPClient(&http.Client{Transport: api}))
+		require.NoError(t, err)
+		_, err = c.Media.Download(t.Context(), &apizee.Media{URL: "HTTPS://" + media + "/media/1"}, io.Discard)
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer tok-any-case", got, "base %s, media on %s", base, media)
+	}
+}

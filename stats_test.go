@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,6 +112,7 @@ func TestTicketStatDecoding(t *testing.T) {
 		{name: "null row", in: `null`, want: apizee.TicketStat{}},
 		{name: "empty row", in: `{}`, want: apizee.TicketStat{}},
 		{name: "counter not a number", in: `{"Photos":"many"}`, wantErr: true},
+		{name: "a label escaped from its first letter", in: `{"\u00e9tat":"Ouvert"}`, want: apizee.TicketStat{State: "Ouvert"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,4 +190,69 @@ func FuzzTicketStatDecoding(f *testing.F) {
 			assert.LessOrEqual(t, len(s.Extra), len(rows[i]))
 		}
 	})
+}
+
+// TicketStat.UnmarshalJSON called directly (not through encoding/json,
+// which checks the document first) refuses what is no whole object, and
+// never reads past its input.
+func TestTicketStatUnmarshalJSONRefusesWhatIsNoWholeObject(t *testing.T) {
+	for _, in := range []string{"", "  ", "[]", `"x"`, "{", "{ ", `{"Photos"`, `{"Photos" 1}`, `{"Photos":`, `{"Photos": `,
+		`{"Photos":1`, `{"Photos":1 `, `{"Photos":1,`, `{"Photos":1 "Scans":2}`, `{1:2}`, `{"Photos`, `{"Photos":"1`,
+		`{"k":}`, `{"k":,"l":1}`, `{"k":[1,2`, `{"k":{"a":[1`} {
+		var s apizee.TicketStat
+		assert.Error(t, s.UnmarshalJSON([]byte(in)), "%q", in)
+	}
+	for _, in := range []string{"{}", " { } ", "null", ` {"Photos" : 1 } `} {
+		var s apizee.TicketStat
+		assert.NoError(t, s.UnmarshalJSON([]byte(in)), "%q", in)
+	}
+}
+
+// The error of a known column with a value of the wrong kind names the
+// column as the API wrote it, escaped or not.
+func TestTicketStatErrorNamesTheColumn(t *testing.T) {
+	for in, label := range map[string]string{`{"Photos":"many"}`: "Photos", `{"Priorit\u00e9":{}}`: "Priorité"} {
+		var s apizee.TicketStat
+		err := s.UnmarshalJSON([]byte(in))
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), `column "`+label+`"`, in)
+	}
+}
+
+// The bound on values in unknown columns counts them across the rows of an
+// answer, up to 100 000 included: 2 000 rows of 50 unknown columns pass,
+// one value more is refused.
+func TestStatsTicketsBoundsUnknownValuesAcrossRows(t *testing.T) {
+	var columns []string
+	for i := range 50 {
+		columns = append(columns, `"k`+strconv.Itoa(i)+`":0`)
+	}
+	row := "{" + strings.Join(columns, ",") + "}"
+	for _, tt := range []struct {
+		name    string
+		body    string
+		wantErr bool
+	}{
+		{"100 000 values", string(rowsOf(row, 2000)), false},
+		{"100 001 values", strings.TrimSuffix(string(rowsOf(row, 2000)), "]") + `,{"k":0}]`, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := bodyServer(t, []byte(tt.body), true)
+			c := hostileClient(t, srv.URL+"/api", apizee.WithEnterpriseID(1))
+			stats, err := c.Stats.Tickets(t.Context(), nil)
+			if tt.wantErr {
+				assert.ErrorContains(t, err, "more than 100000 values in columns the SDK does not know")
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, stats, 2000)
+		})
+	}
+}
+
+func TestStatsTicketsAnswerThatIsNoListIsAnError(t *testing.T) {
+	srv := bodyServer(t, []byte(`{"error":"no statistics"}`), true)
+	c := hostileClient(t, srv.URL+"/api", apizee.WithEnterpriseID(1))
+	_, err := c.Stats.Tickets(t.Context(), nil)
+	assert.ErrorContains(t, err, "not a list of rows")
 }

@@ -24,6 +24,9 @@ func TestReferenceMatch(t *testing.T) {
 		{"1e3", "1000", noMatch}, // an exponent is no reference
 		{".5", "0.5", noMatch},
 		{"", "0", noMatch},
+		{"12.5", "7.5", noMatch},    // the whole part counts when there is a fraction
+		{"123", "ref-123", noMatch}, // a number matches only a number
+		{"ref-123", "123", noMatch},
 		{"--1", "-1", noMatch},
 		{"Case-1", "case-1", noMatch},
 		{"0x10", "16", noMatch},

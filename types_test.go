@@ -155,6 +155,10 @@ func TestFlexTime(t *testing.T) {
 		{`1689266593`, nil},
 		{`{}`, nil},
 		{`[]`, nil},
+		// The last and the first year RFC 3339 can write.
+		{`"9999-12-31 23:59:59"`, ok(flexTime(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)))},
+		{`"0000-01-01 00:00:00"`, ok(flexTime(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)))},
+		{`"9999-12-31T23:59:59-01:00"`, nil},
 	}, instant)
 }
 

@@ -64,6 +64,7 @@ func TestURL(t *testing.T) {
 		{"user info", "https://bob:hunter2@cloud.apizee.com/api", []string{"hunter2", "bob"}, []string{"cloud.apizee.com/api"}},
 		{"pwd", "https://cloud.apizee.com/visio?pwd=1234&room=r", []string{"1234"}, []string{"room=r"}},
 		{"unparsable", "https://h/%zz?access_token=s3cr3t", []string{"s3cr3t"}, nil},
+		{"a secret parameter whose name is percent-encoded", "https://h/sso?acc%65ss_token=s3cr3t&x=1", []string{"s3cr3t"}, []string{"x=1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,10 +151,13 @@ func TestKnown(t *testing.T) {
 		{"JSON escaped", `{"m":"pw a\"b\\c\u003cd"}`, []string{`a"b\c<d`}, `{"m":"pw REDACTED"}`},
 		{"JSON without HTML escaping", `{"m":"a\"<b"}`, []string{`a"<b`}, `{"m":"REDACTED"}`},
 		{"PHP json_encode", `{"m":"p\u00e4ss\/w\ud83d\ude00"}`, []string{"päss/w😀"}, `{"m":"REDACTED"}`},
+		{"PHP json_encode keeps ~ as it is", `{"m":"p\u00e4~w"}`, []string{"pä~w"}, `{"m":"REDACTED"}`},
+		{"PHP json_encode of the last BMP code point", `{"m":"p\uffffw"}`, []string{"p\uffffw"}, `{"m":"REDACTED"}`},
 		{"HTML escaped", "<title>a&amp;b&lt;c</title>", []string{"a&b<c"}, "<title>REDACTED</title>"},
 		{"URL encoded", "password=p%40ss+w%2Frd&x", []string{"p@ss w/rd"}, "password=REDACTED&x"},
 		{"path escaped", "/u/p@ss%20w", []string{"p@ss w"}, "/u/REDACTED"},
 		{"a beginning at the end is kept when the text is whole", "ends with tok_", []string{"tok_123"}, "ends with tok_"},
+		{"an echo holding a shorter form of the secret masked whole", "pw secret%25 refused", []string{"secret%"}, "pw REDACTED refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,6 +181,7 @@ func TestUserInfo(t *testing.T) {
 		{"https://agent:pa/ss?x#y@host/api", "https://REDACTED@host/api"},
 		{"agent:secret@host/api", "REDACTED@host/api"},
 		{"//agent:secret@host", "//REDACTED@host"},
+		{"https://@host/api", "https://REDACTED@host/api"},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -191,6 +196,7 @@ func TestStringMasksAnEscapedSecretParameter(t *testing.T) {
 		`next=https%3A%2F%2Fh%2Fsso%3Faccess_token%3Dopaque77%26x%3D1`:           "opaque77",
 		`NEXT=HTTPS%3A%2F%2FH%2FSSO%3FACCESS_TOKEN%3dOPAQUE77`:                   "OPAQUE77",
 		`{"url":"https://h/sso?x=1\u0026access_token=opaque77\u0026y=2","id":1}`: "opaque77",
+		`redirected to https%3A%2F%2Fh%2Fsso%3Faccess_token%3Dopaque77`:          "opaque77", // no "=" at all
 	} {
 		assert.NotContains(t, String(in), hidden, in)
 		assert.True(t, mayHoldSecret(in), in)
@@ -205,4 +211,5 @@ func TestKnownMasksAnEchoInAnyCase(t *testing.T) {
 	}
 	assert.Equal(t, "cut "+Mask, KnownCut("cut TOK/9", secret), "a cut echo in another case")
 	assert.Equal(t, "ünïcödé stays", Known("ünïcödé stays", secret), "non-ASCII text is left as it is")
+	assert.Equal(t, "seen "+Mask+" here", Known("seen zEBRA-Az9 here", "Zebra-aZ9"), "A and Z, the ends of the ASCII capitals")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -254,6 +255,26 @@ func TestBackoffIsExponentialWithJitter(t *testing.T) {
 			// The range grows with the attempt: the draws reach its upper half.
 			assert.Greater(t, highest, p.MinBackoff+(limit-p.MinBackoff)/2)
 		})
+	}
+}
+
+func TestBackoffWithoutACapNeverOverflows(t *testing.T) {
+	// MaxBackoff at the longest Duration, to mean "no cap": the waits still
+	// grow and jitter, up to the hundredth retry.
+	p := Policy{MinBackoff: time.Second, MaxBackoff: math.MaxInt64}
+	for _, attempt := range []int{1, 3, 40, 100} {
+		limit := time.Duration(math.MaxInt64)
+		if attempt <= 33 { // 2^33 s is the last power of two a Duration holds
+			limit = min(limit, time.Second<<attempt)
+		}
+		var highest time.Duration
+		for range 100 {
+			d := p.Backoff(attempt)
+			require.GreaterOrEqual(t, d, p.MinBackoff, "retry %d", attempt)
+			require.LessOrEqual(t, d, limit, "retry %d", attempt)
+			highest = max(highest, d)
+		}
+		assert.Greater(t, highest, p.MinBackoff, "retry %d: no jitter", attempt)
 	}
 }
 
