@@ -909,3 +909,58 @@ func TestConferenceCreateLostAnswerEndToEnd(t *testing.T) {
 	assert.Equal(t, 1, srv.RequestCount(http.MethodPost, "/conferences"), "a room may exist: no blind retry")
 	assert.Equal(t, before+1, srv.ConferenceCount())
 }
+
+// TestConferenceLimitsAreInclusive sends each documented limit exactly: the
+// guide's ranges include their ends, so each is accepted, and one past it
+// is refused before sending.
+func TestConferenceLimitsAreInclusive(t *testing.T) {
+	base := func() *apizee.CreateConferenceParams {
+		return &apizee.CreateConferenceParams{Participants: []string{"guest@example.com"}}
+	}
+	tests := []struct {
+		name  string
+		field string
+		at    func(p *apizee.CreateConferenceParams) // exactly at the limit
+		past  func(p *apizee.CreateConferenceParams) // one step past it
+	}{
+		{"shortest name", "Name",
+			func(p *apizee.CreateConferenceParams) { p.Name = "ab" }, func(p *apizee.CreateConferenceParams) { p.Name = "a" }},
+		{"longest name", "Name",
+			func(p *apizee.CreateConferenceParams) { p.Name = strings.Repeat("é", 255) },
+			func(p *apizee.CreateConferenceParams) { p.Name = strings.Repeat("é", 256) }},
+		{"longest message", "Message",
+			func(p *apizee.CreateConferenceParams) { p.Message = strings.Repeat("é", 300) },
+			func(p *apizee.CreateConferenceParams) { p.Message = strings.Repeat("é", 301) }},
+		{"first year", "StartTime",
+			func(p *apizee.CreateConferenceParams) { p.StartTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC) },
+			func(p *apizee.CreateConferenceParams) { p.StartTime = time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC) }},
+		{"last year", "StartTime",
+			func(p *apizee.CreateConferenceParams) { p.StartTime = time.Date(9999, 6, 1, 0, 0, 0, 0, time.UTC) },
+			func(p *apizee.CreateConferenceParams) { p.StartTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"shortest duration", "Duration",
+			func(p *apizee.CreateConferenceParams) { p.Duration = time.Minute },
+			func(p *apizee.CreateConferenceParams) { p.Duration = time.Minute - time.Second }},
+		{"shortest reminder", "Reminder",
+			func(p *apizee.CreateConferenceParams) { p.Reminder = time.Minute },
+			func(p *apizee.CreateConferenceParams) { p.Reminder = time.Minute - time.Second }},
+		{"longest reminder", "Reminder",
+			func(p *apizee.CreateConferenceParams) { p.Reminder = 60 * time.Minute },
+			func(p *apizee.CreateConferenceParams) { p.Reminder = 61 * time.Minute }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c := newMeetingServer(t)
+			at := base()
+			tt.at(at)
+			_, err := c.Conferences.Create(t.Context(), at)
+			require.NoError(t, err, "exactly at the limit is accepted")
+
+			past := base()
+			tt.past(past)
+			_, err = c.Conferences.Create(t.Context(), past)
+			var ve *apizee.ValidationError
+			require.ErrorAs(t, err, &ve, "one step past the limit is refused")
+			assert.Equal(t, tt.field, ve.Field)
+		})
+	}
+}
