@@ -78,6 +78,21 @@ func TestFlexInt64(t *testing.T) {
 		{`{}`, nil},
 		{`9223372036854775808`, nil},
 		{`1e30`, nil},
+		// The bound on significant digits counts no leading zero and no
+		// sign: each of these is a small number written long.
+		{`"0000000000000000000000042"`, ok[flexInt64](42)},
+		{`"-0000000000000000000000042"`, ok[flexInt64](-42)},
+		{`"+0000000000000000000000042"`, ok[flexInt64](42)},
+		{`"+9223372036854775807"`, ok[flexInt64](9223372036854775807)},
+		{`"-9223372036854775808"`, ok[flexInt64](-9223372036854775808)},
+		// Exact, where a float would round it to -9223372036854775808.
+		{`-9223372036854775807`, ok[flexInt64](-9223372036854775807)},
+		{`"00000000000000000000009223372036854775807"`, ok[flexInt64](9223372036854775807)},
+		{`"+"`, nil},
+		{`"-"`, nil},
+		// More than 19 characters that are no integer: a whole float.
+		{`1.00000000000000000000000`, ok[flexInt64](1)},
+		{`"1.00000000000000000000000"`, ok[flexInt64](1)},
 	})
 }
 
@@ -270,18 +285,20 @@ func TestFlexListStringIsBoundedLikeAList(t *testing.T) {
 	for name, raw := range map[string]string{
 		"commas":         parts(maxMembers+1, ","),
 		"empty parts":    `"1` + strings.Repeat(",", maxMembers) + `"`,
-		"escaped commas": parts(maxMembers+1, `,`),
+		"escaped commas": parts(maxMembers+1, `\u002c`),
 	} {
 		err := json.Unmarshal([]byte(raw), &l)
 		require.ErrorIs(t, err, errTooManyListed, name)
 		assert.Equal(t, "apizee: a comma-separated list in the answer holds more than 1000 members", err.Error(), name)
 	}
-	huge := []byte(parts(1<<20, ","))
-	allocated := testing.AllocsPerRun(1, func() {
-		var l flexList
-		assert.Error(t, l.UnmarshalJSON(huge))
-	})
-	assert.Zero(t, allocated, "refused before its parts (or its string) are built")
+	for _, n := range []int{maxMembers + 1, 1 << 20} {
+		raw := []byte(parts(n, ","))
+		allocated := testing.AllocsPerRun(1, func() {
+			var l flexList
+			assert.Error(t, l.UnmarshalJSON(raw))
+		})
+		assert.Zero(t, allocated, "%d parts: refused before its parts (or its string) are built", n)
+	}
 }
 
 func TestDecodeErrorQuotesBoundedValue(t *testing.T) {
