@@ -964,3 +964,12 @@ func TestConferenceLimitsAreInclusive(t *testing.T) {
 		})
 	}
 }
+
+func TestJoinURLWithoutWhatItNeedsReturnsTheURLAsItIs(t *testing.T) {
+	room := apizee.Conference{URL: "https://visio.apizee.com/room/abc?lang=fr"}
+	assert.Equal(t, room.URL, room.JoinURLWith("", "Ann"), "no parameter to set")
+	assert.Equal(t, room.URL, room.JoinURLWith("name", ""), "no value to set")
+	assert.Empty(t, (&apizee.Conference{}).JoinURLWith("name", "Ann"), "a room without a URL has no join URL")
+	unparsable := apizee.Conference{URL: "https://visio.apizee.com/room/%zz"}
+	assert.Equal(t, unparsable.URL, unparsable.JoinURLWith("name", "Ann"), "a URL that does not parse is given back as the API sent it")
+}
