@@ -2,8 +2,10 @@ package apizee_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -292,4 +294,28 @@ func TestE2EListedTicketHasNoDeepLinkGetHasOne(t *testing.T) {
 	assert.Equal(t, created.AgentTicketURL(), got.AgentTicketURL())
 	assert.Empty(t, got.SSOURL, "only the create's own answer carries the single-sign-on link")
 	assert.Equal(t, 1, srv.TicketsWithReference("case-listed"))
+}
+
+// TestE2EListAnswerWritesOnlyWhatTheGuidesListExampleWrites reads the fake's
+// list answer raw: the keys Apizee leaves out of a list are absent, not
+// empty, and the ones it writes are there.
+func TestE2EListAnswerWritesOnlyWhatTheGuidesListExampleWrites(t *testing.T) {
+	_, c := e2eServer(t)
+	p := supportCase("case-raw-list")
+	p.SSO, p.Name = true, "named"
+	_, err := c.Tickets.Create(t.Context(), p)
+	require.NoError(t, err)
+
+	var page struct {
+		Data []map[string]json.RawMessage `json:"data"`
+	}
+	_, err = c.Do(t.Context(), http.MethodGet, "/tickets", url.Values{"reference": {"case-raw-list"}}, &page)
+	require.NoError(t, err)
+	require.Len(t, page.Data, 1)
+	for _, key := range []string{"agent_url", "sso_url", "status", "name", "button_id"} {
+		assert.NotContains(t, page.Data[0], key, "a list answer has no %s", key)
+	}
+	for _, key := range []string{"id", "state", "reference", "created", "agent", "requestor", "service_key"} {
+		assert.Contains(t, page.Data[0], key)
+	}
 }

@@ -139,34 +139,20 @@ func (s *Server) addTicket(t *ticket) {
 // listedTicket is a ticket as the guide's list example (GET /tickets)
 // writes it: no agent_url, sso_url, status, name or button_id, so that code
 // that needs them (AgentTicketURL) fails here as it would against Apizee.
+// Its own fields hide the ticket's of the same JSON names (encoding/json
+// takes the shallower field), and are always empty, so omitted.
 type listedTicket struct {
-	ID                 int64     `json:"id"`
-	State              string    `json:"state"`
-	Reference          string    `json:"reference"`
-	Created            stamp     `json:"created"`
-	Modified           stamp     `json:"modified"`
-	StartTime          stamp     `json:"start_time"`
-	EndTime            stamp     `json:"end_time"`
-	Subject            *string   `json:"subject"`
-	Type               string    `json:"type"`
-	Description        *string   `json:"description"`
-	Agent              string    `json:"agent"`
-	RequestorURL       string    `json:"requestor_url"`
-	Requestor          requestor `json:"requestor"`
-	InformationPageURL string    `json:"information_page_url"`
-	Geoloc             *geoloc   `json:"geoloc,omitempty"`
-	ServiceKey         string    `json:"service_key"`
+	ticket
+	AgentURL string `json:"agent_url,omitempty"`
+	SSOURL   string `json:"sso_url,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Name     string `json:"name,omitempty"`
+	ButtonID int64  `json:"button_id,omitempty"`
 }
 
-// listed is t as a list answer writes it.
-func (t *ticket) listed() listedTicket {
-	return listedTicket{
-		ID: t.ID, State: t.State, Reference: t.Reference, Created: t.Created, Modified: t.Modified,
-		StartTime: t.StartTime, EndTime: t.EndTime, Subject: t.Subject, Type: t.Type, Description: t.Description,
-		Agent: t.Agent, RequestorURL: t.RequestorURL, Requestor: t.Requestor, InformationPageURL: t.InformationPageURL,
-		Geoloc: t.Geoloc, ServiceKey: t.ServiceKey,
-	}
-}
+// listed is t as a list answer writes it: a copy, taken under the server's
+// lock, that is encoded after it.
+func (t *ticket) listed() listedTicket { return listedTicket{ticket: *t} }
 
 // listTickets serves GET /tickets: reference (exact), since and until (on
 // created), orderby, order, limit, offset. Items are written as the guide's
