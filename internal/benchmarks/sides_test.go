@@ -44,15 +44,26 @@ type clients struct {
 	// download: ClientWithResponses would read the whole file into memory.
 	peerStream *peer.Client
 	base       string
+	// transports are each side's, for closeIdle.
+	transports [nSides]*http.Transport
+}
+
+// closeIdle closes each side's idle connections, so that the next request
+// of every side dials a new one.
+func (cl *clients) closeIdle() {
+	for _, t := range cl.transports {
+		t.CloseIdleConnections()
+	}
 }
 
 func newClients(b *testing.B, s *benchServer) *clients {
 	b.Helper()
-	c, _ := newBenchClient(b, s, apizee.WithToken(benchToken))
-	hc := &http.Client{Transport: benchTransport()}
-	b.Cleanup(hc.CloseIdleConnections)
-	peerHTTP := &http.Client{Transport: benchTransport()}
-	b.Cleanup(peerHTTP.CloseIdleConnections)
+	c, sdkTransport := newBenchClient(b, s, apizee.WithToken(benchToken))
+	stdTransport, peerTransport := benchTransport(), benchTransport()
+	b.Cleanup(stdTransport.CloseIdleConnections)
+	b.Cleanup(peerTransport.CloseIdleConnections)
+	hc := &http.Client{Transport: stdTransport}
+	peerHTTP := &http.Client{Transport: peerTransport}
 	// The generated client's way to authenticate: a request editor.
 	bearer := peer.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 		req.Header.Set("Authorization", "Bearer "+benchToken)
@@ -66,7 +77,10 @@ func newClients(b *testing.B, s *benchServer) *clients {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &clients{sdk: c, std: hc, peer: pc, peerStream: stream, base: s.URL}
+	return &clients{
+		sdk: c, std: hc, peer: pc, peerStream: stream, base: s.URL,
+		transports: [nSides]*http.Transport{sdk: sdkTransport, std: stdTransport, gen: peerTransport},
+	}
 }
 
 func newBenchClient(b *testing.B, s *benchServer, auth apizee.Option) (*apizee.Client, *http.Transport) {
