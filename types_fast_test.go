@@ -21,9 +21,9 @@ import (
 var unquoteCases = []string{
 	`""`, `"plain"`, `"Immédiat"`, `"Fermé, Vidéos"`,
 	`"https:\/\/diag.apizee.com?convId=1\u0026pwd=2"`, `"a\"b\\c\/d\be\ff\ng\rh\ti"`,
-	`"\u00e9\u00C9"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`,
-	"\"\xff\"", "\"a\xe9b\"", "\"\xed\xa0\x80\"", "\"\uFFFD\"",
-	`"\x"`, `"\u12"`, `"\u12g4"`, `"a`, `a"`, `"`, `"a"b"`, "\"\n\"", `"\"`,
+	`"\u00e9\u00C9"`, `"\ud83d\ude00"`, `"\ud83d\ude00abc"`, `"\ud83d"`, `"\ud83dx"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`,
+	"\"\xff\"", "\"\x80\"", "\"a\x7f\x80\"", "\"a\xe9b\"", "\"\xed\xa0\x80\"", "\"\uFFFD\"",
+	`"\x"`, `"\u12"`, `"\u12g4"`, `"a`, `a"`, `"`, `"a"b"`, `"""`, `""""`, "\"\n\"", `"\"`,
 }
 
 func TestUnquoteAgreesWithEncodingJSON(t *testing.T) {
@@ -51,7 +51,7 @@ func checkUnquote(t *testing.T, b []byte) {
 }
 
 func TestUnquoteHandlesEscapesWithoutTheDecoder(t *testing.T) {
-	for _, in := range []string{`"https:\/\/h\/x?a=1\u0026pwd=2"`, `"\ud83d\ude00 Immédiat"`, `"Fermé"`} {
+	for _, in := range []string{`""`, `"\u00e9"`, `"\u00a0\u00A0\u00ff\u00FF\u0009"`, `"https:\/\/h\/x?a=1\u0026pwd=2"`, `"\ud83d\ude00 Immédiat"`, `"Fermé"`} {
 		_, ok := unquote([]byte(in))
 		assert.True(t, ok, "%s takes the fast path", in)
 	}

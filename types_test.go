@@ -3,6 +3,7 @@ package apizee
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,29 @@ func runDecodeCasesFunc[T any](t *testing.T, cases []decodeCase[T], key func(T) 
 	}
 }
 
+// TestSignificantDigits holds the count that spares strconv a number no
+// int64 can hold: digits past the leading zeros, the sign not counted.
+func TestSignificantDigits(t *testing.T) {
+	tests := []struct {
+		in      string
+		digits  int
+		integer bool
+	}{
+		{"82070", 5, true},
+		{"-000123", 3, true},
+		{"+0", 0, true},
+		{"0000000000000000000000000009223372036854775807", 19, true},
+		{"-", 0, false},
+		{"12a", 0, false},
+		{"1.5", 0, false},
+	}
+	for _, tt := range tests {
+		digits, integer := significantDigits(tt.in)
+		assert.Equal(t, tt.digits, digits, tt.in)
+		assert.Equal(t, tt.integer, integer, tt.in)
+	}
+}
+
 func TestFlexInt64(t *testing.T) {
 	runDecodeCases(t, []decodeCase[flexInt64]{
 		{`82070`, ok[flexInt64](82070)},
@@ -94,6 +118,24 @@ func TestFlexInt64(t *testing.T) {
 		{`1.00000000000000000000000`, ok[flexInt64](1)},
 		{`"1.00000000000000000000000"`, ok[flexInt64](1)},
 	})
+}
+
+// TestFlexStringRefusesWhatLooksLikeANumberButIsNot calls the method as
+// the scanner may, with what encoding/json would refuse before it.
+func TestFlexStringRefusesWhatLooksLikeANumberButIsNot(t *testing.T) {
+	for _, in := range []string{"01", "-", "1.", "-x", "1e"} {
+		var s flexString
+		assert.Error(t, s.UnmarshalJSON([]byte(in)), "%q", in)
+	}
+}
+
+// TestTruncateMarksOnlyWhatItCut holds the quoting of raw JSON in errors:
+// 40 bytes as they are, longer cut there with an ellipsis.
+func TestTruncateMarksOnlyWhatItCut(t *testing.T) {
+	forty := strings.Repeat("x", 40)
+	assert.Equal(t, forty, truncate([]byte(forty)))
+	assert.Equal(t, forty+"…", truncate([]byte(forty+"y")))
+	assert.Equal(t, "", truncate(nil))
 }
 
 func TestFlexString(t *testing.T) {
@@ -191,6 +233,9 @@ func TestFlexFloat(t *testing.T) {
 		{`"48.8566"`, ok[flexFloat](48.8566)},
 		{`-2`, ok[flexFloat](-2)},
 		{`" 2.35 "`, ok[flexFloat](2.35)},
+		// The longest integer a float64 holds: 309 digits.
+		{"1" + strings.Repeat("0", 308), ok[flexFloat](1e308)},
+		{"1" + strings.Repeat("0", 309), nil},
 		{`""`, ok[flexFloat](0)},
 		{`null`, ok[flexFloat](0)},
 		{`"north"`, nil},
@@ -216,6 +261,21 @@ func TestGeoPoint(t *testing.T) {
 		{`[48.8566,2.3522]`, nil},
 		{`"48.8566,2.3522"`, nil},
 	})
+}
+
+// TestGeoPointErrorsAreTheScannersOrEncodingJSONs holds which error a
+// position that does not decode gets: in valid JSON, the scanner's, which
+// names no type of the SDK; in invalid JSON, encoding/json's syntax error,
+// even after a value the scanner refused.
+func TestGeoPointErrorsAreTheScannersOrEncodingJSONs(t *testing.T) {
+	var p GeoPoint
+	err := p.UnmarshalJSON([]byte(`"48.8566,2.3522"`))
+	require.Error(t, err)
+	assert.Equal(t, "the answer holds a JSON string where an object belongs", err.Error())
+
+	var syntax *json.SyntaxError
+	err = p.UnmarshalJSON([]byte(`{"lat":"here",`))
+	assert.True(t, errors.As(err, &syntax), "%v", err)
 }
 
 func TestGeoPointPointer(t *testing.T) {
@@ -353,6 +413,10 @@ func TestEmptyObjects(t *testing.T) {
 		{`["requestor",[]]`, `["requestor",[]]`},
 		{`{"geoloc":[]`, `{"geoloc":{}`},
 		{`{"geoloc`, `{"geoloc`},
+		{`{"geoloc":[],"note":"cut`, `{"geoloc":{},"note":"cut`},
+		{`{"geoloc":[],"note"`, `{"geoloc":{},"note"`},
+		{`{"geoloc":[],"owner":`, `{"geoloc":{},"owner":`},
+		{`{"geoloc":[],"owner":[`, `{"geoloc":{},"owner":[`},
 		{`[]`, `[]`},
 	}
 	for _, tt := range tests {
@@ -374,4 +438,23 @@ func FuzzEmptyObjects(f *testing.F) {
 			assert.True(t, json.Valid(out), "valid JSON stays valid: %q -> %q", b, out)
 		}
 	})
+}
+
+// TestUnmarshalJSONOfACutValueIsAnError calls the methods as a user's own
+// decoder may, with what encoding/json would never pass them: a value cut
+// after its first byte is an error, not a panic nor an empty value.
+func TestUnmarshalJSONOfACutValueIsAnError(t *testing.T) {
+	decoders := map[string]func() json.Unmarshaler{
+		"Requestor":  func() json.Unmarshaler { return new(Requestor) },
+		"GeoPoint":   func() json.Unmarshaler { return new(GeoPoint) },
+		"Party":      func() json.Unmarshaler { return new(Party) },
+		"EntryPoint": func() json.Unmarshaler { return new(EntryPoint) },
+	}
+	for name, decoder := range decoders {
+		for _, in := range []string{"[", " [ ", "{", "]"} {
+			assert.NotPanics(t, func() {
+				assert.Error(t, decoder().UnmarshalJSON([]byte(in)), "%s %q", name, in)
+			}, "%s %q", name, in)
+		}
+	}
 }
