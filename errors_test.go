@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -333,4 +334,56 @@ func TestRequestErrorCountsAttemptsOnlyPastTheFirst(t *testing.T) {
 	assert.Equal(t, "apizee: GET /tickets/1: connection refused", e.Error())
 	e.Attempts = 2
 	assert.Equal(t, "apizee: GET /tickets/1: connection refused after 2 attempts", e.Error())
+}
+
+// TestReadJSONBodyTakesExactly32MiB holds the cap's edge, declared and not:
+// 32 MiB is read whole, one byte more is too large; a body declared too
+// large is refused from its first bytes, even when they are none.
+func TestReadJSONBodyTakesExactly32MiB(t *testing.T) {
+	body := bytes.Repeat([]byte(" "), maxJSONBody)
+	for _, declared := range []int64{maxJSONBody, -1} {
+		got, tooLarge, err := readJSONBody(bytes.NewReader(body), declared)
+		require.NoError(t, err)
+		assert.False(t, tooLarge, "declared %d", declared)
+		assert.Len(t, got, maxJSONBody, "declared %d", declared)
+
+		got, tooLarge, err = readJSONBody(io.MultiReader(bytes.NewReader(body), strings.NewReader("x")), declared)
+		require.NoError(t, err)
+		assert.True(t, tooLarge, "declared %d, one byte more", declared)
+		assert.LessOrEqual(t, len(got), maxJSONBody+1)
+	}
+	for _, sent := range []string{"", "short", strings.Repeat("x", 2*excerptLen)} {
+		got, tooLarge, err := readJSONBody(strings.NewReader(sent), maxJSONBody+1)
+		require.NoError(t, err, "%d bytes sent", len(sent))
+		assert.True(t, tooLarge)
+		assert.Equal(t, sent[:min(len(sent), excerptLen)], string(got))
+	}
+}
+
+// TestPrintableEscapesUndone holds which \u escapes are written back as
+// their character before masking: printable ASCII but a quote or a
+// backslash, wherever they are; an escaped backslash is no escape.
+func TestPrintableEscapesUndone(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`p\u0077d=1`, `pwd=1`},
+		{`\u0020\u007e\u0041\u007A`, ` ~Az`},
+		{`a\u0061b\u0062c`, `aabbc`},
+		{`\u001f\u007f\u0022\u005c\u00e9`, `\u001f\u007f\u0022\u005c\u00e9`},
+		{`x\\u0061`, `x\\u0061`},
+		{`\u0061\`, `a\`},
+		{`\u00`, `\u00`},
+		{`\n\u0041`, `\nA`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, string(printableEscapesUndone([]byte(tt.in))), tt.in)
+	}
+}
+
+// TestJSONKindLooksThroughPointers names what a field's type wants.
+func TestJSONKindLooksThroughPointers(t *testing.T) {
+	assert.Equal(t, "an object", jsonKind(reflect.TypeFor[*GeoPoint]()))
+	assert.Equal(t, "an integer", jsonKind(reflect.TypeFor[**int64]()))
+	assert.Equal(t, "a list", jsonKind(reflect.TypeFor[[]string]()))
+	assert.Equal(t, "another value", jsonKind(nil))
+	assert.Equal(t, "another value", jsonKind(reflect.TypeFor[chan int]()))
 }
