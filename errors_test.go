@@ -360,6 +360,19 @@ func TestReadJSONBodyTakesExactly32MiB(t *testing.T) {
 	}
 }
 
+// TestReadJSONBodyTakesADeclaredSizeAsAHint reads a body longer than it
+// was declared whole: the buffer sized for the declared length, filled, is
+// not the end.
+func TestReadJSONBodyTakesADeclaredSizeAsAHint(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 1<<20)
+	for _, declared := range []int64{1, 512 << 10, 1<<20 - 1} {
+		got, tooLarge, err := readJSONBody(bytes.NewReader(body), declared)
+		require.NoError(t, err)
+		assert.False(t, tooLarge)
+		assert.Equal(t, len(body), len(got), "declared %d", declared)
+	}
+}
+
 // TestPrintableEscapesUndone holds which \u escapes are written back as
 // their character before masking: printable ASCII but a quote or a
 // backslash, wherever they are; an escaped backslash is no escape.
