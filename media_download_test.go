@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -239,4 +241,22 @@ func TestDownloadRefusesAnHTMLPageInPlaceOfTheFile(t *testing.T) {
 	_, err = c.Media.Download(context.Background(), shared, &buf)
 	require.NoError(t, err)
 	assert.Equal(t, page, buf.String())
+}
+
+// TestDownloadHTMLPageExcerptMasksATokenItCuts: the excerpt of a page in
+// place of the file is its first 200 bytes, which may end inside the
+// token the page echoes; that beginning of the token is masked too.
+func TestDownloadHTMLPageExcerptMasksATokenItCuts(t *testing.T) {
+	filler := "<html><body>" + strings.Repeat("x", 200-len("<html><body>")-len("media-t"))
+	api := newFileServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, filler+"media-token</body></html>")
+	})
+	c := mediaClient(t, api.URL)
+	_, err := c.Media.Download(context.Background(), &apizee.Media{URL: api.URL + "/media/x", ContentType: "video/mp4"}, io.Discard)
+	var decErr *apizee.DecodeError
+	require.ErrorAs(t, err, &decErr)
+	assert.Contains(t, decErr.Excerpt, "xxxx")
+	assert.NotContains(t, decErr.Excerpt, "media-t")
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), "media-t")
 }

@@ -906,3 +906,20 @@ func FuzzTicketDecoding(f *testing.F) {
 		}
 	})
 }
+
+// TestTicketDecodeErrorIsTheScannersOrEncodingJSONs holds which error a
+// ticket that does not decode gets: in valid JSON, the scanner's, which
+// names the field and no type of the SDK; in invalid JSON, encoding/json's
+// syntax error, even after a value the scanner refused.
+func TestTicketDecodeErrorIsTheScannersOrEncodingJSONs(t *testing.T) {
+	var tk apizee.Ticket
+	err := json.Unmarshal([]byte(`{"id":1,"geoloc":"north"}`), &tk)
+	require.Error(t, err)
+	assert.Equal(t, `field "geoloc" holds a JSON string where an object belongs`, err.Error())
+
+	var syntax *json.SyntaxError
+	for _, in := range []string{`{"id":"x",`, `{"id":1,"geoloc":"north",`} {
+		err = tk.UnmarshalJSON([]byte(in))
+		assert.True(t, errors.As(err, &syntax), "%s: %v", in, err)
+	}
+}
