@@ -3,10 +3,8 @@ package apizee
 import (
 	"bufio"
 	"context"
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -71,21 +69,10 @@ func TestEnterpriseIDFromEveryShapeOfUsersMe(t *testing.T) {
 func TestEvery2xxIsSuccess(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusCreated, http.StatusAccepted, 299} {
 		c, err := NewClient(WithBaseURL("https://api.example/api"), WithToken("tok"),
-			WithHTTPClient(&http.Client{Transport: statusTransport{status: status, body: `{"id":82070}`}}))
+			WithHTTPClient(&http.Client{Transport: answerTransport{status: status, body: []byte(`{"id":82070}`)}}))
 		require.NoError(t, err)
 		tk, err := c.Tickets.Get(t.Context(), 82070)
 		require.NoError(t, err, "status %d", status)
 		assert.Equal(t, int64(82070), tk.ID)
 	}
-}
-
-// statusTransport answers every request with status and body.
-type statusTransport struct {
-	status int
-	body   string
-}
-
-func (s statusTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return &http.Response{StatusCode: s.status, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(strings.NewReader(s.body)), ContentLength: int64(len(s.body)), Request: r}, nil
 }

@@ -18,6 +18,7 @@ package apizee
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -278,14 +279,18 @@ func FuzzTicketMediaEnvelope(f *testing.F) {
 	})
 }
 
-// answerTransport answers every request with a 200 and body.
-type answerTransport struct{ body []byte }
+// answerTransport answers every request with body, and status (200 when
+// zero).
+type answerTransport struct {
+	body   []byte
+	status int
+}
 
 func (a answerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
 		r.Body.Close()
 	}
-	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+	return &http.Response{StatusCode: cmp.Or(a.status, http.StatusOK), Header: http.Header{"Content-Type": {"application/json"}},
 		Body: io.NopCloser(bytes.NewReader(a.body)), ContentLength: int64(len(a.body)), Request: r}, nil
 }
 
