@@ -50,11 +50,10 @@ func TestAdversaryCreateIsRetriedWhenItProvablyNeverLeft(t *testing.T) {
 			dials.Add(1)
 			return nil, &net.DNSError{Err: "no such host", Name: strings.Split(addr, ":")[0], IsNotFound: true}
 		}}
-		c, err := apizee.NewClient(apizee.WithBaseURL("https://api.apizee.invalid/api"), apizee.WithToken("hostile-token"),
-			apizee.WithHTTPClient(&http.Client{Transport: transport}), apizee.WithRetryPolicy(fastRetryPolicy))
-		require.NoError(t, err)
+		c := hostileClient(t, "https://api.apizee.invalid/api", apizee.WithHTTPClient(&http.Client{Transport: transport}),
+			apizee.WithRetryPolicy(fastRetryPolicy))
 
-		err = createTicket(t.Context(), c)
+		err := createTicket(t.Context(), c)
 		var reqErr *apizee.RequestError
 		require.ErrorAs(t, err, &reqErr)
 		assert.Equal(t, 3, reqErr.Attempts, "a POST whose host did not resolve never left: it is sent again")
@@ -68,11 +67,10 @@ func TestAdversaryCreateIsRetriedWhenItProvablyNeverLeft(t *testing.T) {
 		addr := rawListener(t, func(net.Conn) {})
 		transport := &http.Transport{TLSHandshakeTimeout: 20 * time.Millisecond}
 		t.Cleanup(transport.CloseIdleConnections)
-		c, err := apizee.NewClient(apizee.WithBaseURL("https://"+addr+"/api"), apizee.WithToken("hostile-token"),
-			apizee.WithHTTPClient(&http.Client{Transport: transport}), apizee.WithRetryPolicy(fastRetryPolicy))
-		require.NoError(t, err)
+		c := hostileClient(t, "https://"+addr+"/api", apizee.WithHTTPClient(&http.Client{Transport: transport}),
+			apizee.WithRetryPolicy(fastRetryPolicy))
 
-		err = createTicket(t.Context(), c)
+		err := createTicket(t.Context(), c)
 		var reqErr *apizee.RequestError
 		require.ErrorAs(t, err, &reqErr)
 		assert.Contains(t, err.Error(), "TLS handshake timeout")
@@ -98,11 +96,10 @@ func TestAdversaryCreateIsRetriedWhenItProvablyNeverLeft(t *testing.T) {
 			dials.Add(1)
 			return nil, fmt.Errorf("handshake: %w", tls.AlertError(40)) // handshake_failure
 		}}
-		c, err := apizee.NewClient(apizee.WithBaseURL("https://api.apizee.invalid/api"), apizee.WithToken("hostile-token"),
-			apizee.WithHTTPClient(&http.Client{Transport: transport}), apizee.WithRetryPolicy(fastRetryPolicy))
-		require.NoError(t, err)
+		c := hostileClient(t, "https://api.apizee.invalid/api", apizee.WithHTTPClient(&http.Client{Transport: transport}),
+			apizee.WithRetryPolicy(fastRetryPolicy))
 
-		err = createTicket(t.Context(), c)
+		err := createTicket(t.Context(), c)
 		var reqErr *apizee.RequestError
 		require.ErrorAs(t, err, &reqErr)
 		assert.Equal(t, 3, reqErr.Attempts, "a POST whose handshake was refused never left: it is sent again")
