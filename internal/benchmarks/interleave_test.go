@@ -161,10 +161,9 @@ const benchDownloadChunk = 4 << 20
 // interleaveDownload streams the file on the three sides in lockstep, a
 // chunk of each per round: a 1 GiB file gives 256 rounds. The SDK's stream
 // is Media.Open's, the one Download copies. Each file comes on new
-// connections: a loopback connection keeps for its whole life what it
-// settled at its start (its receive window, the cores its goroutines run
-// on), and one side's lasting luck or bad luck would otherwise tilt a whole
-// run by a few per cent.
+// connections, so that nothing one side's connection settled at its start
+// lasts a whole run; the socket buffers (benchSocketBuffer) were what
+// tilted whole runs.
 func interleaveDownload(b *testing.B, cl *clients, size int64) {
 	ctx := context.Background()
 	open := mediaOpeners(cl)
